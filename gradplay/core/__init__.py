@@ -1,0 +1,1 @@
+"""The engine: pure numpy, no Qt (so it runs and tests without a display)."""

@@ -1,0 +1,75 @@
+"""A bounded record of per-step values.
+
+Training in the GUI may run for millions of steps, so the history cannot grow with the step count.
+It keeps one preallocated table of `capacity` rows; when the table fills, the older half is thinned
+to every other row. Recent steps therefore stay at full resolution and the past becomes
+geometrically sparser, while memory stays at `capacity` rows per column whatever the run length.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class History:
+    """Rows of (step, columns...) with bounded memory.
+
+    columns: name -> width (1 for a scalar column, L for a per-layer column).
+    """
+
+    def __init__(self, columns: dict[str, int], capacity: int = 8192):
+        if capacity < 16 or capacity % 2:
+            raise ValueError("capacity must be an even number >= 16")
+        self.columns = dict(columns)
+        self.capacity = capacity
+        self.n = 0
+        self.steps = np.zeros(capacity, dtype=np.int64)
+        self.data = {k: np.zeros((capacity, w) if w > 1 else capacity) for k, w in self.columns.items()}
+
+    def __len__(self) -> int:
+        return self.n
+
+    def append(self, step: int, **values) -> None:
+        """Add one row; every column must be given (scalars, or arrays of the column's width)."""
+        if self.n == self.capacity:
+            self._thin()
+        i = self.n
+        self.steps[i] = step
+        for k, v in values.items():
+            self.data[k][i] = v
+        self.n = i + 1
+
+    def _thin(self) -> None:
+        # Keep every other row of the older half; the newer half stays at full resolution.
+        half = self.capacity // 2
+        keep = np.r_[np.arange(0, half, 2), np.arange(half, self.capacity)]
+        m = len(keep)
+        self.steps[:m] = self.steps[keep]
+        for arr in self.data.values():
+            arr[:m] = arr[keep]
+        self.n = m
+
+    def get(self, name: str) -> np.ndarray:
+        """A copy of one column's recorded rows, oldest first."""
+        return self.data[name][: self.n].copy()
+
+    def get_steps(self) -> np.ndarray:
+        return self.steps[: self.n].copy()
+
+    def last(self, name: str):
+        return self.data[name][self.n - 1] if self.n else None
+
+    def clear(self) -> None:
+        self.n = 0
+
+    def as_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """All recorded rows as plain arrays (for saving and CSV export)."""
+        out = {prefix + "step": self.get_steps()}
+        out.update({prefix + k: self.get(k) for k in self.columns})
+        return out
+
+    def load_arrays(self, arrays: dict[str, np.ndarray], prefix: str = "") -> None:
+        """Inverse of `as_arrays` (rows beyond capacity are thinned as they would have been)."""
+        steps = np.asarray(arrays[prefix + "step"])
+        self.clear()
+        for i in range(len(steps)):
+            self.append(int(steps[i]), **{k: arrays[prefix + k][i] for k in self.columns})

@@ -1,0 +1,161 @@
+"""Losses on logits, each value next to its gradient, plus L1/L2 weight penalties and accuracy.
+
+All losses are means over the batch. Single-output losses take logits `out` (n, 1) and targets
+`y` (n,); `cross_entropy` takes logits (n, C) and integer class labels (n,). Labels are as the
+loss consumes them: {0, 1} for bce, class index for cross_entropy, +-1 for hinge, real values for
+mse / mae / huber (which also serve as classifiers on +-1 labels).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from gradplay.core.nn import sigmoid
+
+LOSSES: tuple[str, ...] = ("mse", "mae", "huber", "bce", "cross_entropy", "hinge")
+HUBER_DELTA = 1.0
+
+LossFn = Callable[[np.ndarray, np.ndarray], "tuple[float, np.ndarray]"]
+
+
+def _residual(out: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """out (n, 1), y (n,) or (n, 1) -> out - y as (n,)."""
+    return out[:, 0] - y.reshape(-1)
+
+
+def _mse(out, y):
+    d = _residual(out, y)
+    n = d.size
+    return float(d @ d) / n, (2.0 / n * d)[:, None]
+
+
+def _mae(out, y):                                  # torch L1Loss: gradient sign(0) = 0
+    d = _residual(out, y)
+    n = d.size
+    return float(np.abs(d).sum()) / n, (np.sign(d) / n)[:, None]
+
+
+def _huber(out, y):                                # torch HuberLoss(delta=1)
+    d = _residual(out, y)
+    n = d.size
+    ad = np.abs(d)
+    quad = ad < HUBER_DELTA
+    value = np.where(quad, 0.5 * d * d, HUBER_DELTA * (ad - 0.5 * HUBER_DELTA)).sum() / n
+    return float(value), (np.clip(d, -HUBER_DELTA, HUBER_DELTA) / n)[:, None]
+
+
+def _bce(out, y):                                  # torch BCEWithLogitsLoss
+    x = out[:, 0]
+    y = y.reshape(-1)
+    n = x.size
+    # log(1 + e^x) - x y and sigmoid(x), written so that exp never sees a positive argument
+    e = np.exp(-np.abs(x))
+    value = (np.maximum(x, 0.0) - x * y + np.log1p(e)).sum() / n
+    p = np.where(x >= 0, 1.0, e) / (1.0 + e)
+    return float(value), ((p - y) / n)[:, None]
+
+
+def _cross_entropy(out, y):                        # torch CrossEntropyLoss on logits (n, C)
+    n = out.shape[0]
+    rows = np.arange(n)
+    y = y.reshape(-1).astype(np.intp)
+    shifted = out - out.max(axis=1, keepdims=True)   # log-sum-exp trick: largest exponent is 0
+    e = np.exp(shifted)
+    s = e.sum(axis=1)
+    value = (np.log(s) - shifted[rows, y]).sum() / n
+    grad = e / s[:, None]                           # softmax
+    grad[rows, y] -= 1.0
+    grad /= n
+    return float(value), grad
+
+
+def _hinge(out, y):                                # mean(max(0, 1 - y out)), labels +-1
+    y = y.reshape(-1).astype(np.float64)
+    margin = 1.0 - y * out[:, 0]
+    n = margin.size
+    active = margin > 0                            # strict: subgradient 0 at the kink
+    return float(np.maximum(margin, 0.0).sum()) / n, (np.where(active, -y, 0.0) / n)[:, None]
+
+
+_LOSS: dict[str, LossFn] = {"mse": _mse, "mae": _mae, "huber": _huber, "bce": _bce,
+                            "cross_entropy": _cross_entropy, "hinge": _hinge}
+
+
+def _check(name: str) -> None:
+    if name not in _LOSS:
+        raise ValueError(f"unknown loss {name!r}; allowed: {', '.join(LOSSES)}")
+
+
+def loss_fn(name: str) -> LossFn:
+    """The function (out, y) -> (value, dL/dout) for `name`, to resolve once outside a hot loop."""
+    _check(name)
+    return _LOSS[name]
+
+
+def loss_and_grad(name: str, out: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean loss and dL/dout (same shape as out)."""
+    return loss_fn(name)(out, y)
+
+
+def loss_value(name: str, out: np.ndarray, y: np.ndarray) -> float:
+    """Mean loss only."""
+    return loss_fn(name)(out, y)[0]
+
+
+def penalty(theta: np.ndarray, weight_mask: np.ndarray, l1: float, l2: float) -> float:
+    """l1 * sum|W| + l2 * sum W^2 over the entries of theta where weight_mask is True (not biases)."""
+    if l1 == 0.0 and l2 == 0.0:
+        return 0.0
+    w = theta[weight_mask]
+    return float(l1 * np.abs(w).sum() + l2 * (w @ w))
+
+
+def add_penalty_grad(theta: np.ndarray, weight_mask: np.ndarray, l1: float, l2: float,
+                     grad: np.ndarray) -> None:
+    """In place: grad += l1 * sign(W) + 2 * l2 * W on weight entries only."""
+    if l1 == 0.0 and l2 == 0.0:
+        return
+    w = theta[weight_mask]
+    grad[weight_mask] += l1 * np.sign(w) + (2.0 * l2) * w
+
+
+def accuracy(name: str, out: np.ndarray, y: np.ndarray, regression: bool | None = None) -> float | None:
+    """Fraction of samples classified correctly, or None when the targets are not class labels.
+
+    bce: (out > 0) == y; cross_entropy: argmax(out) == y; hinge, mse, mae, huber: predicted sign
+    (out > 0 -> +1, else -1) == y. For mse / mae / huber, `regression=None` detects the task from the
+    labels: classification iff every label is -1 or +1; pass True / False to decide explicitly.
+    """
+    _check(name)
+    y = y.reshape(-1)
+    if y.size == 0:
+        return None
+    if name == "cross_entropy":
+        return float(np.mean(np.argmax(out, axis=1) == y))
+    if name == "bce":
+        return float(np.mean((out[:, 0] > 0) == (y > 0.5)))
+    if name != "hinge":
+        if regression is None:
+            regression = not bool(np.all(np.abs(y) == 1.0))
+        if regression:
+            return None
+    return float(np.mean(np.where(out[:, 0] > 0, 1.0, -1.0) == y))
+
+
+def output_units(name: str, n_classes: int) -> int:
+    """Logits the network needs for this loss: n_classes for cross_entropy, else 1."""
+    _check(name)
+    return int(n_classes) if name == "cross_entropy" else 1
+
+
+def prediction(name: str, out: np.ndarray) -> np.ndarray:
+    """What to show on the input plane: bce -> P(y=1) (n,); cross_entropy -> softmax (n, C);
+    others -> the raw output out[:, 0] (n,)."""
+    _check(name)
+    if name == "bce":
+        return sigmoid(out[:, 0])
+    if name == "cross_entropy":
+        e = np.exp(out - out.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    return out[:, 0].copy()

@@ -1,0 +1,383 @@
+"""One training run: config, parameters, optimizer state, random streams, step counter and history.
+
+The GUI observes a `Session` through `subscribe` and never keeps training state of its own. A
+session's random streams (initial weights, data, batch order) are separate children of the
+config's seed, so several sessions can share initial weights and batches (races) and any stream can
+be re-seeded on its own.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from . import datasets, landscapes, losses, optim, schedules
+from .history import History
+from .nn import MLP
+
+STREAMS = ("init", "data", "batch")
+
+
+def make_streams(seed: int) -> dict[str, np.random.Generator]:
+    """Independent generators for initial weights, the dataset and the batch order."""
+    children = np.random.SeedSequence(seed).spawn(len(STREAMS))
+    return {name: np.random.Generator(np.random.PCG64(s)) for name, s in zip(STREAMS, children)}
+
+
+def _layer_norms(v: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """L2 norm of each contiguous layer block of a flat vector."""
+    return np.sqrt(np.add.reduceat(v * v, starts))
+
+
+class _LandscapeObjective:
+    """f, ∇f and the exact Hessian of a 2-D landscape, for second-order optimizers."""
+
+    def __init__(self, land: landscapes.Landscape):
+        self.land = land
+
+    def loss_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        return self.land.value(theta), self.land.gradient(theta)
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        return self.land.hessian(theta)
+
+
+class _BatchObjective:
+    """The network's loss (with penalties) on one fixed batch, as a function of a parameter vector."""
+
+    def __init__(self, session: "Session", xb: np.ndarray, yb: np.ndarray):
+        self.s, self.xb, self.yb = session, xb, yb
+
+    def loss_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        model = self.s.model
+        if theta is model.theta:
+            loss = self.s._forward_backward(self.xb, self.yb)
+            return loss, model.grad.copy()
+        saved = model.theta.copy()  # evaluate elsewhere without disturbing the live parameters
+        model.theta[:] = theta
+        try:
+            loss = self.s._forward_backward(self.xb, self.yb)
+            return loss, model.grad.copy()
+        finally:
+            model.theta[:] = saved
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        return optim.numerical_hessian(lambda t: self.loss_and_grad(t)[1], theta)
+
+
+class Session:
+    """A run of one config. `run(n)` trains n optimizer steps; observers are told after each call."""
+
+    def __init__(self, config: dict):
+        self._listeners: list[Callable[[str], None]] = []
+        self._build(config)
+
+    # ----------------------------------------------------------------- construction
+    def _build(self, config: dict) -> None:
+        self.config = config
+        self.kind = config["task"]["kind"]
+        self.rngs = make_streams(config["seed"])
+        self.step = 0
+        self.halted: str | None = None
+        self.last_loss = math.nan
+        self.last_batch: np.ndarray | None = None
+        if self.kind == "function":
+            self._build_function()
+        else:
+            self._build_dataset()
+        self.grad_norms = np.zeros(self.n_layers)
+        self.starts = np.array([s.start for s in self.layer_slices])
+        self._prev = np.empty_like(self.theta)
+        self._make_optimizer()
+        width = self.n_layers
+        cols = {"loss": 1, "lr": 1, "grad_norm": width, "weight_norm": width, "update_ratio": width}
+        if self.kind == "function":
+            cols.update({"x": 1, "y": 1})
+        self.history = History(cols)
+        self.evals = History({"train_loss": 1, "test_loss": 1, "train_acc": 1, "test_acc": 1}, capacity=2048)
+
+    def _build_function(self) -> None:
+        self.landscape = landscapes.get_landscape(self.config["task"]["name"])
+        self.theta = np.array(self.config["task"]["start"], dtype=np.float64)
+        self.grad = np.zeros(2)
+        self.model = None
+        self.data = None
+        self.layer_slices = [slice(0, 2)]
+        self.layer_names = ["(x, y)"]
+        self.objective = _LandscapeObjective(self.landscape)
+        self.loss_name = None
+        self.n_train = 1
+        self.batch_size = 1
+
+    def _build_dataset(self) -> None:
+        task, net = self.config["task"], self.config["network"]
+        info = datasets.DATASETS[task["name"]]
+        self.loss_name = self.config["loss"]["name"]
+        self.data = datasets.make_dataset(
+            task["name"], task["n_samples"], task["noise"], task["test_fraction"], rng=self.rngs["data"],
+            labels=datasets.label_format_for(self.loss_name, info))
+        self.model = MLP(2, net["hidden"], losses.output_units(self.loss_name, info.n_classes),
+                         activation=net["activation"], init=net["init"], init_std=net["init_std"],
+                         batch_norm=net["batch_norm"], rng=self.rngs["init"])
+        self.landscape = None
+        self.theta, self.grad = self.model.theta, self.model.grad
+        self.layer_slices = self.model.layer_slices
+        self.layer_names = [f"layer {i + 1}" for i in range(self.model.n_layers)]
+        self.n_train = len(self.data.x_train)
+        bs = self.config["training"]["batch_size"]
+        self.batch_size = self.n_train if bs == "full" else min(int(bs), self.n_train)
+        self._perm = np.arange(self.n_train)
+        self._pos = self.n_train  # forces a fresh permutation at the first step
+        self._min_batch = 2 if net["batch_norm"] else 1
+        self.objective = None
+        t = self.config["training"]
+        self._l1, self._l2 = t["l1"], t["l2"]
+
+    def _make_optimizer(self) -> None:
+        oc = dict(self.config["optimizer"])
+        name = oc.pop("name")
+        if oc.get("line_search_fn") == "none":
+            oc["line_search_fn"] = None
+        self.optimizer = optim.make_optimizer(name, self.theta.size, **oc)
+        sc = dict(self.config["schedule"])
+        self.schedule = schedules.make_schedule(sc.pop("name"), self.optimizer.lr, **sc)
+        t = self.config["training"]
+        self._clip_norm, self._clip_value = t["clip_norm"], t["clip_value"]
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.layer_slices)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-self.n_train // self.batch_size)
+
+    @property
+    def epoch(self) -> float:
+        return self.step / self.steps_per_epoch
+
+    # ----------------------------------------------------------------- observers
+    def subscribe(self, callback: Callable[[str], None]) -> None:
+        """callback(event) with event in {"stepped", "reset", "halted", "config"}."""
+        self._listeners.append(callback)
+
+    def unsubscribe(self, callback: Callable[[str], None]) -> None:
+        self._listeners.remove(callback)
+
+    def _emit(self, event: str) -> None:
+        for cb in list(self._listeners):
+            cb(event)
+
+    # ----------------------------------------------------------------- training
+    def _next_batch(self) -> np.ndarray | None:
+        """Indices of the next mini-batch: a fresh permutation each epoch, like a shuffling DataLoader."""
+        if self.batch_size >= self.n_train:
+            return None
+        # Batch norm cannot normalise a single sample, so a leftover of one starts the next epoch.
+        if self._pos >= self.n_train or (self._min_batch > 1 and self.n_train - self._pos < self._min_batch):
+            self._perm = self.rngs["batch"].permutation(self.n_train)
+            self._pos = 0
+        idx = self._perm[self._pos: self._pos + self.batch_size]
+        self._pos += self.batch_size
+        return idx
+
+    def _forward_backward(self, xb: np.ndarray, yb: np.ndarray) -> float:
+        """Batch loss with penalties; leaves its gradient in self.grad."""
+        model = self.model
+        out = model.forward(xb, train=True)
+        loss, dout = losses.loss_and_grad(self.loss_name, out, yb)
+        model.backward(dout)
+        if self._l1 or self._l2:
+            loss += losses.penalty(model.theta, model.weight_mask, self._l1, self._l2)
+            losses.add_penalty_grad(model.theta, model.weight_mask, self._l1, self._l2, model.grad)
+        return loss
+
+    def _loss_and_grad(self) -> tuple[float, Any]:
+        """Loss at the current parameters and the objective second-order methods need."""
+        if self.kind == "function":
+            land = self.landscape
+            x, y = float(self.theta[0]), float(self.theta[1])
+            loss = float(land.f(np.float64(x), np.float64(y)))
+            self.grad[:] = land.grad_fn(x, y)
+            self.last_batch = None
+            return loss, self.objective
+        idx = self._next_batch()
+        self.last_batch = idx
+        if idx is None:
+            xb, yb = self.data.x_train, self.data.y_train
+        else:
+            xb, yb = self.data.x_train[idx], self.data.y_train[idx]
+        return self._forward_backward(xb, yb), _BatchObjective(self, xb, yb)
+
+    def _halt(self, why: str) -> None:
+        self.halted = why
+
+    def run(self, n: int) -> int:
+        """Train up to n steps; stop early (and set `halted`) if the loss or parameters stop being finite.
+
+        Returns the number of steps done. The last finite parameters are kept on a halt.
+        """
+        if self.halted:
+            return 0
+        # Overflow is expected at extreme settings; it is caught as a halt, not printed as a warning.
+        with np.errstate(all="ignore"):
+            done = self._run_steps(n)
+        self._emit("halted" if self.halted else "stepped")
+        return done
+
+    def _run_steps(self, n: int) -> int:
+        theta, grad, prev = self.theta, self.grad, self._prev
+        starts, hist = self.starts, self.history
+        is_function = self.kind == "function"
+        # History stores width-1 columns as 1-D, so one layer's (1,) norms go in as scalars.
+        row = (lambda v: v[0]) if self.n_layers == 1 else (lambda v: v)
+        done = 0
+        for _ in range(n):
+            lr = self.schedule.lr
+            self.optimizer.lr = lr
+            loss, objective = self._loss_and_grad()
+            gn = _layer_norms(grad, starts)
+            if not (math.isfinite(loss) and np.isfinite(gn).all()):
+                self._halt(self._nan_message("loss" if not math.isfinite(loss) else "gradient", loss))
+                break
+            if self._clip_norm > 0:
+                optim.clip_grad_norm_(grad, self._clip_norm)
+            if self._clip_value > 0:
+                optim.clip_grad_value_(grad, self._clip_value)
+            np.copyto(prev, theta)
+            self.optimizer.step(theta, grad, objective)
+            if not np.isfinite(theta).all():
+                np.copyto(theta, prev)
+                self._halt(self._nan_message("parameters", loss))
+                break
+            delta = _layer_norms(theta - prev, starts)
+            wn = _layer_norms(theta, starts)
+            ratio = delta / np.maximum(wn, 1e-300)
+            if is_function:
+                hist.append(self.step, loss=loss, lr=lr, grad_norm=row(gn), weight_norm=row(wn),
+                            update_ratio=row(ratio), x=prev[0], y=prev[1])
+            else:
+                hist.append(self.step, loss=loss, lr=lr, grad_norm=row(gn), weight_norm=row(wn),
+                            update_ratio=row(ratio))
+            self.last_loss = loss
+            self.grad_norms = gn
+            self.schedule.step()
+            self.step += 1
+            done += 1
+        return done
+
+    def _nan_message(self, what: str, loss: float) -> str:
+        opt = self.config["optimizer"]
+        return (f"Training paused at step {self.step}: the {what} became {'NaN' if math.isnan(loss) else 'infinite'}"
+                f" (loss {loss:.3g}). The parameters are kept as they were before this step. "
+                f"Try a smaller learning rate (now {opt.get('lr', 0):.3g}), gradient clipping, "
+                f"or a gentler initialisation.") if what != "parameters" else (
+                f"Training paused at step {self.step}: the update made the parameters overflow to "
+                f"infinity/NaN (loss before it {loss:.3g}). The last finite parameters are kept. "
+                f"Try a smaller learning rate (now {opt.get('lr', 0):.3g}) or gradient clipping.")
+
+    # ----------------------------------------------------------------- evaluation
+    def current_loss(self) -> float:
+        """Loss at the current parameters (full training set for datasets, f for landscapes)."""
+        if self.kind == "function":
+            return self.landscape.value(self.theta)
+        return self.evaluate(record=False)["train_loss"]
+
+    def evaluate(self, record: bool = True) -> dict[str, float]:
+        """Full-set train/test loss and accuracy at the current parameters (eval mode)."""
+        if self.kind == "function":
+            return {"train_loss": self.landscape.value(self.theta)}
+        d, name = self.data, self.loss_name
+        res: dict[str, float] = {}
+        with np.errstate(all="ignore"):
+            for split, x, y in (("train", d.x_train, d.y_train), ("test", d.x_test, d.y_test)):
+                if len(x) == 0:
+                    res[f"{split}_loss"], res[f"{split}_acc"] = math.nan, math.nan
+                    continue
+                out = self.model.predict(x)
+                res[f"{split}_loss"] = losses.loss_value(name, out, y)
+                acc = losses.accuracy(name, out, y)
+                res[f"{split}_acc"] = math.nan if acc is None else acc
+        if record and (len(self.evals) == 0 or self.evals.steps[len(self.evals) - 1] != self.step):
+            self.evals.append(self.step, **res)
+        return res
+
+    def output_grid(self, n: int = 80) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The model's displayed output over the dataset's view plane: xs (n,), ys (n,), Z (n, n[, C])."""
+        x0, x1, y0, y1 = self.data.info.view
+        xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+        gx, gy = np.meshgrid(xs, ys)
+        pts = np.column_stack([gx.ravel(), gy.ravel()])
+        with np.errstate(all="ignore"):
+            z = losses.prediction(self.loss_name, self.model.predict(pts))
+        return xs, ys, z.reshape((n, n) + z.shape[1:])
+
+    # ----------------------------------------------------------------- control
+    def reset(self) -> None:
+        """Back to step 0 with the same seed: the same initial weights, data and batch order."""
+        self._build(self.config)
+        self._emit("reset")
+
+    def set_config(self, config: dict) -> None:
+        """Apply a new resolved config.
+
+        When only the optimizer, schedule, clipping or penalties change, training continues from the
+        current parameters with a fresh optimizer state; any other change rebuilds the run.
+        """
+        old = self.config
+        keep = ("optimizer", "schedule", "training", "meta")
+        same_problem = all(old[k] == config[k] for k in old if k not in keep) and (
+            old["training"]["batch_size"] == config["training"]["batch_size"])
+        if same_problem and not self.halted:
+            self.config = config
+            self._make_optimizer()
+            if self.kind == "dataset":
+                self._l1, self._l2 = config["training"]["l1"], config["training"]["l2"]
+            self._emit("config")
+        else:
+            self._build(config)
+            self._emit("reset")
+
+    def move_start(self, x: float, y: float) -> None:
+        """Landscapes: restart from a new point (the config's start changes with it)."""
+        cfg = dict(self.config)
+        cfg["task"] = dict(cfg["task"], start=[float(x), float(y)])
+        self._build(cfg)
+        self._emit("reset")
+
+    # ----------------------------------------------------------------- snapshots
+    def snapshot(self) -> dict[str, Any]:
+        """Everything needed to continue exactly from here (plain arrays and dicts)."""
+        snap = {
+            "step": self.step,
+            "halted": self.halted,
+            "theta": self.theta.copy(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "rng": {k: g.bit_generator.state for k, g in self.rngs.items()},
+            "history": self.history.as_arrays(),
+            "evals": self.evals.as_arrays(),
+            "last_loss": self.last_loss,
+        }
+        if self.kind == "dataset":
+            snap.update(perm=self._perm.copy(), pos=self._pos, buffers=self.model.buffers())
+        return snap
+
+    def restore(self, snap: dict[str, Any]) -> None:
+        """Return to a snapshot taken from a session of the same config."""
+        self.step = int(snap["step"])
+        self.halted = snap.get("halted")
+        self.theta[:] = snap["theta"]
+        self.optimizer.load_state_dict(snap["optimizer"])
+        self.schedule.load_state_dict(snap["schedule"])
+        for k, state in snap["rng"].items():
+            self.rngs[k].bit_generator.state = state
+        self.history.load_arrays(snap["history"])
+        self.evals.load_arrays(snap["evals"])
+        self.last_loss = float(snap.get("last_loss", math.nan))
+        if self.kind == "dataset":
+            self._perm = np.asarray(snap["perm"]).copy()
+            self._pos = int(snap["pos"])
+            self.model.load_buffers(snap["buffers"])
+        self._emit("reset")
