@@ -40,8 +40,9 @@ class Landscape:
     fmin: float  # global minimum, or for unbounded f the minimum over the view range
 
     def value(self, p: np.ndarray) -> float:
-        """f at the point p = (x, y)."""
-        return float(self.f(float(p[0]), float(p[1])))
+        """f at the point p = (x, y); inf rather than OverflowError far from the view (after a divergence)."""
+        with np.errstate(all="ignore"):
+            return float(self.f(np.float64(p[0]), np.float64(p[1])))
 
     def gradient(self, p: np.ndarray) -> np.ndarray:
         """∇f at p, shape (2,), float64."""

@@ -199,7 +199,10 @@ class Session:
             land = self.landscape
             x, y = float(self.theta[0]), float(self.theta[1])
             loss = float(land.f(np.float64(x), np.float64(y)))
-            self.grad[:] = land.grad_fn(x, y)
+            try:
+                self.grad[:] = land.grad_fn(x, y)
+            except OverflowError:  # plain-float maths far out after a divergence: report it as a halt
+                self.grad[:] = math.inf
             self.last_batch = None
             return loss, self.objective
         idx = self._next_batch()

@@ -1,0 +1,54 @@
+"""The contract between the main window and its dock panels."""
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from PySide6 import QtWidgets
+
+from ...core.session import Session
+
+
+class SessionHolder(Protocol):
+    """What a panel is given: the window's controller, whose `session` may be replaced (Open, presets)."""
+
+    session: Session
+
+
+class Panel(QtWidgets.QWidget):
+    """Content of one dock. Subclasses set `title` and `name` (the dock's objectName, for saveState).
+
+    The main window calls `refresh()` after each training slice while the dock is visible (hidden
+    docks do no work) and `reset()` when the session was rebuilt or replaced (new preset, Reset,
+    Open). Panels create their plot items once and update them with setData/setImage; expensive views
+    throttle themselves with `due()`.
+    """
+
+    title = "Panel"
+    name = "panel"
+    slow_interval = 0.2  # seconds between expensive redraws (images, histograms)
+
+    def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.holder = holder
+        self._last_slow = 0.0
+
+    @property
+    def session(self) -> Session:
+        return self.holder.session
+
+    def due(self, force: bool = False) -> bool:
+        """True at most every `slow_interval` seconds (or when forced), for expensive redraws."""
+        now = time.perf_counter()
+        if force or now - self._last_slow >= self.slow_interval:
+            self._last_slow = now
+            return True
+        return False
+
+    def refresh(self) -> None:
+        """Pull the session's current state into the plots."""
+
+    def reset(self) -> None:
+        """The session was rebuilt or replaced: re-shape items (layer count, task kind) and redraw."""
+        self._last_slow = 0.0
+        self.refresh()

@@ -1,0 +1,200 @@
+"""Per-layer gradients: their norms over time, their distribution now, and the update-to-weight ratio.
+
+- Gradient norm vs step, log y, one line per layer in the layer's colour: vanishing gradients show as
+  early layers sitting orders of magnitude below late ones, exploding ones as lines shooting up.
+- Histogram of the current step's ∂L/∂W per layer, on LOG-SPACED bins of |g|. Layers' gradients
+  differ by orders of magnitude exactly when training goes wrong; on linear bins the small layers
+  collapse into one bar at 0 and the picture says nothing. On log bins each layer is a hump and the
+  humps shift left layer by layer when gradients vanish. The sign is dropped (gradients are roughly
+  symmetric about 0); exact zeros (dead ReLUs) cannot sit on a log axis and are counted in the label.
+- ‖Δw‖/‖w‖ per layer vs step, log y, with the rule-of-thumb healthy ratio 1e−3 dashed: far below,
+  the layer barely learns; far above, the steps are wild.
+Landscapes have one "layer", the point (x, y): only |∇f| is shown.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from .. import style
+from .base import Panel, SessionHolder
+
+MAX_POINTS = 2000
+MAX_BINS = 40
+HEALTHY_RATIO = 1e-3
+
+
+def _columns(a: np.ndarray, n: int) -> np.ndarray:
+    """A per-layer history column as (rows, layers), also when there is a single layer."""
+    return np.asarray(a, dtype=np.float64).reshape(len(a), -1) if len(a) else np.zeros((0, n))
+
+
+def log_histograms(grads: list[np.ndarray], bins: int | None = None
+                   ) -> tuple[np.ndarray, list[np.ndarray], list[float]]:
+    """Shared log10-spaced bin edges of |g| (bins + 1,), per layer the percentage of its weights in
+    each bin (bins,), and per layer the fraction that is exactly zero or non-finite.
+
+    By default the bin count grows with the layers' size (a 2×8 layer has only 16 gradients)."""
+    if bins is None:
+        typical = float(np.median([np.size(g) for g in grads])) if grads else 1.0
+        bins = int(np.clip(round(1.5 * math.sqrt(typical)), 8, MAX_BINS))
+    logs, rest = [], []
+    for g in grads:
+        a = np.abs(np.asarray(g, dtype=np.float64).ravel())
+        ok = np.isfinite(a) & (a > 0)
+        logs.append(np.log10(a[ok]))
+        rest.append(1.0 - ok.sum() / max(a.size, 1))
+    every = np.concatenate(logs) if logs else np.zeros(0)
+    lo, hi = (float(every.min()), float(every.max())) if every.size else (-3.0, 0.0)
+    if hi - lo < 1.0:  # at least one decade, so a tight cluster is not stretched across the axis
+        mid = (lo + hi) / 2
+        lo, hi = mid - 0.5, mid + 0.5
+    edges = np.linspace(lo, hi, bins + 1)
+    fracs = [100.0 * np.histogram(lg, edges)[0] / max(np.size(g), 1) for lg, g in zip(logs, grads)]
+    return 10.0**edges, fracs, rest
+
+
+class GradientsPanel(Panel):
+    """Gradient norms and update ratios per layer over time, and today's gradient histogram."""
+
+    title = "Gradients"
+    name = "gradients"
+
+    def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
+        super().__init__(holder, parent)
+        self.th = style.apply_pg_theme()
+        self.info = QtWidgets.QLabel()
+        self.info.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.info.setWordWrap(True)
+        self.norm_view, self.ratio_view, self.hist_view = style.plot_widget(), style.plot_widget(), style.plot_widget()
+        self.norm_plot = self.norm_view.getPlotItem()
+        self.ratio_plot = self.ratio_view.getPlotItem()
+        self.hist_plot = self.hist_view.getPlotItem()
+        for plot in (self.norm_plot, self.ratio_plot):
+            plot.setLogMode(y=True)
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+        self.ratio_plot.setXLink(self.norm_plot)
+        self.hist_plot.setLogMode(x=True)
+        style.apply_plot_style(self.ratio_plot, "Update / weight ‖Δw‖ / ‖w‖", "step", "ratio", self.th)
+        style.apply_plot_style(self.hist_plot, "Gradients now", "|∂L/∂W| (log scale)", "% of the layer's weights", self.th)
+        self.ref_line = pg.InfiniteLine(
+            pos=math.log10(HEALTHY_RATIO), angle=0, pen=pg.mkPen(self.th.fg, width=1, style=QtCore.Qt.PenStyle.DashLine),
+            label="1e−3 healthy", labelOpts={"position": 0.02, "color": self.th.fg, "fill": style.legend_brush(self.th),
+                                             "anchors": [(0, 1.1), (0, 1.1)]})
+        self.ratio_plot.addItem(self.ref_line)
+        # An invisible point at the reference keeps the dashed line inside the auto range.
+        self.ratio_plot.plot([0], [HEALTHY_RATIO], pen=None, symbol="o", symbolSize=0, symbolPen=None, symbolBrush=None)
+        self.norm_hover = style.HoverReadout(self.norm_plot)
+        self.ratio_hover = style.HoverReadout(self.ratio_plot)
+        self.norm_curves: list[pg.PlotDataItem] = []
+        self.ratio_curves: list[pg.PlotDataItem] = []
+        self.hist_curves: list[pg.PlotDataItem] = []
+
+        grid = QtWidgets.QGridLayout(self)
+        grid.setContentsMargins(4, 4, 4, 4)
+        grid.setSpacing(2)
+        grid.addWidget(self.info, 0, 0, 1, 2)
+        grid.addWidget(self.norm_view, 1, 0)
+        grid.addWidget(self.ratio_view, 2, 0)
+        grid.addWidget(self.hist_view, 1, 1, 2, 1)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+        grid.setRowStretch(1, 1)
+        grid.setRowStretch(2, 1)
+        self.setMinimumSize(360, 260)
+        self._shape: tuple | None = None
+        self.reset()
+
+    # ------------------------------------------------------------------ structure
+    def reset(self) -> None:
+        s = self.session
+        shape = (s.kind, s.n_layers)
+        if shape != self._shape:  # items depend only on the task kind and the layer count
+            self._shape = shape
+            self._build(s.kind, s.n_layers)
+        else:
+            for curve in self.norm_curves + self.ratio_curves + self.hist_curves:
+                curve.setData([], [])
+        self.norm_plot.enableAutoRange()
+        self.hist_plot.enableAutoRange()
+        super().reset()
+
+    def _build(self, kind: str, n: int) -> None:
+        for plot, curves in ((self.norm_plot, self.norm_curves), (self.ratio_plot, self.ratio_curves),
+                             (self.hist_plot, self.hist_curves)):
+            for c in curves:
+                plot.removeItem(c)
+            curves.clear()
+        function = kind == "function"
+        title = "Gradient norm |∇f| at the point" if function else "Gradient norm ‖∂L/∂W‖ per layer"
+        style.apply_plot_style(self.norm_plot, title, "step", "norm", self.th)
+        self.norm_plot.getAxis("bottom").showLabel(function)  # "step" under the lowest plot only
+        # Panels' grid: without the ratio and histogram plots the norm plot takes the whole panel.
+        grid = self.layout()
+        grid.setColumnStretch(1, 0 if function else 2)
+        grid.setRowStretch(2, 0 if function else 1)
+        names = ["|∇f|"] if function else [f"layer {i + 1}" for i in range(n)]
+        for i, name in enumerate(names):
+            color = self.th.fg if function else style.layer_color(i)
+            curve = self.norm_plot.plot(pen=pg.mkPen(color, width=2), name=name)
+            self.norm_curves.append(curve)
+            if not function:
+                self.ratio_curves.append(self.ratio_plot.plot(pen=pg.mkPen(color, width=1.5)))
+                fill = pg.mkColor(color)
+                fill.setAlpha(45)
+                self.hist_curves.append(self.hist_plot.plot(stepMode="center", fillLevel=0, brush=fill,
+                                                            pen=pg.mkPen(color, width=1.5)))
+        self.ratio_view.setVisible(not function)
+        self.hist_view.setVisible(not function)
+
+    # ------------------------------------------------------------------ refresh
+    def refresh(self) -> None:
+        s = self.session
+        h, L = s.history, s.n_layers
+        steps = h.get_steps()
+        norms = _columns(h.get("grad_norm"), L)
+        self.norm_hover.clear()
+        for i, curve in enumerate(self.norm_curves):
+            x, y = style.decimate(*style.positive(steps, norms[:, i]), MAX_POINTS)
+            curve.setData(x, y)
+            self.norm_hover.set(curve.name(), x, y, curve.opts["pen"].color().name())
+        if s.kind == "dataset":
+            ratios = _columns(h.get("update_ratio"), L)
+            self.ratio_hover.clear()
+            for i, curve in enumerate(self.ratio_curves):
+                x, y = style.decimate(*style.positive(steps, ratios[:, i]), MAX_POINTS)
+                curve.setData(x, y)
+                self.ratio_hover.set(f"layer {i + 1}", x, y, style.layer_color(i))
+            if self.due():
+                self._draw_histogram()
+        self.info.setText(self._summary(norms))
+
+    def _draw_histogram(self) -> None:
+        edges, fracs, rest = log_histograms(self.session.model.dW)
+        self._rest = rest
+        for curve, f in zip(self.hist_curves, fracs):
+            curve.setData(edges, f)
+
+    def _summary(self, norms: np.ndarray) -> str:
+        s = self.session
+        parts = [f"<b>step {s.step}</b>"]
+        if len(norms):
+            last = norms[-1]
+            if s.kind == "function":
+                parts.append(f"|∇f| = {style.fmt(last[0])}")
+            else:  # the legend of all three plots, with each layer's gradient norm now
+                parts.append(" ".join(f"<span style='color:{style.layer_color(i)}'>■</span> layer {i + 1} "
+                                      f"{style.fmt(v)}" for i, v in enumerate(last)))
+                zeros = [(i, r) for i, r in enumerate(getattr(self, "_rest", [])) if r >= 0.005]
+                if zeros:
+                    parts.append("exactly 0: " + ", ".join(f"layer {i + 1} {style.fmt(100 * r)}%" for i, r in zeros))
+        else:
+            parts.append("no steps yet: train to see the gradients")
+            if s.kind == "dataset":
+                parts.append(" ".join(f"<span style='color:{style.layer_color(i)}'>■</span> layer {i + 1}"
+                                      for i in range(s.n_layers)))
+        return " · ".join(parts)

@@ -1,0 +1,311 @@
+"""The input plane: a landscape f(x, y) with the optimizer's path, or a dataset under the model's output.
+
+Function tasks: f as a filled heatmap with contour lines, the trajectory, the current point and the
+negative gradient there (the direction a step of gradient descent takes), minima (★) and saddles (✕).
+The aspect ratio is locked so the gradient is drawn perpendicular to the contours, as it truly is.
+Clicking the map restarts the run from the clicked point.
+
+Dataset tasks: the model's output over the input plane on the diverging scale (TF Playground's
+decision map) with train points (white edge) and test points (dark edge), redrawn at a throttled rate.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from .. import style
+from .base import Panel, SessionHolder
+
+GRID = 200  # landscape samples per axis (computed once per reset)
+OUT_GRID = 80  # model-output samples per axis (recomputed at the throttled rate)
+N_CONTOURS = 12
+MIN_COLOR, SADDLE_COLOR, ARROW_COLOR = "#ffd60a", "#ffffff", "#ff2d55"
+
+
+def _rect(xs: np.ndarray, ys: np.ndarray) -> QtCore.QRectF:
+    """Image rectangle whose pixel centres sit on the sample points."""
+    dx, dy = (xs[-1] - xs[0]) / (len(xs) - 1), (ys[-1] - ys[0]) / (len(ys) - 1)
+    return QtCore.QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys))
+
+
+class LandscapePanel(Panel):
+    """The loss surface with the optimizer's path (landscapes) or the model's decision map (datasets)."""
+
+    title = "Landscape"
+    name = "landscape"
+
+    def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
+        super().__init__(holder, parent)
+        self.th = style.apply_pg_theme()
+        self.info = QtWidgets.QLabel()
+        self.info.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.info.setWordWrap(True)
+        self.hover = QtWidgets.QLabel(" ")
+        self.legend = style.ColorLegend()
+        self.view = pg.GraphicsLayoutWidget()
+        self.plot = self.view.addPlot(row=0, col=0, axisItems=style.axes())
+        self.plot.setAspectLocked(True)  # equal scales: ∇f is visibly perpendicular to the contours
+        self.plot.setMenuEnabled(False)
+        self.bar = pg.ColorBarItem(colorMap=style.SEQUENTIAL, interactive=False, width=12, colorMapMenu=False)
+
+        self.img = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.img)
+        # Function items
+        self.contours = [pg.IsocurveItem(level=0, pen=pg.mkPen(255, 255, 255, 90), axisOrder="row-major")
+                         for _ in range(N_CONTOURS)]
+        for iso in self.contours:
+            iso.setParentItem(self.img)  # inherits the image's rect, so it is drawn in (x, y) units
+        shadow = pg.mkPen(0, 0, 0, 140, width=4)
+        self.path_shadow = pg.PlotCurveItem(pen=shadow)
+        self.path = pg.PlotCurveItem(pen=pg.mkPen("w", width=2))
+        self.start = pg.ScatterPlotItem(size=9, brush=None, pen=pg.mkPen("w", width=2))
+        self.point = pg.ScatterPlotItem(size=11, brush=pg.mkBrush("w"), pen=pg.mkPen("k", width=1.5))
+        self.arrow_line = pg.PlotCurveItem(pen=pg.mkPen(ARROW_COLOR, width=3))
+        self.arrow_head = pg.ArrowItem(headLen=11, tipAngle=35, pen=pg.mkPen(ARROW_COLOR), brush=ARROW_COLOR)
+        self.minima = pg.ScatterPlotItem(symbol="star", size=18, brush=MIN_COLOR, pen=pg.mkPen("k", width=1))
+        self.saddles = pg.ScatterPlotItem(symbol="x", size=14, brush=SADDLE_COLOR, pen=pg.mkPen("k", width=1))
+        self.function_items = [self.minima, self.saddles, self.path_shadow, self.path, self.start, self.arrow_line,
+                               self.arrow_head, self.point]
+        # Dataset items
+        self.train_pts = pg.ScatterPlotItem(size=7)
+        self.test_pts = pg.ScatterPlotItem(size=7)
+        self.dataset_items = [self.train_pts, self.test_pts]
+        for z, item in enumerate(self.function_items + self.dataset_items):
+            item.setZValue(10 + z)
+
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(2)
+        lay.addWidget(self.info)
+        lay.addWidget(self.view, 1)
+        lay.addWidget(self.legend)
+        lay.addWidget(self.hover)
+        self.setMinimumSize(320, 260)
+        self.view.scene().sigMouseClicked.connect(self._clicked)
+        self.view.scene().sigMouseMoved.connect(self._moved)
+        self._kind: str | None = None
+        self._grad_ref, self._span = 1.0, 1.0
+        self._levels = (-1.0, 1.0)
+        self.reset()
+
+    # ------------------------------------------------------------------ structure
+    def reset(self) -> None:
+        s = self.session
+        if s.kind != self._kind:  # swap the item sets only when the task kind changes
+            old, new = ((self.dataset_items, self.function_items) if s.kind == "function"
+                        else (self.function_items, self.dataset_items))
+            for item in old:
+                if item.scene() is not None:
+                    self.plot.removeItem(item)
+            for item in new:
+                self.plot.addItem(item)
+            for iso in self.contours:
+                iso.setVisible(s.kind == "function")
+            if s.kind == "function":
+                self.view.addItem(self.bar, row=0, col=1)
+            elif self._kind is not None:
+                self.view.removeItem(self.bar)
+            self.legend.setVisible(s.kind == "dataset")
+            self._kind = s.kind
+        if s.kind == "function":
+            self._setup_function()
+        else:
+            self._setup_dataset()
+        super().reset()
+
+    def _setup_function(self) -> None:
+        land = self.session.landscape
+        xs, ys, Z = land.grid(GRID, GRID)
+        with np.errstate(all="ignore"):
+            D = np.log1p(np.maximum(Z - land.fmin, 0.0)) if land.log_color else Z
+        fin = np.isfinite(D)
+        lo, hi = (float(D[fin].min()), float(D[fin].max())) if fin.any() else (0.0, 1.0)
+        hi = hi if hi > lo else lo + 1.0
+        D = np.where(fin, D, hi)
+        self.img.setColorMap(style.SEQUENTIAL)
+        self.img.setImage(D, autoLevels=False, levels=(lo, hi))
+        self.img.setRect(_rect(xs, ys))
+        for k, iso in enumerate(self.contours):
+            iso.setData(D, lo + (hi - lo) * (k + 0.5) / N_CONTOURS)
+        self.bar.setLevels((lo, hi))
+        self.bar.axis.setLabel("f(x, y), log colour" if land.log_color else "f(x, y)")
+        self._bar_ticks(land, lo, hi)
+        self.minima.setData(pos=np.array(land.minima, dtype=float).reshape(-1, 2))
+        self.saddles.setData(pos=np.array(land.saddle_points, dtype=float).reshape(-1, 2))
+        # Arrow lengths are relative to a typical slope of this surface (90th percentile over the view).
+        gy, gx = np.gradient(Z, ys, xs)
+        mags = np.hypot(gx, gy)
+        mags = mags[np.isfinite(mags)]
+        self._grad_ref = float(np.percentile(mags, 90)) if mags.size else 1.0
+        self._span = min(xs[-1] - xs[0], ys[-1] - ys[0])
+        style.apply_plot_style(self.plot, f"{land.title}: f(x, y) = {land.formula}", "x", "y", self.th,
+                               grid=False)
+        self.plot.setRange(xRange=land.xrange, yRange=land.yrange, padding=0)
+
+    def _bar_ticks(self, land, lo: float, hi: float) -> None:
+        """Log colour: put the ticks at round values of f, not of log(1 + f − f*)."""
+        if not land.log_color:
+            self.bar.axis.setTicks(None)
+            return
+        ticks = [(0.0, style.fmt(land.fmin))]
+        for k in range(-2, 13):
+            pos = math.log1p(10.0**k)
+            if lo < pos <= hi and pos - ticks[-1][0] > (hi - lo) / 10:  # no crowding near f*
+                ticks.append((pos, style.fmt(land.fmin + 10.0**k)))
+        self.bar.axis.setTicks([ticks])
+
+    def _setup_dataset(self) -> None:
+        s = self.session
+        d, info = s.data, s.data.info
+        ys_all = np.concatenate([d.y_train, d.y_test]).astype(float)
+        x0, x1, y0, y1 = info.view
+        if s.loss_name == "cross_entropy":
+            self.img.setLookupTable(None)  # RGB image: colours are computed here
+            names = [f"class {c}" for c in range(info.n_classes)]
+            self.legend.set_classes(names, style.CLASS_COLORS[: info.n_classes],
+                                    "colour: most likely class (paler = less sure)")
+            what = "most likely class"
+        elif s.loss_name == "bce":
+            self._levels = (-1.0, 1.0)
+            self.legend.set_range(-1, 1, "colour: P(class 1)", ("0", "½", "1"))
+            what = "P(class 1)"
+        else:  # raw output: fixed symmetric levels from the targets so colours keep their meaning
+            self._levels = style.symmetric_levels(ys_all, np.ones(1))
+            self.legend.set_range(*self._levels, "colour: model output ŷ" + (
+                " and target y" if info.kind == "regression" else " (sign = class)"))
+            what = "output ŷ"
+        if s.loss_name != "cross_entropy":
+            self.img.setColorMap(style.DIVERGING)
+        self._point_colors(d, info.kind == "regression")
+        style.apply_plot_style(self.plot, f"{info.title}: {what} over the input plane", "x₁", "x₂", self.th,
+                               grid=False)
+        self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self._draw_output()
+
+    def _point_colors(self, d, regression: bool) -> None:
+        def brushes(y):
+            if regression:
+                lo, hi = self._levels
+                return [pg.mkBrush(c) for c in style.DIVERGING.mapToQColor((np.asarray(y) - lo) / (hi - lo))]
+            return [pg.mkBrush(style.CLASS_COLORS[c]) for c in style.class_index(y)]
+        self.train_pts.setData(pos=d.x_train, brush=brushes(d.y_train), pen=pg.mkPen("w", width=1))
+        self.test_pts.setData(pos=d.x_test, brush=brushes(d.y_test), pen=pg.mkPen("#111111", width=1.2))
+
+    # ------------------------------------------------------------------ refresh
+    def refresh(self) -> None:
+        s = self.session
+        if s.kind == "function":
+            self._draw_path()
+        elif self.due():
+            self._draw_output()
+        self.info.setText(self._summary())
+
+    def _draw_path(self) -> None:
+        s = self.session
+        h = s.history
+        x = np.append(h.get("x"), s.theta[0])
+        y = np.append(h.get("y"), s.theta[1])
+        keep = np.isfinite(x) & np.isfinite(y)
+        x, y = x[keep], y[keep]
+        self.path_shadow.setData(x, y)
+        self.path.setData(x, y)
+        self.point.setData(pos=[(s.theta[0], s.theta[1])])
+        self.start.setData(pos=[s.config["task"]["start"]])
+        g = s.landscape.gradient(s.theta)
+        norm = float(np.hypot(*g))
+        if not math.isfinite(norm) or norm == 0.0:
+            self.arrow_line.setData([], [])
+            self.arrow_head.hide()
+            return
+        # Direction exact; length grows with log |∇f| relative to this surface's typical slope, so
+        # slopes a thousand times apart both stay visible (12 % to 25 % of the view).
+        t = float(np.clip((math.log10(norm / self._grad_ref) + 3.0) / 3.5, 0.0, 1.0))
+        length = self._span * (0.12 + 0.13 * t)
+        dx, dy = -g / norm * length
+        x0, y0 = float(s.theta[0]), float(s.theta[1])
+        self.arrow_line.setData([x0, x0 + dx], [y0, y0 + dy])
+        self.arrow_head.setPos(x0 + dx, y0 + dy)
+        self.arrow_head.setStyle(angle=180.0 - math.degrees(math.atan2(dy, dx)))  # 0° points left
+        self.arrow_head.show()
+
+    def output_image(self) -> tuple[np.ndarray, tuple[float, float]]:
+        """The dataset map as drawn: (values or RGB, levels)."""
+        s = self.session
+        xs, ys, Z = s.output_grid(OUT_GRID)
+        self._grid = (xs, ys, Z)
+        if s.loss_name == "cross_entropy":
+            C = Z.shape[-1]
+            cls = np.nan_to_num(Z).argmax(axis=-1)
+            conf = np.clip((np.nan_to_num(Z).max(axis=-1) - 1 / C) / (1 - 1 / C), 0, 1)[..., None]
+            rgb = np.array([pg.mkColor(c).getRgb()[:3] for c in style.CLASS_COLORS[:C]], float)[cls]
+            white = np.array(pg.mkColor(style.ZERO).getRgb()[:3], float)
+            return (white + conf * (rgb - white)).astype(np.uint8), (0.0, 255.0)
+        D = 2.0 * Z - 1.0 if s.loss_name == "bce" else Z  # P(class 1) ∈ [0, 1] -> [−1, 1], ½ is white
+        return np.nan_to_num(D, nan=0.0), self._levels
+
+    def _draw_output(self) -> None:
+        D, levels = self.output_image()
+        self.img.setImage(D, autoLevels=False, levels=levels)
+        xs, ys, _ = self._grid
+        self.img.setRect(_rect(xs, ys))
+
+    def _summary(self) -> str:
+        s = self.session
+        if s.kind == "dataset":
+            return (f"<b>step {s.step}</b> · ● train (white edge) · ● test (dark edge) · "
+                    f"{len(s.data.x_train)} / {len(s.data.x_test)} points")
+        g = s.landscape.gradient(s.theta)
+        return (f"<b>step {s.step}</b> · (x, y) = ({style.fmt(s.theta[0])}, {style.fmt(s.theta[1])}) · "
+                f"f = {style.fmt(s.landscape.value(s.theta))} · |∇f| = {style.fmt(np.hypot(*g))} · "
+                f"<span style='color:{ARROW_COLOR}'>➜</span> −∇f "
+                f"<span style='color:#b8a000'>★</span> minimum ✕ saddle ○ start · click the map to start there")
+
+    # ------------------------------------------------------------------ mouse
+    def _view_point(self, scene_pos: QtCore.QPointF) -> tuple[float, float] | None:
+        if not self.plot.vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = self.plot.vb.mapSceneToView(scene_pos)
+        return p.x(), p.y()
+
+    def _clicked(self, ev) -> None:
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton or ev.double():
+            return
+        pt = self._view_point(ev.scenePos())
+        if pt is not None and self.click_at(*pt):
+            ev.accept()
+
+    def click_at(self, x: float, y: float) -> bool:
+        """Landscapes: restart from (x, y) (clamped to the view range); the window then resets panels."""
+        s = self.session
+        if s.kind != "function":
+            return False
+        land = s.landscape
+        s.move_start(float(np.clip(x, *land.xrange)), float(np.clip(y, *land.yrange)))
+        return True
+
+    def _moved(self, pos: QtCore.QPointF) -> None:
+        pt = self._view_point(pos)
+        if pt is None:
+            return
+        x, y = pt
+        s = self.session
+        if s.kind == "function":
+            with np.errstate(all="ignore"):
+                f = float(s.landscape.f(x, y))
+            self.hover.setText(f"(x, y) = ({style.fmt(x)}, {style.fmt(y)}) · f = {style.fmt(f)}")
+            return
+        xs, ys, Z = getattr(self, "_grid", (None, None, None))
+        if xs is None:
+            return
+        i, j = int(np.abs(xs - x).argmin()), int(np.abs(ys - y).argmin())
+        v = Z[j, i]
+        if s.loss_name == "cross_entropy":
+            val = ", ".join(f"P({c}) = {style.fmt(p)}" for c, p in enumerate(v))
+        elif s.loss_name == "bce":
+            val = f"P(class 1) = {style.fmt(v)}"
+        else:
+            val = f"ŷ = {style.fmt(v)}"
+        self.hover.setText(f"(x₁, x₂) = ({style.fmt(x)}, {style.fmt(y)}) · {val}")

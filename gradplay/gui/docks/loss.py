@@ -1,0 +1,188 @@
+"""Loss vs step: the noisy batch loss, the full-set train and test loss, and accuracy.
+
+The batch loss (one value per step, from the history) shows the noise of stochastic gradients;
+the full-set curves (from the evaluations the window records once per frame) show the real
+progress, and the gap between train and test shows over-fitting. Landscapes have one curve, f
+along the trajectory.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from .. import style
+from .base import Panel, SessionHolder
+
+MAX_POINTS = 2000  # per curve handed to setData; longer histories are min/max decimated
+
+
+class LossPanel(Panel):
+    """Loss curves with a log-y toggle, an accuracy plot for classification, and the current values."""
+
+    title = "Loss"
+    name = "loss"
+
+    def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
+        super().__init__(holder, parent)
+        self._kind: tuple | None = None  # (task kind, has accuracy): what the plot layout was built for
+        self.th = style.apply_pg_theme()
+        self.info = QtWidgets.QLabel()
+        self.info.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.info.setWordWrap(True)
+        self.log_check = QtWidgets.QCheckBox("log y")
+        self.log_check.setChecked(True)  # losses fall over orders of magnitude
+        self.log_check.setToolTip("Logarithmic loss axis: equal ratios look equal, so late progress stays visible")
+        self.log_check.toggled.connect(self._set_log)
+
+        self.loss_view = style.plot_widget()
+        self.acc_view = style.plot_widget()
+        self.loss_plot, self.acc_plot = self.loss_view.getPlotItem(), self.acc_view.getPlotItem()
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+        style.apply_plot_style(self.acc_plot, "", "step", "accuracy (%)")
+        self.acc_plot.setXLink(self.loss_plot)
+        self.acc_plot.setLimits(yMin=-2, yMax=102)
+        # One legend: the accuracy plot repeats its convention (solid train, dashed test).
+        self.loss_legend = style.make_legend(self.loss_plot)
+        self.batch_curve = self.loss_plot.plot()
+        self.train_curve = self.loss_plot.plot()
+        self.test_curve = self.loss_plot.plot()
+        self.train_acc = self.acc_plot.plot()
+        self.test_acc = self.acc_plot.plot()
+        self._pen_curves()
+        self.loss_hover = style.HoverReadout(self.loss_plot)
+        self.acc_hover = style.HoverReadout(self.acc_plot)
+
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.info, 1)
+        top.addWidget(self.log_check, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(2)
+        lay.addLayout(top)
+        lay.addWidget(self.loss_view, 3)
+        lay.addWidget(self.acc_view, 2)
+        self.setMinimumSize(320, 220)
+        self.loss_plot.setLogMode(y=True)
+        self.reset()
+
+    # ------------------------------------------------------------------ look
+    def _pen_curves(self) -> None:
+        th = self.th
+        dash = QtCore.Qt.PenStyle.DashLine
+        function = self._kind is not None and self._kind[0] == "function"
+        # Greys and dashes, not hues: these series are not layers or signs, and they survive greyscale print.
+        # On a landscape f is the only curve, so it is drawn as the main one.
+        self.batch_curve.setPen(pg.mkPen(th.fg, width=2) if function else pg.mkPen(th.muted, width=1))
+        self.train_curve.setPen(pg.mkPen(th.fg, width=2))
+        self.test_curve.setPen(pg.mkPen(th.fg, width=2, style=dash))
+        self.train_acc.setPen(pg.mkPen(th.fg, width=2))
+        self.test_acc.setPen(pg.mkPen(th.fg, width=2, style=dash))
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        if event.type() == QtCore.QEvent.Type.PaletteChange:
+            th = style.theme()
+            if th != self.th:
+                self.th = th
+                style.restyle(self, th)
+                self._pen_curves()
+        super().changeEvent(event)
+
+    # ------------------------------------------------------------------ structure
+    def _mode(self) -> tuple[str, bool]:
+        s = self.session
+        classify = s.kind == "dataset" and s.data.info.kind == "classification"
+        return s.kind, classify
+
+    def reset(self) -> None:
+        kind, classify = mode = self._mode()
+        if mode != self._kind:  # legend entries and the accuracy plot depend only on the task kind
+            self._kind = mode
+            self.loss_legend.clear()
+            if kind == "function":
+                self.loss_legend.addItem(self.batch_curve, "f along the trajectory")
+            else:
+                self.loss_legend.addItem(self.batch_curve, "batch loss")
+                self.loss_legend.addItem(self.train_curve, "train (full set)")
+                self.loss_legend.addItem(self.test_curve, "test")
+            self.acc_view.setVisible(classify)
+            self._pen_curves()
+        for curve in (self.batch_curve, self.train_curve, self.test_curve, self.train_acc, self.test_acc):
+            curve.setData([], [])
+        self._titles()
+        self.loss_plot.enableAutoRange()
+        super().reset()
+
+    def _titles(self) -> None:
+        s = self.session
+        if s.kind == "function":
+            shifted = self.log_check.isChecked() and s.landscape.fmin != 0
+            ylabel = "f − f* (f* = global min)" if shifted else "f(x, y)"
+            title = f"Loss: {s.landscape.title}"
+        else:
+            ylabel, title = f"{s.loss_name} loss", f"Loss ({s.loss_name})"
+        style.apply_plot_style(self.loss_plot, title, "step", ylabel, self.th)
+        # "step" is written once, under the lowest plot
+        self.loss_plot.getAxis("bottom").showLabel(not self._kind[1])
+
+    def _set_log(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=on)
+        self._titles()
+        self.refresh()
+        self.loss_plot.enableAutoRange()
+
+    # ------------------------------------------------------------------ data
+    def _curve(self, x: np.ndarray, y: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarray]:
+        if log:
+            x, y = style.positive(x, y)
+        return style.decimate(x, y, MAX_POINTS)
+
+    def refresh(self) -> None:
+        s = self.session
+        log = self.log_check.isChecked()
+        steps, loss = s.history.get_steps(), s.history.get("loss")
+        if s.kind == "function" and log:
+            loss = loss - s.landscape.fmin  # a log axis needs f − f* > 0 (f itself may be negative)
+        self.loss_hover.clear()
+        bx, by = self._curve(steps, loss, log)
+        self.batch_curve.setData(bx, by)
+        self.loss_hover.set("f" if s.kind == "function" else "batch", bx, by, self.th.fg)
+        if s.kind == "dataset":
+            ev = s.evals
+            es = ev.get_steps()
+            for curve, col, name in ((self.train_curve, "train_loss", "train"), (self.test_curve, "test_loss", "test")):
+                x, y = self._curve(es, ev.get(col), log)
+                curve.setData(x, y)
+                self.loss_hover.set(name, x, y, self.th.fg)
+            if self._kind[1]:
+                self.acc_hover.clear()
+                for curve, col, name in ((self.train_acc, "train_acc", "train"), (self.test_acc, "test_acc", "test")):
+                    x, y = style.decimate(es, 100.0 * ev.get(col), MAX_POINTS)
+                    curve.setData(x, y)
+                    self.acc_hover.set(name + " %", x, y, self.th.fg)
+        self.info.setText(self._summary())
+
+    def _summary(self) -> str:
+        s = self.session
+        parts = [f"<b>step {s.step}</b>"]
+        if s.kind == "function":
+            parts.append(f"f(x, y) = {style.fmt(s.landscape.value(s.theta))} at "
+                         f"({style.fmt(s.theta[0])}, {style.fmt(s.theta[1])})")
+        else:
+            last = s.history.last("loss")
+            parts.append(f"batch {style.fmt(last) if last is not None else '–'}")
+            if len(s.evals):
+                ev = s.evals
+                parts.append(f"train {style.fmt(ev.last('train_loss'))}")
+                parts.append(f"test {style.fmt(ev.last('test_loss'))}")
+                if self._kind[1]:
+                    parts.append(f"accuracy {style.fmt(100 * ev.last('train_acc'))}% / "
+                                 f"{style.fmt(100 * ev.last('test_acc'))}%")
+        if len(s.history) == 0:
+            parts.append("no steps yet: train to draw the curve")
+        text = " · ".join(parts)
+        if s.halted:
+            text += f"<br><span style='color:{style.CLASS_COLORS[0]}'>{s.halted}</span>"
+        return text

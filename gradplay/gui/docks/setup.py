@@ -1,0 +1,332 @@
+"""The Setup dock: every setting of the run, as a form over the session's config.
+
+The form holds no state of its own: it is loaded from `session.config`, and each committed edit
+rebuilds a whole raw config from the fields, resolves it (so the engine's validation and messages
+apply) and hands it to the controller. A ConfigError shows in the red line at the top and the run
+keeps its last valid settings.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6 import QtCore, QtWidgets
+
+from ...core import config as config_mod
+from ...core import datasets, landscapes, losses, nn, optim
+from ..widgets.hyper_form import HyperForm
+from ..widgets.layers_editor import LayersEditor
+from ..widgets.numbers import SciSpinBox, compact_combo, guard_wheel, int_spin, unit_spin
+from .base import Panel
+from ..widgets.setup_parts import Header, ScheduleForm, color_error_label, error_label, group
+
+NOT_ON_LANDSCAPE = ("A landscape task has no network, loss or batches: its parameters are the point "
+                    "(x, y) and its loss is f(x, y) itself.")
+BATCH_MODES = (("full", "full batch (gradient descent)"), ("mini", "mini-batch"),
+               ("one", "1 sample (stochastic)"))
+
+
+def _combo(items: list[tuple[str, str]], tip: str = "") -> QtWidgets.QComboBox:
+    """A combo whose items carry their config value as data and show a readable text."""
+    w = compact_combo()
+    for value, text in items:
+        w.addItem(text, value)
+    w.setToolTip(tip)
+    return w
+
+
+def _select(combo: QtWidgets.QComboBox, value: Any) -> None:
+    i = combo.findData(value)
+    if i >= 0:
+        combo.setCurrentIndex(i)
+
+
+class SetupPanel(Panel):
+    """Task, network, loss, optimizer, batches, regularisation, schedule and seed of the run."""
+
+    title = "Setup"
+    name = "setup"
+
+    def __init__(self, holder, parent: QtWidgets.QWidget | None = None):
+        super().__init__(holder, parent)
+        self._loading = False
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.error = error_label()
+        outer.addWidget(self.error)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer.addWidget(scroll)
+        body = QtWidgets.QWidget()
+        scroll.setWidget(body)
+        self._col = QtWidgets.QVBoxLayout(body)
+        self._col.setContentsMargins(8, 6, 8, 8)
+        self._col.setSpacing(8)
+        self.header = Header()
+        self._col.addWidget(self.header)
+        self._build_task()
+        self._build_network()
+        self._build_optimizer()
+        self._build_training()
+        self._col.addStretch(1)
+        self.setMinimumWidth(250)
+        self.reset()
+
+    # ----------------------------------------------------------------- building
+    def _build_task(self) -> None:
+        box, form = group("Task", self._col)
+        self.kind = _combo([("function", "loss landscape f(x, y)"), ("dataset", "dataset + network")],
+                           "Optimise a 2-D function directly, or train a network on a dataset")
+        self.task_name = _combo([])
+        self.task_info = QtWidgets.QLabel(wordWrap=True)
+        self.task_info.setProperty("muted", True)
+        self.start_x = guard_wheel(unit_spin(-1e3, 1e3, 0.0, 0.1, 3))
+        self.start_y = guard_wheel(unit_spin(-1e3, 1e3, 0.0, 0.1, 3))
+        start = QtWidgets.QHBoxLayout()
+        start.addWidget(self.start_x)
+        start.addWidget(self.start_y)
+        self.start_row = QtWidgets.QWidget()
+        self.start_row.setLayout(start)
+        start.setContentsMargins(0, 0, 0, 0)
+        self.start_row.setToolTip("Start point (x, y); you can also click the landscape to move it")
+        self.n_samples = guard_wheel(int_spin(10, 10_000, 400))
+        self.noise = guard_wheel(unit_spin(0.0, 1.0, 0.1, 0.05, 2))
+        self.test_fraction = guard_wheel(unit_spin(0.0, 0.9, 0.2, 0.05, 2))
+        self.n_samples.setToolTip("Points drawn (training + test)")
+        self.noise.setToolTip("How far points are jittered from their clean position (0 = none, 1 = very noisy)")
+        self.test_fraction.setToolTip("Share of the points held out to measure generalisation")
+        form.addRow("kind", self.kind)
+        form.addRow("name", self.task_name)
+        form.addRow(self.task_info)
+        self._rows_function = [form.rowCount()]
+        form.addRow("start x, y", self.start_row)
+        self._rows_dataset = list(range(form.rowCount(), form.rowCount() + 3))
+        form.addRow("samples", self.n_samples)
+        form.addRow("noise", self.noise)
+        form.addRow("test fraction", self.test_fraction)
+        self.task_form = form
+        self.kind.currentIndexChanged.connect(lambda: self._edited("kind"))
+        self.task_name.currentIndexChanged.connect(lambda: self._edited("task_name"))
+        for w in (self.start_x, self.start_y, self.n_samples, self.noise, self.test_fraction):
+            w.valueChanged.connect(lambda *_: self._edited())
+
+    def _build_network(self) -> None:
+        self.network_box, form = group("Network", self._col)
+        self.layers = LayersEditor()
+        self.activation = _combo([(a, a) for a in nn.ACTIVATIONS], "Activation of every hidden layer")
+        self.init = _combo([(i, i) for i in nn.INITS], "How the initial weights are drawn (biases start at 0)")
+        self.init_std = guard_wheel(SciSpinBox(1e-6, 100.0, 1.0))
+        self.batch_norm = QtWidgets.QCheckBox("batch norm")
+        self.loss = _combo([], "The loss the network minimises (only those that fit the dataset)")
+        form.addRow(self.layers)
+        form.addRow("activation", self.activation)
+        form.addRow("init", self.init)
+        form.addRow("init std", self.init_std)
+        form.addRow(self.batch_norm)
+        form.addRow("loss", self.loss)
+        self.layers.changed.connect(lambda: self._edited())
+        for w in (self.activation, self.init, self.loss):
+            w.currentIndexChanged.connect(lambda *_: self._edited())
+        self.init_std.valueChanged.connect(lambda *_: self._edited())
+        self.batch_norm.setToolTip("Normalise each hidden layer's pre-activations over the batch, then "
+                                   "scale and shift (torch BatchNorm1d)")
+        self.batch_norm.toggled.connect(lambda *_: self._edited())
+
+    def _build_optimizer(self) -> None:
+        _, form = group("Optimizer", self._col)
+        self.optimizer = _combo([(n, n) for n in optim.OPTIMIZERS],
+                                "Update rule (torch.optim semantics and defaults)")
+        self.hyper = HyperForm()
+        form.addRow("optimizer", self.optimizer)
+        form.addRow(self.hyper)
+        self.optimizer.currentIndexChanged.connect(lambda: self._edited("optimizer_name"))
+        self.hyper.changed.connect(lambda: self._edited())
+
+    def _build_training(self) -> None:
+        _, form = group("Training", self._col)
+        self.batch_mode = _combo(list(BATCH_MODES), "Samples per gradient estimate")
+        self.batch_size = guard_wheel(int_spin(2, 10_000, 32))
+        self.batch_size.setToolTip("Mini-batch size")
+        row = QtWidgets.QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.batch_mode, 1)
+        row.addWidget(self.batch_size)
+        self.batch_row = QtWidgets.QWidget()
+        self.batch_row.setLayout(row)
+        self.l1 = guard_wheel(SciSpinBox(0.0, 10.0, 0.0, "off"))
+        self.l2 = guard_wheel(SciSpinBox(0.0, 10.0, 0.0, "off"))
+        self.clip_norm = guard_wheel(SciSpinBox(0.0, 1e6, 0.0, "off"))
+        self.clip_value = guard_wheel(SciSpinBox(0.0, 1e6, 0.0, "off"))
+        self.l1.setToolTip("L1 penalty on the weights: loss += l1·Σ|W| (biases excluded)")
+        self.l2.setToolTip("L2 penalty on the weights: loss += l2·ΣW² (biases excluded)")
+        self.clip_norm.setToolTip("Rescale the gradient when its global norm exceeds this (0 = off)")
+        self.clip_value.setToolTip("Clamp each gradient entry to ±this (0 = off)")
+        form.addRow("batch", self.batch_row)
+        form.addRow("L1 / L2", _pair(self.l1, self.l2))
+        form.addRow("clip norm", self.clip_norm)
+        form.addRow("clip value", self.clip_value)
+        self.schedule = ScheduleForm()
+        form.addRow(self.schedule)
+        self.seed = guard_wheel(int_spin(0, 2**31 - 1, 0))
+        self.seed.setToolTip("Fixes the initial weights, the data and the batch order")
+        reseed = QtWidgets.QToolButton(text="new")
+        reseed.setToolTip("Draw a new seed: new initial weights, data and batch order")
+        reseed.clicked.connect(self._reseed)
+        form.addRow("seed", _pair(self.seed, reseed))
+        self.batch_mode.currentIndexChanged.connect(lambda *_: self._edited())
+        for w in (self.batch_size, self.l1, self.l2, self.clip_norm, self.clip_value, self.seed):
+            w.valueChanged.connect(lambda *_: self._edited())
+        self.schedule.changed.connect(lambda: self._edited())
+
+    # ----------------------------------------------------------------- loading the config
+    def reset(self) -> None:
+        """The session was rebuilt or replaced: show its config."""
+        self.load(self.session.config)
+
+    def load(self, cfg: dict) -> None:
+        self._loading = True
+        try:
+            self._load(cfg)
+        finally:
+            self._loading = False
+        origin = getattr(self.holder, "origin_config", None)
+        self.header.show_meta(cfg["meta"], modified=origin is not None and _differs(origin, cfg))
+
+    def _load(self, cfg: dict) -> None:
+        task, net, tr = cfg["task"], cfg["network"], cfg["training"]
+        function = task["kind"] == "function"
+        _select(self.kind, task["kind"])
+        self.task_name.clear()
+        registry = landscapes.LANDSCAPES if function else datasets.DATASETS
+        for key, item in registry.items():
+            self.task_name.addItem(item.title, key)
+        _select(self.task_name, task["name"])
+        item = registry[task["name"]]
+        self.task_info.setText((f"{item.formula}  —  " if function else "") + item.description)
+        for r in self._rows_function:
+            self.task_form.setRowVisible(r, function)
+        for r in self._rows_dataset:
+            self.task_form.setRowVisible(r, not function)
+        if function:
+            self.start_x.setValue(task["start"][0])
+            self.start_y.setValue(task["start"][1])
+        else:
+            self.n_samples.setValue(task["n_samples"])
+            self.noise.setValue(task["noise"])
+            self.test_fraction.setValue(task["test_fraction"])
+        self.layers.set_hidden(net["hidden"])
+        _select(self.activation, net["activation"])
+        _select(self.init, net["init"])
+        self.init_std.setValue(net["init_std"])
+        self.init_std.setEnabled(net["init"] == "normal")
+        self.init_std.setToolTip("Std of the 'normal' init: small values make gradients vanish, big ones "
+                                 "explode" if net["init"] == "normal" else "Only used by the 'normal' init")
+        self.batch_norm.setChecked(net["batch_norm"])
+        self.loss.clear()
+        info = None if function else datasets.DATASETS[task["name"]]
+        for name in losses.LOSSES:
+            if info is None or _fits(name, info):
+                self.loss.addItem(name, name)
+        _select(self.loss, cfg["loss"]["name"])
+        _select(self.optimizer, cfg["optimizer"]["name"])
+        self.hyper.set_optimizer(cfg["optimizer"]["name"], cfg["optimizer"])
+        bs = tr["batch_size"]
+        _select(self.batch_mode, "full" if bs == "full" else "one" if bs == 1 else "mini")
+        if bs not in ("full", 1):
+            self.batch_size.setValue(bs)
+        self.batch_size.setEnabled(bs not in ("full", 1) and not function)
+        for k in ("l1", "l2", "clip_norm", "clip_value"):
+            getattr(self, k).setValue(tr[k])
+        self.schedule.load(cfg["schedule"])
+        self.seed.setValue(cfg["seed"])
+        # What does not apply to a landscape stays visible (so it can be found) but greyed, saying why.
+        for w in (self.network_box, self.batch_row, self.l1, self.l2):
+            w.setEnabled(not function)
+            w.setToolTip(NOT_ON_LANDSCAPE if function else "")
+        self.network_box.setTitle("Network and loss" + ("  (datasets only)" if function else ""))
+
+    # ----------------------------------------------------------------- editing
+    def _raw(self, what: str) -> dict:
+        """A raw config from the fields; `what` says which field changed when that needs care."""
+        cur = self.session.config
+        kind = self.kind.currentData()
+        if what == "kind":  # a new kind starts from its usual task
+            name = "rosenbrock" if kind == "function" else "spiral"
+        else:
+            name = self.task_name.currentData()
+        task: dict[str, Any] = {"kind": kind, "name": name}
+        if kind == "function" and what not in ("kind", "task_name"):
+            task["start"] = [self.start_x.value(), self.start_y.value()]  # else: the landscape's own
+        elif kind == "dataset":
+            task.update(n_samples=self.n_samples.value(), noise=self.noise.value(),
+                        test_fraction=self.test_fraction.value())
+        loss = self.loss.currentData() or cur["loss"]["name"]
+        if kind == "dataset" and (what == "kind" or not _fits(loss, datasets.DATASETS[name])):
+            loss = config_mod.default_loss(datasets.DATASETS[name])
+        mode = self.batch_mode.currentData()
+        opt_name = self.optimizer.currentData()
+        return {
+            "seed": self.seed.value(),
+            "meta": dict(cur["meta"]),
+            "task": task,
+            "network": {"hidden": self.layers.hidden(), "activation": self.activation.currentData(),
+                        "init": self.init.currentData(), "init_std": self.init_std.value(),
+                        "batch_norm": self.batch_norm.isChecked()},
+            "loss": {"name": loss},
+            # a new optimizer starts from its own (torch) defaults, not the old one's values
+            "optimizer": {"name": opt_name} if what == "optimizer_name" else self.hyper.values(),
+            "training": {"batch_size": {"full": "full", "one": 1}.get(mode, self.batch_size.value()),
+                         "l1": self.l1.value(), "l2": self.l2.value(),
+                         "clip_norm": self.clip_norm.value(), "clip_value": self.clip_value.value()},
+            "schedule": self.schedule.values(),
+        }
+
+    def _edited(self, what: str = "") -> None:
+        if self._loading:
+            return
+        try:
+            cfg = config_mod.resolve(self._raw(what))
+        except config_mod.ConfigError as e:
+            self.show_error(f"{e}  (the run keeps its last valid settings)")
+            return
+        self.show_error("")
+        if cfg != self.session.config:
+            self.holder.apply_config(cfg)
+        self.load(self.session.config)  # shows derived values (a new optimizer's defaults...)
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QtCore.QEvent.Type.PaletteChange:  # light <-> dark
+            color_error_label(self.error)
+        super().changeEvent(event)
+
+    def _reseed(self) -> None:
+        import random
+
+        self.seed.setValue(random.randrange(2**31))  # valueChanged applies it
+
+
+def _pair(a: QtWidgets.QWidget, b: QtWidgets.QWidget) -> QtWidgets.QWidget:
+    w = QtWidgets.QWidget()
+    row = QtWidgets.QHBoxLayout(w)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(a, 1)
+    row.addWidget(b, 1 if not isinstance(b, QtWidgets.QToolButton) else 0)
+    return w
+
+
+def _fits(loss: str, info: datasets.DatasetInfo) -> bool:
+    try:
+        datasets.label_format_for(loss, info)
+        return True
+    except ValueError:
+        return False
+
+
+def _differs(a: dict, b: dict) -> bool:
+    return {k: v for k, v in a.items() if k != "meta"} != {k: v for k, v in b.items() if k != "meta"}

@@ -1,0 +1,354 @@
+"""The main window: docks around nothing, a transport toolbar, menus, and the redraw loop's far end.
+
+Every panel lives in a QDockWidget named after the panel (so saveState/restoreState remember the
+layout). After each training frame the window refreshes the visible panels only; when the session
+is rebuilt or replaced, every panel is reset (hidden ones when they are shown again).
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from .. import __version__
+from ..core.config import ConfigError
+from ..core.io import SessionFileError
+from ..presets import load_preset, preset_names
+from . import style
+from .controller import Controller
+from .docks.base import Panel
+from .docks.gradients import GradientsPanel
+from .docks.landscape import LandscapePanel
+from .docks.loss import LossPanel
+from .docks.setup import SetupPanel
+from .docks.weights import WeightsPanel
+from .widgets.banner import Banner
+from .widgets.transport import TransportBar
+
+LAYOUT_VERSION = 1  # bump when the set of docks changes: old saved states are then ignored
+HINTS = {  # the first-launch line: what to try first
+    "function": "Press Space to train  ·  → steps once  ·  click the landscape to move the start",
+    "dataset": "Press Space to train  ·  → steps once  ·  change the network or optimizer in Setup "
+               "while it trains",
+}
+SHORTCUTS = [
+    ("Space", "play / pause (anywhere except while typing in a field)"),
+    ("→", "one optimizer step"),
+    ("Shift+→", "train to the end of the epoch"),
+    ("Ctrl+R or R", "reset to step 0 (same initial weights)"),
+    ("Ctrl+O", "open a config (.toml) or a saved session"),
+    ("Ctrl+Q", "quit"),
+    ("click the landscape", "move the start point (landscape tasks)"),
+]
+Area = QtCore.Qt.DockWidgetArea
+
+
+def make_settings(path: str | os.PathLike | None = None) -> QtCore.QSettings:
+    """Where the layout is remembered: `path` or $GRADPLAY_SETTINGS (an .ini file), else the user's."""
+    path = path or os.environ.get("GRADPLAY_SETTINGS")
+    if path:
+        return QtCore.QSettings(str(path), QtCore.QSettings.Format.IniFormat)
+    return QtCore.QSettings("gradplay", "gradplay")
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """gradplay's window around a Controller; `docks` maps panel name -> QDockWidget."""
+
+    def __init__(self, controller: Controller, settings: QtCore.QSettings | None = None,
+                 restore: bool = True):
+        super().__init__()
+        self.controller = controller
+        self.settings = settings if settings is not None else make_settings()
+        self.setWindowTitle("gradplay")
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(QtWidgets.QMainWindow.DockOption.AllowTabbedDocks
+                            | QtWidgets.QMainWindow.DockOption.AllowNestedDocks
+                            | QtWidgets.QMainWindow.DockOption.AnimatedDocks)
+        style.apply_pg_theme()
+        self.docks: dict[str, QtWidgets.QDockWidget] = {}
+        self.panels: dict[str, Panel] = {}
+        self._stale: set[str] = set()  # panels that missed a reset while hidden
+
+        self.transport = TransportBar(controller, self)
+        self.addToolBar(QtCore.Qt.ToolBarArea.TopToolBarArea, self.transport)
+        self.addToolBarBreak()
+        self.banner = Banner(self)
+        self.addToolBar(QtCore.Qt.ToolBarArea.TopToolBarArea, self.banner)
+        self.banner.closed.connect(self._banner_closed)
+        self.status = QtWidgets.QLabel()
+        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().setSizeGripEnabled(False)
+
+        for panel in (SetupPanel(controller), LandscapePanel(controller), LossPanel(controller),
+                      GradientsPanel(controller), WeightsPanel(controller)):
+            self.add_dock(panel)
+        self._build_menus()
+        self._default_size()
+        self.arrange_default()
+        self._restored = self._fitted = False
+
+        controller.stepped.connect(self.refresh)
+        controller.session_replaced.connect(self.reset_panels)
+        controller.config_changed.connect(self._config_changed)
+        controller.halted.connect(self.show_halt)
+        controller.play_state.connect(self._play_state)
+        if restore:
+            self.restore_layout()
+        if not self.settings.value("hint/seen", False, type=bool):
+            self.banner.show_message(HINTS[controller.session.kind], "info")
+        self.reset_panels()
+
+    # ----------------------------------------------------------------- docks
+    def add_dock(self, panel: Panel, area: Area = Area.RightDockWidgetArea) -> QtWidgets.QDockWidget:
+        """Wrap a panel in a movable, floatable, closable dock named after it, listed in View."""
+        dock = QtWidgets.QDockWidget(panel.title, self)
+        dock.setObjectName(panel.name)
+        dock.setWidget(panel)
+        dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        dock.visibilityChanged.connect(lambda visible, name=panel.name: self._dock_shown(name, visible))
+        self.docks[panel.name] = dock
+        self.panels[panel.name] = panel
+        return dock
+
+    def arrange_default(self) -> None:
+        """Setup left; the landscape big in the middle over the loss; gradients over weights right."""
+        d = self.docks
+        for dock in d.values():
+            dock.setFloating(False)
+            self.removeDockWidget(dock)
+        self.addDockWidget(Area.LeftDockWidgetArea, d["setup"])
+        self.splitDockWidget(d["setup"], d["landscape"], QtCore.Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["landscape"], d["loss"], QtCore.Qt.Orientation.Vertical)
+        self.addDockWidget(Area.RightDockWidgetArea, d["gradients"])
+        self.splitDockWidget(d["gradients"], d["weights"], QtCore.Qt.Orientation.Vertical)
+        for dock in d.values():
+            dock.show()
+        self._fit_docks()
+
+    def _default_size(self) -> None:
+        """1600×1000 where the screen has room, else 92 % of it."""
+        screen = QtGui.QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen else QtCore.QRect(0, 0, 1600, 1000)
+        self.resize(min(1600, int(avail.width() * 0.92)), min(1000, int(avail.height() * 0.92)))
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if not self._restored and not self._fitted:
+            # Dock sizes can only be set once the window has its real size.
+            self._fitted = True
+            QtCore.QTimer.singleShot(0, self._fit_docks)
+
+    def _fit_docks(self) -> None:
+        # Proportions that suit 1280×800 to 1600×1000: a readable form, a square-ish landscape.
+        w, h = max(self.width(), 900), max(self.height(), 600)
+        setup = 300 if w < 1400 else 330
+        right = int((w - setup) * (0.5 if w < 1400 else 0.45))
+        d = self.docks
+        self.resizeDocks([d["setup"], d["landscape"], d["gradients"]], [setup, w - setup - right, right],
+                         QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([d["landscape"], d["loss"]], [int(h * 0.62), int(h * 0.38)],
+                         QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks([d["gradients"], d["weights"]], [1, 1], QtCore.Qt.Orientation.Vertical)
+
+    def _dock_shown(self, name: str, visible: bool) -> None:
+        if visible and name in self._stale:
+            self._stale.discard(name)
+            self.panels[name].reset()
+        elif visible:
+            self.panels[name].refresh()
+
+    # ----------------------------------------------------------------- menus
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        file = mb.addMenu("&File")
+        open_ = file.addAction("&Open config…", self.open_dialog)
+        open_.setShortcut(QtGui.QKeySequence.StandardKey.Open)
+        file.addSeparator()
+        quit_ = file.addAction("&Quit", self.close)
+        quit_.setShortcut(QtGui.QKeySequence("Ctrl+Q"))
+        quit_.setMenuRole(QtGui.QAction.MenuRole.QuitRole)
+
+        train = mb.addMenu("&Train")
+        for a in self.transport.actions_:
+            train.addAction(a)
+            self.addAction(a)  # shortcuts work even when the toolbar is hidden
+
+        presets = mb.addMenu("&Presets")
+        for name in preset_names():
+            try:
+                title = load_preset(name)["meta"]["title"] or name
+            except ConfigError:  # a broken preset file must not keep the window from opening
+                continue
+            act = presets.addAction(title, lambda n=name: self.load_preset(n))
+            act.setToolTip(name)
+        presets.setToolTipsVisible(True)
+
+        self.view_menu = mb.addMenu("&View")
+        for dock in self.docks.values():
+            self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.transport.toggleViewAction())
+        self.view_menu.addAction("Reset layout", self.arrange_default)
+
+        help_ = mb.addMenu("&Help")
+        keys = help_.addAction("&Keyboard shortcuts", self.show_shortcuts)
+        keys.setShortcut(QtGui.QKeySequence("F1"))
+        help_.addAction("&About gradplay", self.show_about)
+
+    def createPopupMenu(self) -> QtWidgets.QMenu:  # noqa: N802 (Qt override)
+        """Right-click on a title bar: the View menu's list of panels."""
+        menu = QtWidgets.QMenu(self)
+        for dock in self.docks.values():
+            menu.addAction(dock.toggleViewAction())
+        return menu
+
+    # ----------------------------------------------------------------- redraw
+    def refresh(self) -> None:
+        """After a training frame: visible panels pull the new state, then the readouts."""
+        for name, panel in self.panels.items():
+            if panel.isVisible():
+                panel.refresh()
+        self._update_readouts()
+
+    def reset_panels(self) -> None:
+        """The session was rebuilt or replaced: panels re-shape; hidden ones do it when shown."""
+        self.banner.dismiss("warning")
+        # An epoch is one pass over a dataset; a landscape has none to finish.
+        self.transport.epoch_action.setEnabled(self.controller.session.kind == "dataset")
+        title = self.controller.session.config["meta"].get("title")
+        self.setWindowTitle(f"{title} — gradplay" if title else "gradplay")
+        for name, panel in self.panels.items():
+            if panel.isVisible() or not self.isVisible():
+                panel.reset()
+            else:
+                self._stale.add(name)
+        self._update_readouts()
+
+    def _config_changed(self) -> None:
+        if self.controller.session.halted is None:
+            self.banner.dismiss("warning")
+        self.refresh()
+
+    def _update_readouts(self) -> None:
+        self.transport.update_counter()
+        s = self.controller.session
+        if s.halted:
+            self.status.setText(s.halted)
+            return
+        st = self.controller.status()
+        parts = []
+        if s.kind == "function":
+            parts.append(f"f(x, y) = {style.fmt(st['loss'])} at ({style.fmt(s.theta[0])}, "
+                         f"{style.fmt(s.theta[1])})")
+        else:
+            if not math.isnan(st["loss"]):
+                parts.append(f"batch loss {style.fmt(st['loss'])}")
+            for key, label in (("train_loss", "train loss"), ("test_loss", "test loss")):
+                if not math.isnan(st.get(key, math.nan)):
+                    parts.append(f"{label} {style.fmt(st[key])}")
+            for key, label in (("train_acc", "train acc"), ("test_acc", "test acc")):
+                if not math.isnan(st.get(key, math.nan)):
+                    parts.append(f"{label} {100 * st[key]:.1f}%")
+        lr = s.history.last("lr")
+        if lr is not None:
+            parts.append(f"lr {style.fmt(lr)}")
+        if self.controller.playing and self.controller.steps_per_second:
+            parts.append(f"{style.fmt(self.controller.steps_per_second)} steps/s")
+        self.status.setText("   ·   ".join(parts))
+
+    def _play_state(self, playing: bool) -> None:
+        if playing:
+            self.banner.dismiss()  # the hint did its job; a halt message is stale once playing
+            self.settings.setValue("hint/seen", True)
+        self._update_readouts()
+
+    def show_halt(self, message: str) -> None:
+        """Training stopped on NaN/inf: the run is paused and kept; say why, without a modal box."""
+        self.banner.show_message(message, "warning")
+        self.status.setText(message)
+
+    def _banner_closed(self) -> None:
+        self.settings.setValue("hint/seen", True)
+
+    # ----------------------------------------------------------------- files and presets
+    def load_preset(self, name: str) -> None:
+        try:
+            self.controller.load_preset(name)
+        except ConfigError as e:
+            self.banner.show_message(f"Cannot open preset '{name}': {e}", "warning")
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a config or saved session; False (with the reason shown) if it cannot be read."""
+        try:
+            self.controller.load_config(path)
+        except (ConfigError, SessionFileError) as e:
+            self.banner.show_message(f"Cannot open {path}: {e}", "warning")
+            self.statusBar().showMessage(f"Cannot open {path}", 8000)
+            return False
+        self.settings.setValue("files/last_dir", str(Path(path).parent))
+        return True
+
+    def open_dialog(self) -> None:
+        start = self.settings.value("files/last_dir", str(Path.home()))
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open config or session", start,
+            "Configs and sessions (*.toml *.gradplay session.json);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.NoIcon, "Keyboard shortcuts",
+                                    f"<table>{rows}</table>", parent=self)
+        box.setModal(False)
+        box.show()
+
+    def show_about(self) -> None:
+        QtWidgets.QMessageBox.about(
+            self, "About gradplay",
+            f"<b>gradplay {__version__}</b><p>A playground that makes gradients visible: pick a loss "
+            "landscape or a small dataset and network, an optimizer, and watch the loss, the weights "
+            "and each layer's gradients while it trains.</p><p>Optimizers follow torch.optim "
+            "semantics and defaults.</p>")
+
+    # ----------------------------------------------------------------- layout memory
+    def restore_layout(self) -> None:
+        s = self.settings
+        if s.value("window/layout_version", 0, type=int) != LAYOUT_VERSION:
+            return
+        geometry = s.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = s.value("window/state")
+        if state is not None:
+            self._restored = self.restoreState(state, LAYOUT_VERSION)
+        self.banner.hide()  # banners are shown for a reason, never restored
+        c = self.controller
+        for kind in c.speeds:
+            c.speeds[kind] = s.value(f"transport/speed_{kind}", c.speeds[kind], type=int)
+        self.transport.set_speed(c.speeds[c.session.kind])
+
+    def save_layout(self) -> None:
+        s = self.settings
+        s.setValue("window/layout_version", LAYOUT_VERSION)
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        for kind, speed in self.controller.speeds.items():
+            s.setValue(f"transport/speed_{kind}", speed)
+        s.sync()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self.controller.pause()
+        self.save_layout()
+        super().closeEvent(event)
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802
+        # The system switched between light and dark: plots follow (the panels' style module).
+        if event.type() == QtCore.QEvent.Type.PaletteChange:
+            style.restyle(self)
+        super().changeEvent(event)

@@ -1,0 +1,353 @@
+"""The shared look of every plot: one diverging scale, layer and class colours, theme, number format.
+
+Every signed quantity (weights, biases, model outputs) uses TF Playground's orange (−) / white (0) /
+blue (+) scale with symmetric levels, so a colour means the same thing in every panel. Layer i keeps
+`layer_color(i)` everywhere (curves, histograms, diagram labels). Plot colours follow the Qt palette
+so panels read well in light and dark themes and in exported images.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+# TF Playground's colours (its d3 scale uses these three stops).
+NEGATIVE = "#f59322"
+ZERO = "#e8eaeb"
+POSITIVE = "#0877bd"
+DIVERGING = pg.ColorMap([0.0, 0.5, 1.0], [NEGATIVE, ZERO, POSITIVE], name="gradplay-diverging")
+
+# Classes: 0 / −1 is orange and 1 / +1 is blue, as on the diverging scale; a third class is green.
+CLASS_COLORS = (NEGATIVE, POSITIVE, "#3aa655")
+
+# Mid-lightness hues readable on white and near-black, avoiding the orange and blue that mean a sign.
+LAYER_COLORS = ("#8e5bd6", "#12a39a", "#d6336c", "#7cb342", "#c9a227",
+                "#5c6bc0", "#a1887f", "#e056fd", "#00acc1")
+
+# Landscapes are unsigned: a sequential map, dark at the bottom, so a white trajectory stands out.
+SEQUENTIAL = pg.colormap.get("viridis")
+
+
+def layer_color(i: int) -> str:
+    """The colour of layer i (0-based) in every panel."""
+    return LAYER_COLORS[i % len(LAYER_COLORS)]
+
+
+def fmt(v: float, digits: int = 3) -> str:
+    """A number to `digits` significant digits with a true minus sign; nan/inf spelled out."""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    s = f"{v:.{digits}g}"
+    if "e" in s:  # 1.23e-05 -> 1.23e−5
+        mant, exp = s.split("e")
+        s = f"{mant}e{int(exp)}"
+    return s.replace("-", "−")
+
+
+def symmetric_levels(*arrays: np.ndarray, floor: float = 1e-12) -> tuple[float, float]:
+    """(−m, m) with m the largest finite |value| of the arrays (at least `floor`), so 0 is white."""
+    m = floor
+    for a in arrays:
+        a = np.asarray(a, dtype=np.float64)
+        fin = a[np.isfinite(a)]
+        if fin.size:
+            m = max(m, float(np.max(np.abs(fin))))
+    return (-m, m)
+
+
+def class_index(y: np.ndarray) -> np.ndarray:
+    """Labels in any stored format ({0,1}, ±1, index) as class indices 0, 1, 2."""
+    y = np.asarray(y)
+    if y.dtype.kind in "iu":
+        return y.astype(np.int64)
+    return (y > 0).astype(np.int64)  # binary {0,1} and pm1 {−1,1} both map to {0,1}
+
+
+# ----------------------------------------------------------------------------------- theme
+@dataclass(frozen=True)
+class Theme:
+    dark: bool
+    bg: str  # plot background
+    fg: str  # axes, text, neutral curves
+    muted: str  # secondary curves (noisy batch loss), grid
+
+
+def theme(palette: QtGui.QPalette | None = None) -> Theme:
+    """Light or dark, read from the window colour of the (application) palette."""
+    if palette is None:
+        app = QtWidgets.QApplication.instance()
+        palette = app.palette() if app is not None else QtGui.QPalette()
+    dark = palette.color(QtGui.QPalette.ColorRole.Window).lightness() < 128
+    if dark:
+        return Theme(True, "#1e1f22", "#d8dadd", "#7d8087")
+    return Theme(False, "#ffffff", "#303236", "#a4a7ad")
+
+
+def apply_pg_theme(th: Theme | None = None) -> Theme:
+    """Make pyqtgraph's defaults (background, axes) follow the theme for items created from now on."""
+    th = th or theme()
+    pg.setConfigOptions(background=th.bg, foreground=th.fg, antialias=True)
+    return th
+
+
+def restyle(root: QtWidgets.QWidget, th: Theme | None = None) -> None:
+    """Recolour the existing plots under `root` after a theme switch (backgrounds, axes, titles)."""
+    th = apply_pg_theme(th)
+    for view in root.findChildren(pg.GraphicsView):
+        view.setBackground(th.bg)
+        for item in view.scene().items():
+            if isinstance(item, pg.AxisItem):
+                item.setPen(th.fg)
+                item.setTextPen(th.fg)
+                if item.label is not None:
+                    item.label.setDefaultTextColor(pg.mkColor(th.fg))
+            elif isinstance(item, pg.PlotItem) and item.titleLabel.text:
+                item.titleLabel.setText(item.titleLabel.text, color=th.fg)
+            elif isinstance(item, pg.LegendItem):
+                item.setLabelTextColor(th.fg)
+                item.setBrush(legend_brush(th))
+            elif isinstance(item, pg.LabelItem) and item.text:
+                item.setText(item.text, color=th.fg)
+
+
+class Axis(pg.AxisItem):
+    """An axis whose log mode labels decades as plain numbers (0.001, 1, 1e5), adds 2 and 5 when
+    less than ~1.5 decades are visible and round linear values inside one decade, instead of
+    pyqtgraph's crowded "2·10¹ 3·10¹ …" or, on a narrow range, no labels at all."""
+
+    def updateAutoSIPrefix(self) -> None:
+        # pyqtgraph 0.14 still rescales ("(x0.001)") after enableAutoSIPrefix(False); never rescale.
+        if getattr(self, "autoSIPrefix", True) is False:
+            self.autoSIPrefixScale, self.labelUnitPrefix = 1.0, ""
+            self._updateLabel()
+            return
+        super().updateAutoSIPrefix()
+
+    def logTickValues(self, minVal: float, maxVal: float, size: float, stdTicks: list) -> list:
+        span = maxVal - minVal
+        if span >= 1.5:  # several decades: pyqtgraph's decades (labelled) and 2…9 (unlabelled)
+            return super().logTickValues(minVal, maxVal, size, stdTicks)
+        if span >= 0.4:  # about a decade: 1, 2, 3, 5 × 10^k
+            ks = range(math.floor(minVal), math.ceil(maxVal) + 1)
+            vals = np.log10([m * 10.0**k for k in ks for m in (1, 2, 3, 5)])
+            return [(None, [v for v in vals if minVal <= v <= maxVal])]
+        lo, hi = 10.0**minVal, 10.0**maxVal  # a narrow range: round linear steps
+        raw = (hi - lo) / max(2.0, size / 60.0)
+        mag = 10.0 ** math.floor(math.log10(raw))
+        step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+        vals = np.arange(math.ceil(lo / step) * step, hi, step)
+        return [(None, list(np.log10(vals[vals > 0])))]
+
+    def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        lo, hi = sorted(self.range)
+        out = []
+        for v in values:
+            decade = abs(v - round(v)) < 1e-6
+            out.append(fmt(10**v * scale) if decade or hi - lo < 1.5 else "")
+        return out
+
+
+def axes() -> dict[str, Axis]:
+    """gradplay's left and bottom axes, for `axisItems=` of a PlotItem or PlotWidget."""
+    return {side: Axis(side) for side in ("left", "bottom")}
+
+
+def plot_widget() -> pg.PlotWidget:
+    """A PlotWidget with gradplay's axes."""
+    return pg.PlotWidget(axisItems=axes())
+
+
+def legend_brush(th: Theme) -> QtGui.QBrush:
+    c = pg.mkColor(th.bg)
+    c.setAlpha(200)
+    return pg.mkBrush(c)
+
+
+def apply_plot_style(plot: pg.PlotItem, title: str, xlabel: str, ylabel: str, th: Theme | None = None,
+                     grid: bool = True) -> None:
+    """Title (none if empty), axis labels, a faint grid (not over images) and compact margins, themed."""
+    th = th or theme()
+    plot.setTitle(title or None, color=th.fg, size="10pt")
+    label_style = {"color": th.fg, "font-size": "9pt"}
+    plot.setLabel("bottom", xlabel, **label_style)
+    plot.setLabel("left", ylabel, **label_style)
+    plot.showGrid(x=grid, y=grid, alpha=0.15)
+    for side in ("left", "bottom"):
+        axis = plot.getAxis(side)
+        axis.setTextPen(th.fg)
+        axis.setPen(th.fg)
+        axis.enableAutoSIPrefix(False)  # "0.7", not "700 (x0.001)"
+    plot.getAxis("left").setWidth(52)  # room for "1e−5" tick labels, equal in stacked plots
+    plot.setMenuEnabled(False)
+
+
+def make_legend(plot: pg.PlotItem, columns: int = 1, th: Theme | None = None) -> pg.LegendItem:
+    """A compact legend in the top-right corner with a translucent background."""
+    th = th or theme()
+    legend = plot.addLegend(offset=(-6, 6), colCount=columns, labelTextSize="8pt",
+                            labelTextColor=th.fg, brush=legend_brush(th), verSpacing=-6)
+    return legend
+
+
+# ------------------------------------------------------------------------------- plot data
+def decimate(x: np.ndarray, y: np.ndarray, max_points: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """At most ~max_points of (x, y) keeping each bucket's min and max, so spikes survive.
+
+    x must be sorted. Non-finite y are dropped first (they would break min/max and log plots).
+    """
+    x, y = np.asarray(x), np.asarray(y, dtype=np.float64)
+    keep = np.isfinite(y)
+    if not keep.all():
+        x, y = x[keep], y[keep]
+    n = len(y)
+    if n <= max_points:
+        return x, y
+    buckets = max_points // 2
+    k = -(-n // buckets)  # bucket size, rounded up
+    pad = buckets * k - n
+    yp = np.concatenate([y, np.full(pad, y[-1])]).reshape(buckets, k)
+    base = np.arange(buckets) * k
+    idx = np.concatenate([base + yp.argmin(axis=1), base + yp.argmax(axis=1)])
+    idx = np.unique(np.minimum(idx, n - 1))  # sorted, so the curve still runs left to right
+    return x[idx], y[idx]
+
+
+def positive(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Only the points a log axis can show (finite and > 0)."""
+    y = np.asarray(y, dtype=np.float64)
+    keep = np.isfinite(y) & (y > 0)
+    return np.asarray(x)[keep], y[keep]
+
+
+# --------------------------------------------------------------------------- hover readout
+class HoverReadout:
+    """Exact values (3 significant digits) of each series at the step under the mouse.
+
+    The panel hands over the arrays it plotted with `set`; moving the mouse over the plot shows a
+    dashed line at the nearest step and a label listing every series there.
+    """
+
+    def __init__(self, plot: pg.PlotItem, xname: str = "step"):
+        self.plot, self.xname = plot, xname
+        self.series: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}
+        th = theme()
+        self.line = pg.InfiniteLine(angle=90, pen=pg.mkPen(th.muted, style=QtCore.Qt.PenStyle.DashLine))
+        self.text = pg.TextItem(anchor=(0, 0), fill=legend_brush(th), border=pg.mkPen(th.muted))
+        for item in (self.line, self.text):
+            item.setZValue(50)
+            item.hide()
+            plot.addItem(item, ignoreBounds=True)
+        plot.scene().sigMouseMoved.connect(self._moved)
+
+    def clear(self) -> None:
+        self.series.clear()
+
+    def set(self, name: str, x: np.ndarray, y: np.ndarray, color: str) -> None:
+        self.series[name] = (np.asarray(x), np.asarray(y), color)
+
+    def text_at(self, x: float) -> tuple[float, str]:
+        """(the nearest recorded x, an HTML list of each series' value there)."""
+        best_x, rows = math.nan, []
+        for name, (xs, ys, color) in self.series.items():
+            if len(xs) == 0:
+                continue
+            i = int(np.clip(np.searchsorted(xs, x), 1, len(xs) - 1)) if len(xs) > 1 else 0
+            if len(xs) > 1 and abs(xs[i - 1] - x) <= abs(xs[i] - x):
+                i -= 1
+            if math.isnan(best_x):
+                best_x = float(xs[i])
+            rows.append(f"<span style='color:{color}'>■</span> {name}: {fmt(ys[i])}")
+        head = f"{self.xname} {fmt(best_x, 6)}" if not math.isnan(best_x) else ""
+        return best_x, "<br>".join([head] + rows)
+
+    def _moved(self, pos: QtCore.QPointF) -> None:
+        vb = self.plot.vb
+        if not self.series or not self.plot.isVisible() or not vb.sceneBoundingRect().contains(pos):
+            self.line.hide()
+            self.text.hide()
+            return
+        p = vb.mapSceneToView(pos)
+        x_log = self.plot.ctrl.logXCheck.isChecked()
+        x = 10 ** p.x() if x_log else p.x()
+        best, html = self.text_at(x)
+        if math.isnan(best):
+            return
+        self.line.setPos(math.log10(best) if x_log and best > 0 else best)
+        self.text.setHtml(f"<div style='font-size:8pt;color:{theme().fg}'>{html}</div>")
+        (x0, x1), _ = vb.viewRange()
+        self.text.setAnchor((1, 0) if p.x() > (x0 + x1) / 2 else (0, 0))  # stay inside the plot
+        self.text.setPos(p)
+        self.line.show()
+        self.text.show()
+
+
+# ---------------------------------------------------------------------------- colour legend
+class ColorLegend(QtWidgets.QWidget):
+    """TF Playground's little legend: a caption and the diverging bar labelled −m … 0 … m,
+    or, for classes, one swatch per class."""
+
+    def __init__(self, caption: str = "colour: value", parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.caption, self.lo, self.hi = caption, -1.0, 1.0
+        self.labels: tuple[str, str, str] | None = None
+        self.classes: list[tuple[str, str]] = []
+        self.setFixedHeight(22)
+
+    def set_range(self, lo: float, hi: float, caption: str | None = None,
+                  labels: tuple[str, str, str] | None = None) -> None:
+        """Show the diverging bar from lo to hi (labels override the numbers at ends and middle)."""
+        self.lo, self.hi, self.labels, self.classes = lo, hi, labels, []
+        if caption is not None:
+            self.caption = caption
+        self.update()
+
+    def set_classes(self, names: Sequence[str], colors: Sequence[str], caption: str | None = None) -> None:
+        self.classes = list(zip(names, colors))
+        if caption is not None:
+            self.caption = caption
+        self.update()
+
+    def text(self) -> str:
+        """What the legend says, as plain text (for tests and tooltips)."""
+        if self.classes:
+            return f"{self.caption}  " + "  ".join(n for n, _ in self.classes)
+        lo, mid, hi = self.labels or (fmt(self.lo), "0", fmt(self.hi))
+        return f"{self.caption}  {lo} … {mid} … {hi}"
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        p = QtGui.QPainter(self)
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        p.setPen(pal.color(QtGui.QPalette.ColorRole.WindowText))
+        fm = p.fontMetrics()
+        h, x = self.height(), 4
+        cy = h // 2 + fm.ascent() // 2 - 1
+        p.drawText(x, cy, self.caption)
+        x += fm.horizontalAdvance(self.caption) + 10
+        if self.classes:
+            for name, color in self.classes:
+                p.fillRect(QtCore.QRectF(x, h / 2 - 5, 10, 10), QtGui.QColor(color))
+                x += 14
+                p.drawText(x, cy, name)
+                x += fm.horizontalAdvance(name) + 12
+            return
+        lo, mid, hi = self.labels or (fmt(self.lo), "0", fmt(self.hi))
+        p.drawText(x, cy, lo)
+        x += fm.horizontalAdvance(lo) + 4
+        bar_w = max(60, min(160, self.width() - x - fm.horizontalAdvance(hi) - 10))
+        grad = QtGui.QLinearGradient(x, 0, x + bar_w, 0)
+        for pos, color in ((0.0, NEGATIVE), (0.5, ZERO), (1.0, POSITIVE)):
+            grad.setColorAt(pos, QtGui.QColor(color))
+        p.fillRect(QtCore.QRectF(x, h / 2 - 5, bar_w, 10), grad)
+        p.drawLine(QtCore.QPointF(x + bar_w / 2, h / 2 - 7), QtCore.QPointF(x + bar_w / 2, h / 2 + 7))
+        p.drawText(int(x + bar_w + 4), cy, hi)

@@ -1,0 +1,285 @@
+"""The real main window driven as a user would: buttons, keys, menus, the setup form.
+
+Every test gets its own settings file (no test reads or writes the user's layout) and asserts on
+what the panels plot, not only on the session underneath.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gradplay.core import config as config_mod
+from gradplay.core.session import Session
+from gradplay.gui.controller import Controller
+from gradplay.gui.main_window import MainWindow
+
+# Easy tasks: a linearly separable dataset and a round bowl, both learned in a few hundred steps.
+GAUSS = {"seed": 1, "task": {"kind": "dataset", "name": "gauss", "n_samples": 200, "noise": 0.2},
+         "network": {"hidden": [4, 4]}, "optimizer": {"name": "adam", "lr": 0.05},
+         "training": {"batch_size": "full"}}
+QUADRATIC = {"task": {"kind": "function", "name": "quadratic"}, "optimizer": {"name": "sgd", "lr": 0.05}}
+DIVERGING = {"task": {"kind": "function", "name": "rosenbrock"}, "optimizer": {"name": "sgd", "lr": 1e6}}
+DIVERGING_NET = {"task": {"kind": "dataset", "name": "sine"}, "network": {"hidden": [16, 16]},
+                 "optimizer": {"name": "sgd", "lr": 1e6}}
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """No test touches the user's saved layout."""
+    monkeypatch.setenv("GRADPLAY_SETTINGS", str(tmp_path / "settings.ini"))
+    return tmp_path / "settings.ini"
+
+
+@pytest.fixture
+def make_window(qtbot, isolated_settings):
+    """Build, show and (at teardown) stop a window on a raw config dict or a preset name."""
+    windows = []
+
+    def make(raw: dict | str = GAUSS, restore: bool = True) -> MainWindow:
+        from gradplay.presets import load_preset
+
+        cfg = load_preset(raw) if isinstance(raw, str) else config_mod.resolve(raw)
+        settings = QtCore.QSettings(str(isolated_settings), QtCore.QSettings.Format.IniFormat)
+        w = MainWindow(Controller(cfg), settings=settings, restore=restore)
+        qtbot.addWidget(w)
+        w.resize(1280, 800)
+        w.show()
+        qtbot.waitExposed(w)
+        w.windowHandle().requestActivate()  # keys go to the active window, as on a desktop
+        qtbot.waitUntil(w.isActiveWindow)
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.controller.pause()
+
+
+def click(qtbot, widget: QtWidgets.QWidget) -> None:
+    qtbot.mouseClick(widget, QtCore.Qt.MouseButton.LeftButton)
+
+
+def play_until(qtbot, w: MainWindow, steps: int) -> None:
+    """Press the real Play button, wait for `steps`, press it again (now Pause)."""
+    click(qtbot, w.transport.play_button)
+    assert w.controller.playing
+    qtbot.waitUntil(lambda: w.controller.session.step >= steps, timeout=10_000)
+    click(qtbot, w.transport.play_button)
+    assert not w.controller.playing
+
+
+def test_play_trains_and_the_plotted_loss_falls(qtbot, make_window):
+    loss_mod = pytest.importorskip("gradplay.gui.docks.loss")
+    w = make_window(GAUSS)
+    w.transport.set_speed(20)
+    play_until(qtbot, w, 200)
+    s = w.controller.session
+    stopped_at = s.step
+    qtbot.wait(100)
+    assert s.step == stopped_at  # paused means paused
+    loss_panel = w.panels["loss"]
+    assert isinstance(loss_panel, loss_mod.LossPanel)
+    y = np.asarray(loss_panel.batch_curve.yData)
+    assert len(y) > 100
+    assert np.mean(y[-10:]) < 0.5 * np.mean(y[:10])
+    train = np.asarray(loss_panel.train_curve.yData)  # the full-set curve, one point per frame
+    assert len(train) >= 2 and train[-1] < train[0]
+    assert f"step {s.step:,}" in w.transport.counter.text()
+
+
+def test_landscape_loss_curve_falls(qtbot, make_window):
+    pytest.importorskip("gradplay.gui.docks.loss")
+    w = make_window(QUADRATIC)
+    w.transport.set_speed(10)
+    play_until(qtbot, w, 50)
+    y = np.asarray(w.panels["loss"].batch_curve.yData)
+    assert len(y) >= 50 and y[-1] < 1e-2 * y[0]
+
+
+def test_step_adds_exactly_one_step(qtbot, make_window):
+    w = make_window(GAUSS)
+    s = w.controller.session
+    click(qtbot, w.transport.widgetForAction(w.transport.step_action))
+    assert s.step == 1 and len(s.history) == 1
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_Right)
+    assert s.step == 2 and len(s.history) == 2
+    assert "step 2" in w.transport.counter.text()
+    if "loss" in w.panels and hasattr(w.panels["loss"], "batch_curve"):
+        assert len(w.panels["loss"].batch_curve.yData) == 2
+
+
+def test_step_epoch_ends_on_an_epoch_boundary(qtbot, make_window):
+    raw = dict(GAUSS, training={"batch_size": 16})
+    w = make_window(raw)
+    s = w.controller.session
+    click(qtbot, w.transport.widgetForAction(w.transport.epoch_action))
+    qtbot.waitUntil(lambda: s.step == s.steps_per_epoch, timeout=5000)
+    assert s.step == s.steps_per_epoch > 1 and not w.controller.playing
+
+
+def test_reset_returns_to_step_zero_with_the_same_weights(qtbot, make_window):
+    w = make_window(GAUSS)
+    fresh = Session(config_mod.resolve(GAUSS)).theta.copy()
+    play_until(qtbot, w, 20)
+    assert not np.array_equal(w.controller.session.theta, fresh)
+    click(qtbot, w.transport.widgetForAction(w.transport.reset_action))
+    s = w.controller.session
+    assert s.step == 0 and len(s.history) == 0
+    np.testing.assert_array_equal(s.theta, fresh)
+    assert "step 0" in w.transport.counter.text()
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_Right)
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_R, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert w.controller.session.step == 0
+
+
+def test_changing_the_optimizer_in_the_setup_panel_takes_effect(qtbot, make_window):
+    w = make_window(GAUSS)
+    setup = w.panels["setup"]
+    play_until(qtbot, w, 10)
+    theta = w.controller.session.theta.copy()
+    setup.optimizer.setCurrentIndex(setup.optimizer.findData("sgd"))
+    s = w.controller.session
+    assert s.config["optimizer"]["name"] == "sgd" and type(s.optimizer).__name__.lower() == "sgd"
+    np.testing.assert_array_equal(s.theta, theta)  # only the optimizer changed: training goes on
+    assert setup.hyper.widget_for("momentum") is not None and setup.hyper.widget_for("betas") is None
+    # the torch default for SGD's rate is shown, and editing it applies
+    lr = setup.hyper.widget_for("lr")
+    lr.setValue(0.2)
+    assert s.config["optimizer"]["lr"] == pytest.approx(0.2)
+    step = s.step
+    play_until(qtbot, w, step + 5)
+    assert s.step > step
+
+
+def test_a_closed_dock_comes_back_from_the_view_menu(qtbot, make_window):
+    w = make_window(GAUSS)
+    dock = w.docks["gradients"]
+    dock.close()
+    qtbot.waitUntil(lambda: not dock.isVisible())
+    action = next(a for a in w.view_menu.actions() if a.text() == dock.windowTitle())
+    assert not action.isChecked()
+    action.trigger()
+    qtbot.waitUntil(dock.isVisible)
+    assert set(w.docks) == {"setup", "landscape", "loss", "gradients", "weights"}
+    assert all(d.objectName() == name for name, d in w.docks.items())
+
+
+def test_layout_is_remembered(qtbot, make_window):
+    w = make_window(GAUSS)
+    w.docks["weights"].close()
+    w.close()
+    w2 = make_window(GAUSS)
+    assert not w2.docks["weights"].isVisible() and w2.docks["loss"].isVisible()
+    reset = next(a for a in w2.view_menu.actions() if a.text() == "Reset layout")
+    reset.trigger()
+    qtbot.waitUntil(w2.docks["weights"].isVisible)
+
+
+def test_the_gradient_panel_has_one_curve_per_layer(qtbot, make_window):
+    grads = pytest.importorskip("gradplay.gui.docks.gradients")
+    w = make_window(GAUSS)
+    panel = w.panels["gradients"]
+    assert isinstance(panel, grads.GradientsPanel)
+    play_until(qtbot, w, 5)
+    n_layers = w.controller.session.n_layers
+    assert n_layers == 3
+    assert len(panel.norm_curves) == n_layers
+    assert all(len(c.yData) > 0 for c in panel.norm_curves)
+
+
+def test_space_toggles_play_wherever_the_focus_is(qtbot, make_window):
+    w = make_window(GAUSS)
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_Space)
+    assert w.controller.playing
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_Space)
+    assert not w.controller.playing
+    setup = w.panels["setup"]
+    setup.batch_norm.setFocus()  # a checkbox would take Space for itself; the window's play wins
+    qtbot.keyClick(setup.batch_norm, QtCore.Qt.Key.Key_Space)
+    assert w.controller.playing and not setup.batch_norm.isChecked()
+    qtbot.keyClick(setup.batch_norm, QtCore.Qt.Key.Key_Space)
+    assert not w.controller.playing
+    # ...but a text field keeps Space for typing
+    field = setup.seed.lineEdit()
+    setup.seed.setFocus()
+    qtbot.keyClick(field, QtCore.Qt.Key.Key_Space)
+    assert not w.controller.playing
+
+
+@pytest.mark.parametrize("raw", [DIVERGING, DIVERGING_NET], ids=["rosenbrock", "network"])
+def test_nan_auto_pauses_with_a_message(qtbot, make_window, raw):
+    w = make_window(raw)
+    click(qtbot, w.transport.play_button)
+    qtbot.waitUntil(lambda: w.controller.session.halted is not None, timeout=5000)
+    qtbot.waitUntil(lambda: not w.controller.playing)
+    s = w.controller.session
+    assert np.isfinite(s.theta).all()  # the last finite parameters are kept
+    assert w.banner.isVisible() and "paused" in w.banner.text.text().lower()
+    assert s.halted in w.status.text()
+    # Play again does not pretend to train: the message stays
+    click(qtbot, w.transport.play_button)
+    assert not w.controller.playing and w.banner.isVisible()
+    # a smaller rate from the setup panel rebuilds the run and clears the message
+    w.panels["setup"].hyper.widget_for("lr").setValue(1e-3)
+    assert w.controller.session.halted is None and not w.banner.isVisible()
+
+
+def test_a_bad_value_in_the_setup_panel_shows_a_message(qtbot, make_window):
+    w = make_window(GAUSS)
+    setup = w.panels["setup"]
+    before = w.controller.session.config
+    setup.batch_norm.setChecked(True)
+    assert w.controller.session.config["network"]["batch_norm"]
+    setup.batch_mode.setCurrentIndex(setup.batch_mode.findData("one"))  # batch norm needs 2+ samples
+    assert setup.error.isVisible() and "batch_size" in setup.error.text()
+    assert w.controller.session.config["training"]["batch_size"] == "full"  # last valid settings kept
+    setup.batch_mode.setCurrentIndex(setup.batch_mode.findData("full"))
+    assert not setup.error.isVisible()
+    assert before["network"]["batch_norm"] is False
+
+
+def test_setup_panel_greys_out_what_a_landscape_does_not_have(qtbot, make_window):
+    w = make_window(QUADRATIC)
+    setup = w.panels["setup"]
+    assert not setup.network_box.isEnabled() and "landscape" in setup.network_box.toolTip()
+    setup.kind.setCurrentIndex(setup.kind.findData("dataset"))
+    s = w.controller.session
+    assert s.kind == "dataset" and setup.network_box.isEnabled()
+    setup.layers.add_button.click()
+    assert len(w.controller.session.config["network"]["hidden"]) == 3
+
+
+def test_presets_menu_opens_presets(qtbot, make_window):
+    from gradplay.presets import load_preset, preset_names
+
+    w = make_window(GAUSS)
+    menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Presets")
+    names = preset_names()
+    assert len(menu.actions()) == len(names)
+    menu.actions()[0].trigger()
+    assert w.controller.session.config["meta"]["title"] == load_preset(names[0])["meta"]["title"]
+    assert w.panels["setup"].header.title.text().startswith(load_preset(names[0])["meta"]["title"])
+
+
+def test_open_config_shows_errors_without_crashing(qtbot, make_window, tmp_path):
+    w = make_window(GAUSS)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[optimizer]\nname = 'adamm'\n")
+    assert not w.open_path(bad)
+    assert w.banner.isVisible() and "adamm" in w.banner.text.text()
+    good = tmp_path / "good.toml"
+    good.write_text(config_mod.dumps(config_mod.resolve(QUADRATIC)))
+    assert w.open_path(good) and w.controller.session.kind == "function"
+
+
+def test_take_shot_writes_a_png_of_the_requested_size(qtbot, tmp_path):
+    from gradplay.gui.shot import take_shot
+
+    cfg = tmp_path / "gauss.toml"
+    cfg.write_text(config_mod.dumps(config_mod.resolve(GAUSS)))
+    out = tmp_path / "shot.png"
+    take_shot(str(cfg), 50, out, (1280, 800))
+    image = QtGui.QImage(str(out))
+    assert (image.width(), image.height()) == (1280, 800)
+    assert len({image.pixel(x, y) for x in range(0, 1280, 40) for y in range(0, 800, 40)}) > 20
