@@ -119,7 +119,7 @@ def rmsprop_update(theta: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
         for t = 1, 2, …:
             g ← ∇f(θ) + λθ
             v ← αv + (1 − α)g²
-            if centered:  ḡ ← αḡ + (1 − α)g;   r ← √(v − ḡ²) + ε   (variance, not raw 2nd moment)
+            if centered:  ḡ ← αḡ + (1 − α)g;   r ← √(v − ḡ²) + ε   (variance, not 2nd moment)
             else:         r ← √v + ε
             if μ > 0:  b ← μb + g / r;   θ ← θ − γb        (this buffer starts at 0, unlike SGD's)
             else:      θ ← θ − γ g / r
@@ -128,10 +128,10 @@ def rmsprop_update(theta: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
     avg, num = w.vec[0], w.vec[1]
     g = _add_weight_decay(theta, grad, weight_decay, w) if weight_decay != 0 else grad
     a, c, e, mu, gamma, _ = w.fill(alpha, 1 - alpha, eps, momentum, lr)
-    np.multiply(square_avg, a, square_avg)
-    np.add(square_avg, np.multiply(np.multiply(g, c, avg), g, avg), square_avg)
+    np.multiply(square_avg, a, square_avg)                                        # αv
+    np.add(square_avg, np.multiply(np.multiply(g, c, avg), g, avg), square_avg)   # + ((1 − α)g)g
     if centered:
-        # torch's lerp_: ḡ + (1 − α)(g − ḡ)
+        # ḡ + (1 − α)(g − ḡ), then √(v − ḡ²)
         np.add(grad_avg, np.multiply(np.subtract(g, grad_avg, avg), c, avg), grad_avg)
         np.sqrt(np.subtract(square_avg, np.multiply(grad_avg, grad_avg, avg), avg), avg)
     else:
@@ -163,11 +163,11 @@ def adadelta_update(theta: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
     tmp, delta = w.vec[0], w.vec[1]
     g = _add_weight_decay(theta, grad, weight_decay, w) if weight_decay != 0 else grad
     r, c, e, gamma, *_ = w.fill(rho, 1 - rho, eps, lr)
-    np.multiply(square_avg, r, square_avg)
-    np.add(square_avg, np.multiply(np.multiply(g, c, tmp), g, tmp), square_avg)
+    np.multiply(square_avg, r, square_avg)                                        # ρv
+    np.add(square_avg, np.multiply(np.multiply(g, c, tmp), g, tmp), square_avg)   # + ((1 − ρ)g)g
     std = np.sqrt(np.add(square_avg, e, tmp), tmp)
     np.sqrt(np.add(acc_delta, e, delta), delta)
-    np.multiply(np.divide(delta, std, delta), g, delta)
+    np.multiply(np.divide(delta, std, delta), g, delta)                           # Δ
     np.multiply(acc_delta, r, acc_delta)
     np.add(acc_delta, np.multiply(np.multiply(delta, c, tmp), delta, tmp), acc_delta)
     np.subtract(theta, np.multiply(delta, gamma, delta), theta)
@@ -207,16 +207,16 @@ def adam_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
             g = _add_weight_decay(theta, grad, weight_decay, w)
     c1, b2, c2, e, step_size, bc2_sqrt = w.fill(
         1 - beta1, beta2, 1 - beta2, eps, lr / (1 - beta1 ** step), (1 - beta2 ** step) ** 0.5)
-    np.add(exp_avg, np.multiply(np.subtract(g, exp_avg, tmp), c1, tmp), exp_avg)  # lerp_: m + (1 − β₁)(g − m)
-    np.multiply(exp_avg_sq, b2, exp_avg_sq)
-    np.add(exp_avg_sq, np.multiply(np.multiply(g, c2, tmp), g, tmp), exp_avg_sq)
+    np.add(exp_avg, np.multiply(np.subtract(g, exp_avg, tmp), c1, tmp), exp_avg)  # m + (1 − β₁)(g − m)
+    np.multiply(exp_avg_sq, b2, exp_avg_sq)                                        # β₂v
+    np.add(exp_avg_sq, np.multiply(np.multiply(g, c2, tmp), g, tmp), exp_avg_sq)   # + ((1 − β₂)g)g
     if amsgrad:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         denom = np.sqrt(max_exp_avg_sq, tmp)
     else:
         denom = np.sqrt(exp_avg_sq, tmp)
-    np.add(np.divide(denom, bc2_sqrt, denom), e, denom)
-    np.divide(np.multiply(exp_avg, step_size, num), denom, num)
+    np.add(np.divide(denom, bc2_sqrt, denom), e, denom)           # √v / √(1 − β₂ᵗ) + ε
+    np.divide(np.multiply(exp_avg, step_size, num), denom, num)   # (γ / (1 − β₁ᵗ)) m / denom
     np.subtract(theta, num, theta)
 
 
@@ -320,7 +320,10 @@ def _strong_wolfe(obj_func: Callable, x: np.ndarray, t: float, d: np.ndarray, f:
         eps = 0.1 * (max(bracket) - min(bracket))
         if min(max(bracket) - t, t - min(bracket)) < eps:
             if insuf_progress or t >= max(bracket) or t <= min(bracket):
-                t = max(bracket) - eps if abs(t - max(bracket)) < abs(t - min(bracket)) else min(bracket) + eps
+                if abs(t - max(bracket)) < abs(t - min(bracket)):
+                    t = max(bracket) - eps
+                else:
+                    t = min(bracket) + eps
                 insuf_progress = False
             else:
                 insuf_progress = True
@@ -358,7 +361,8 @@ def lbfgs_step(theta: np.ndarray, loss_and_grad: Callable[[np.ndarray], tuple[fl
             g ← ∇f(θ)
             if first iteration ever:  d ← −g
             else:
-                s ← t·d_prev,  y ← g − g_prev;  if yᵀs > 1e−10: keep (s, y) (the newest m), H₀ ← yᵀs / yᵀy
+                s ← t·d_prev,  y ← g − g_prev
+                if yᵀs > 1e−10: keep (s, y) (the newest m pairs), H₀ ← yᵀs / yᵀy
                 d ← −H g   (two-loop recursion: H is the L-BFGS inverse-Hessian estimate, H₀ its scale)
             t ← min(1, 1/‖g‖₁)·γ on the very first iteration, else γ
             stop if gᵀd > −tolerance_change (not a descent direction)
@@ -392,7 +396,8 @@ def lbfgs_step(theta: np.ndarray, loss_and_grad: Callable[[np.ndarray], tuple[fl
 
     d, t = state.get("d"), state.get("t")
     old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-    H_diag, prev_flat_grad, prev_loss = state.get("H_diag"), state.get("prev_flat_grad"), state.get("prev_loss")
+    H_diag, prev_loss = state.get("H_diag"), state.get("prev_loss")
+    prev_flat_grad = state.get("prev_flat_grad")
 
     n_iter = 0
     opt_cond = False
@@ -410,8 +415,8 @@ def lbfgs_step(theta: np.ndarray, loss_and_grad: Callable[[np.ndarray], tuple[fl
             s = d * t
             ys = float(y @ s)
             if ys > 1e-10:  # keep only pairs with positive curvature, so H stays positive definite
-                if len(old_dirs) == history_size:
-                    old_dirs.pop(0), old_stps.pop(0), ro.pop(0)
+                if len(old_dirs) == history_size:  # forget the oldest pair
+                    del old_dirs[0], old_stps[0], ro[0]
                 old_dirs.append(y)
                 old_stps.append(s)
                 ro.append(1.0 / ys)
@@ -542,11 +547,13 @@ class Optimizer:
         return {"name": self.name, "n_params": self.n_params, "hyper": hyper, "lr": self.lr, "state": state}
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
+        """Continue from a `state_dict()`; on any error this optimizer is left as it was."""
         if d.get("name") != self.name:
             raise ValueError(f"state is for optimizer {d.get('name')!r}, not {self.name!r}")
-        self.__init__(self.n_params, **d["hyper"])  # re-validates and re-allocates
-        self.lr = float(d["lr"])
-        self._load_state(dict(d["state"]))
+        fresh = type(self)(self.n_params, **d["hyper"])  # re-validates the hyperparameters
+        fresh.lr = float(d["lr"])
+        fresh._load_state(dict(d["state"]))
+        self.__dict__.update(fresh.__dict__)
 
     def _load_state(self, state: dict[str, Any]) -> None:
         if set(state) != set(self.state):
@@ -819,7 +826,7 @@ def numerical_hessian(grad_fn: Callable[[np.ndarray], np.ndarray], theta: np.nda
                       h: float = 1e-5) -> np.ndarray:
     """(n, n) Hessian by central differences of the gradient, symmetrised: (J + Jᵀ) / 2.
 
-    Column i is (∇f(θ + h eᵢ) − ∇f(θ − h eᵢ)) / (2h). 2n gradient calls; `theta` is not modified.
+    Column i is (∇f(θ + h eᵢ) − ∇f(θ − h eᵢ)) / (2h): 2n gradient calls. `theta` is not modified.
     """
     x = np.array(theta, dtype=np.float64)
     n = x.size

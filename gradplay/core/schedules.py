@@ -63,10 +63,12 @@ class Schedule:
                 "lr": self.lr, "last_step": self.last_step}
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
+        """Continue from a `state_dict()`; on any error this schedule is left as it was."""
         if d.get("name") != self.name:
             raise ValueError(f"state is for schedule {d.get('name')!r}, not {self.name!r}")
-        self.__init__(d["base_lr"], **d["hyper"])  # re-validates
-        self.lr, self.last_step = float(d["lr"]), int(d["last_step"])
+        fresh = type(self)(d["base_lr"], **d["hyper"])  # re-validates
+        fresh.lr, fresh.last_step = float(d["lr"]), int(d["last_step"])
+        self.__dict__.update(fresh.__dict__)
 
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self.hyper.items())

@@ -70,8 +70,8 @@ def test_sgd_momentum_buffer_starts_as_first_gradient():
     dict(lr=0.1, weight_decay=0.5),
 ])
 def test_sgd_three_steps_by_hand(hyper):
-    lr, mu = hyper["lr"], hyper.get("momentum", 0.0)
-    tau, wd, nesterov = hyper.get("dampening", 0.0), hyper.get("weight_decay", 0.0), hyper.get("nesterov", False)
+    h = dict(dict(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False), **hyper)
+    lr, mu, tau, wd, nesterov = h["lr"], h["momentum"], h["dampening"], h["weight_decay"], h["nesterov"]
 
     def update(th, g, s, t):
         g = g + wd * th                                   # coupled weight decay
@@ -90,8 +90,9 @@ def test_sgd_three_steps_by_hand(hyper):
     dict(lr=0.1, initial_accumulator_value=0.3, weight_decay=0.2, eps=1e-3),
 ])
 def test_adagrad_three_steps_by_hand(hyper):
-    lr, decay = hyper.get("lr", 0.01), hyper.get("lr_decay", 0.0)
-    s0, wd, eps = hyper.get("initial_accumulator_value", 0.0), hyper.get("weight_decay", 0.0), hyper.get("eps", 1e-10)
+    h = dict(dict(lr=0.01, lr_decay=0.0, initial_accumulator_value=0.0, weight_decay=0.0, eps=1e-10), **hyper)
+    lr, decay, wd, eps = h["lr"], h["lr_decay"], h["weight_decay"], h["eps"]
+    s0 = h["initial_accumulator_value"]
 
     def update(th, g, s, t):
         g = g + wd * th
@@ -116,8 +117,9 @@ def test_adagrad_first_step_is_lr_times_sign():
     dict(lr=0.05, alpha=0.9, momentum=0.5, centered=True, weight_decay=0.1, eps=1e-4),
 ])
 def test_rmsprop_three_steps_by_hand(hyper):
-    lr, alpha, eps = hyper.get("lr", 0.01), hyper.get("alpha", 0.99), hyper.get("eps", 1e-8)
-    mu, centered, wd = hyper.get("momentum", 0.0), hyper.get("centered", False), hyper.get("weight_decay", 0.0)
+    h = dict(dict(lr=0.01, alpha=0.99, eps=1e-8, momentum=0.0, centered=False, weight_decay=0.0), **hyper)
+    lr, alpha, eps = h["lr"], h["alpha"], h["eps"]
+    mu, centered, wd = h["momentum"], h["centered"], h["weight_decay"]
 
     def update(th, g, s, t):
         g = g + wd * th
@@ -138,7 +140,8 @@ def test_rmsprop_three_steps_by_hand(hyper):
 # ----------------------------------------------------------------------------- Adadelta
 @pytest.mark.parametrize("hyper", [dict(), dict(lr=0.5, rho=0.8, eps=1e-3, weight_decay=0.1)])
 def test_adadelta_three_steps_by_hand(hyper):
-    lr, rho, eps, wd = hyper.get("lr", 1.0), hyper.get("rho", 0.9), hyper.get("eps", 1e-6), hyper.get("weight_decay", 0.0)
+    h = dict(dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0), **hyper)
+    lr, rho, eps, wd = h["lr"], h["rho"], h["eps"], h["weight_decay"]
 
     def update(th, g, s, t):
         g = g + wd * th
@@ -190,7 +193,8 @@ def test_adam_first_step_moves_lr_against_each_sign():
 
 def test_amsgrad_uses_the_largest_second_moment():
     grads = [[4.0, 4.0], [0.1, 0.1], [0.1, 0.1]]  # v falls after the big first gradient
-    plain, ams = run("adam", grads, lr=0.1, betas=(0.5, 0.6)), run("adam", grads, lr=0.1, betas=(0.5, 0.6), amsgrad=True)
+    plain = run("adam", grads, lr=0.1, betas=(0.5, 0.6))
+    ams = run("adam", grads, lr=0.1, betas=(0.5, 0.6), amsgrad=True)
     assert plain[0] == ams[0]
     assert abs(ams[2][0] - ams[1][0]) < abs(plain[2][0] - plain[1][0])  # larger denominator, smaller step
 
@@ -279,7 +283,8 @@ class Rosenbrock:
     def loss_and_grad(self, theta):
         self.calls += 1
         x, y = theta
-        return (1 - x) ** 2 + 100 * (y - x * x) ** 2, np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+        loss = (1 - x) ** 2 + 100 * (y - x * x) ** 2
+        return loss, np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
 
 
 def test_lbfgs_converges_on_rosenbrock_with_strong_wolfe():
@@ -333,6 +338,58 @@ def test_lbfgs_solves_a_quadratic_and_stops_at_the_gradient_tolerance():
     calls, before = q.calls, theta.copy()
     optim.make_optimizer("lbfgs", 6).step(theta, None, q)
     assert q.calls == calls + 1 and np.array_equal(theta, before)
+
+
+def test_cubic_interpolation_by_hand():
+    # f(x) = x³ − 3x through (0, 0, −3) and (2, 2, 9): the cubic is f itself, its minimum x = 1
+    assert optim._cubic_interpolate(0.0, 0.0, -3.0, 2.0, 2.0, 9.0) == 1.0
+    assert optim._cubic_interpolate(2.0, 2.0, 9.0, 0.0, 0.0, -3.0) == 1.0
+    assert optim._cubic_interpolate(0.0, 0.0, -3.0, 2.0, 2.0, 9.0, bounds=(1.5, 3.0)) == 1.5
+    # f(x) = x³ + x through (−1, −2, 4) and (1, 2, 4): d1 = 2, d2² = 4 − 16 < 0: no minimum, mid-bounds
+    assert optim._cubic_interpolate(-1.0, -2.0, 4.0, 1.0, 2.0, 4.0, bounds=(0.0, 4.0)) == 2.0
+    # f(x) = −x² through (0, 0, 0) and (1, −1, −2): the denominator is 0, the ±inf clips to a bound
+    assert optim._cubic_interpolate(0.0, 0.0, 0.0, 1.0, -1.0, -2.0, bounds=(1.01, 10.0)) in (1.01, 10.0)
+
+
+@pytest.mark.parametrize("a", [[[2.0, 0.0], [0.0, -2.0]], [[0.0, 0.0], [0.0, 0.0]]], ids=["saddle", "linear"])
+def test_lbfgs_line_search_survives_concave_and_flat_slices(a):
+    f = Quadratic(a, [0.0, 0.1])  # unbounded below: the search must keep going downhill
+    opt = optim.make_optimizer("lbfgs", 2, line_search_fn="strong_wolfe", max_iter=5)
+    theta = np.array([0.5, 0.3])
+    losses = [f.loss_and_grad(theta)[0]]
+    for _ in range(3):
+        opt.step(theta, None, f)
+        losses.append(f.loss_and_grad(theta)[0])
+    assert np.all(np.diff(losses) < 0)
+
+
+class Poly1D:
+    """f(x) = −x + a·x² + b·x³ + c·x⁴ of one parameter: steep, so a long first trial step overshoots."""
+
+    def __init__(self, a, b, c):
+        self.a, self.b, self.c = a, b, c
+
+    def loss_and_grad(self, theta):
+        x, a, b, c = theta[0], self.a, self.b, self.c
+        loss = -x + a * x * x + b * x ** 3 + c * x ** 4
+        return loss, np.array([-1 + 2 * a * x + 3 * b * x * x + 4 * c * x ** 3])
+
+
+OVERSHOOT = [(20.67, 0.0, 35.29, 8.8), (0.0835, 300.96, 3.907, 6.91), (6.396, 247.9, 3.466, 21.63)]
+
+
+@pytest.mark.parametrize("a,b,c,lr", OVERSHOOT)
+def test_strong_wolfe_zoom_lands_on_a_wolfe_point_after_overshooting(a, b, c, lr):
+    f = Poly1D(a, b, c)
+    opt = optim.make_optimizer("lbfgs", 1, lr=lr, max_iter=1, max_eval=25, line_search_fn="strong_wolfe")
+    theta = np.zeros(1)
+    f0, g0 = f.loss_and_grad(theta)
+    opt.step(theta, None, f)
+    t = theta[0]  # the first direction is −g₀ = +1
+    f1, g1 = f.loss_and_grad(theta)
+    assert 0 < t < 0.1 * lr
+    assert f1 <= f0 + 1e-4 * t * g0[0]          # sufficient decrease
+    assert abs(g1[0]) <= 0.9 * abs(g0[0])       # strong curvature condition
 
 
 # ----------------------------------------------------------------------------- general behaviour
@@ -400,7 +457,8 @@ def test_schedule_controls_lr_each_step():
 
 
 def test_defaults_and_registry():
-    assert list(optim.OPTIMIZERS) == ["sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "newton", "lbfgs"]
+    assert list(optim.OPTIMIZERS) == [
+        "sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "newton", "lbfgs"]
     assert optim.make_optimizer("sgd", 2).lr == 1e-3
     assert optim.make_optimizer("adamw", 2).hyper["weight_decay"] == 0.01
     assert optim.make_optimizer("lbfgs", 2, max_iter=8).hyper["max_eval"] == 10
@@ -457,8 +515,12 @@ def test_load_state_dict_rejects_a_mismatch():
         adam.load_state_dict(optim.make_optimizer("adam", 4).state_dict())
     sd = optim.make_optimizer("adam", 3).state_dict()
     del sd["state"]["exp_avg"]
+    theta = np.ones(3)
+    adam.step(theta, np.ones(3))
+    before = adam.state_dict()
     with pytest.raises(ValueError, match="keys"):
         adam.load_state_dict(sd)
+    assert adam.state["step"] == 1 and np.array_equal(adam.state["exp_avg"], before["state"]["exp_avg"])
 
 
 # ----------------------------------------------------------------------------- clipping
@@ -512,7 +574,8 @@ def test_numerical_hessian_copes_with_a_reused_gradient_buffer():
         buf[:] = [6 * t[0] + t[1], t[0] + 4 * t[1]]
         return buf
 
-    np.testing.assert_allclose(optim.numerical_hessian(grad, np.array([0.3, 0.7])), [[6, 1], [1, 4]], rtol=1e-9)
+    h = optim.numerical_hessian(grad, np.array([0.3, 0.7]))
+    np.testing.assert_allclose(h, [[6, 1], [1, 4]], rtol=1e-9)
 
 
 # ----------------------------------------------------------------------------- torch cross-checks
@@ -652,6 +715,36 @@ def test_lbfgs_matches_torch_on_rosenbrock_with_defaults(line_search_fn):
     assert_rel(ours[0], theirs[0], rel=1e-9)
     np.testing.assert_allclose(ours[-1], [1.0, 1.0], atol=1e-4)
     np.testing.assert_allclose(theirs[-1], [1.0, 1.0], atol=1e-4)
+
+
+@pytest.mark.parametrize("a", [[[2.0, 0.0], [0.0, -2.0]], [[0.0, 0.0], [0.0, 0.0]]], ids=["saddle", "linear"])
+def test_lbfgs_matches_torch_on_concave_and_flat_slices(a):
+    # Along a concave slice the interpolation divides 0 by ~0: torch's tensors give ±inf and clip the
+    # trial step to a bound (Python floats would raise). Which bound depends on the rounding noise
+    # in that ~0, so the two runs agree while it is well defined (the first iterations) and then
+    # both march downhill to −∞ with the same number of evaluations.
+    pytest.importorskip("torch")
+    f = Quadratic(a, [0.0, 0.1])
+    hyper = dict(line_search_fn="strong_wolfe", max_iter=3)
+    ours, our_evals = our_lbfgs_run(f, [0.5, 0.3], 1, hyper)
+    theirs, their_evals = torch_lbfgs_run(f.loss_and_grad, [0.5, 0.3], 1, hyper)
+    assert our_evals == their_evals
+    assert_rel(ours[0], theirs[0])
+    hyper["max_iter"] = 20
+    our_evals = our_lbfgs_run(f, [0.5, 0.3], 3, hyper)[1]
+    assert our_evals == torch_lbfgs_run(f.loss_and_grad, [0.5, 0.3], 3, hyper)[1]
+
+
+@pytest.mark.parametrize("a,b,c,lr", OVERSHOOT)
+def test_lbfgs_matches_torch_after_overshooting(a, b, c, lr):
+    # exercises the zoom phase's safeguard that moves trials away from the bracket's ends
+    pytest.importorskip("torch")
+    hyper = dict(lr=lr, max_iter=4, line_search_fn="strong_wolfe")
+    ours, our_evals = our_lbfgs_run(Poly1D(a, b, c), [0.0], 5, hyper)
+    theirs, their_evals = torch_lbfgs_run(Poly1D(a, b, c).loss_and_grad, [0.0], 5, hyper)
+    assert our_evals == their_evals
+    for x, y in zip(ours, theirs):
+        assert_rel(x, y)
 
 
 @pytest.mark.parametrize("max_norm", [0.1, 1.0, 5.0, 100.0])
