@@ -76,6 +76,8 @@ def class_index(y: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------------- theme
 @dataclass(frozen=True)
 class Theme:
+    """The colours plots take from the light or dark palette."""
+
     dark: bool
     bg: str  # plot background
     fg: str  # axes, text, neutral curves
@@ -111,12 +113,10 @@ def restyle(root: QtWidgets.QWidget, th: Theme | None = None) -> None:
                 item.setTextPen(th.fg)
                 if item.label is not None:
                     item.label.setDefaultTextColor(pg.mkColor(th.fg))
-            elif isinstance(item, pg.PlotItem) and item.titleLabel.text:
-                item.titleLabel.setText(item.titleLabel.text, color=th.fg)
             elif isinstance(item, pg.LegendItem):
                 item.setLabelTextColor(th.fg)
                 item.setBrush(legend_brush(th))
-            elif isinstance(item, pg.LabelItem) and item.text:
+            elif isinstance(item, pg.LabelItem) and item.text:  # plot titles
                 item.setText(item.text, color=th.fg)
 
 
@@ -165,6 +165,20 @@ def axes() -> dict[str, Axis]:
 def plot_widget() -> pg.PlotWidget:
     """A PlotWidget with gradplay's axes."""
     return pg.PlotWidget(axisItems=axes())
+
+
+def theme_changed(widget: QtWidgets.QWidget, event: QtCore.QEvent) -> Theme | None:
+    """The new theme if `event` switched light <-> dark for a panel holding `widget.th`, else None.
+
+    Recolours the panel's existing plots; the panel then re-pens its own theme-coloured items."""
+    if event.type() != QtCore.QEvent.Type.PaletteChange:
+        return None
+    th = theme()
+    if th == getattr(widget, "th", None):
+        return None
+    widget.th = th
+    restyle(widget, th)
+    return th
 
 
 def legend_brush(th: Theme) -> QtGui.QBrush:
@@ -283,7 +297,9 @@ class HoverReadout:
         if math.isnan(best):
             return
         self.line.setPos(math.log10(best) if x_log and best > 0 else best)
-        self.text.setHtml(f"<div style='font-size:8pt;color:{theme().fg}'>{html}</div>")
+        th = theme()  # read now, so a theme switch needs no bookkeeping here
+        self.text.fill = legend_brush(th)
+        self.text.setHtml(f"<div style='font-size:8pt;color:{th.fg}'>{html}</div>")
         (x0, x1), _ = vb.viewRange()
         self.text.setAnchor((1, 0) if p.x() > (x0 + x1) / 2 else (0, 0))  # stay inside the plot
         self.text.setPos(p)

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradplay.gui import style
@@ -260,8 +261,12 @@ def test_weights_diagram_caps_edges_of_wide_layers(qtbot, holder, make_session):
     s = make_session(circles([64, 64]))
     panel = make_panel(qtbot, WeightsPanel, holder, s)
     panel.refresh()
+    assert panel.edge_cap == EDGE_CAP
     assert edge_points(panel) == 2 * (128 + EDGE_CAP + 64)  # W2 (4096 weights) shows only its strongest
-    assert f"{EDGE_CAP} strongest" in panel.info.text()
+    assert f"{EDGE_CAP} strongest edges of W2" in panel.info.text()
+    holder.session = make_session(circles([64] * 8))
+    panel.reset()
+    assert panel.edge_cap * 9 <= 3000 and edge_points(panel) == 2 * (128 + 7 * panel.edge_cap + 64)
 
 
 def test_weights_panel_explains_landscapes(qtbot, holder, make_session):
@@ -328,20 +333,27 @@ def test_every_panel_really_paints(qtbot, holder, make_session, cls, raw):
     assert _not_uniform(panel)
 
 
-def test_dark_palette_makes_dark_plots(qtbot, holder, make_session):
+def test_plots_follow_a_switch_to_a_dark_palette(qtbot, holder, make_session):
     app = QtWidgets.QApplication.instance()
     saved = app.palette()
+    panels = [make_panel(qtbot, cls, holder, make_session(CIRCLES)) for cls in PANELS]
     try:
         dark = QtGui.QPalette(saved)
         dark.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor("#202124"))
         dark.setColor(QtGui.QPalette.ColorRole.WindowText, QtGui.QColor("#e8eaed"))
         app.setPalette(dark)
+        app.processEvents()  # Qt posts the PaletteChange events
         assert style.theme().dark
-        panel = make_panel(qtbot, LossPanel, holder, make_session(CIRCLES))
-        assert panel.loss_view.backgroundBrush().color().lightness() < 60
+        for panel in panels:  # already built in the light theme, recoloured live
+            panel.refresh()
+            for view in panel.findChildren(pg.GraphicsView):
+                assert view.backgroundBrush().color().lightness() < 60
+        loss = panels[0]
+        assert loss.train_curve.opts["pen"].color().lightness() > 180  # light curves on dark
+        assert make_panel(qtbot, LossPanel, holder, holder.session).th.dark
     finally:
         app.setPalette(saved)
-    assert not style.theme().dark or saved.color(QtGui.QPalette.ColorRole.Window).lightness() < 128
+        app.processEvents()
 
 
 def test_style_helpers():
@@ -364,3 +376,52 @@ def test_hover_readout_gives_exact_values(qtbot, holder, make_session):
     panel.refresh()
     step, html = panel.loss_hover.text_at(7.2)
     assert step == 7 and style.fmt(s.history.get("loss")[7]) in html
+
+
+def test_switching_task_kind_back_and_forth(qtbot, holder, make_session):
+    panels = [make_panel(qtbot, cls, holder, make_session(CIRCLES)) for cls in PANELS]
+    for raw in (ROSENBROCK, CIRCLES, QUADRATIC):
+        holder.session = make_session(raw)
+        train(holder.session, 5, evals_every=5)
+        for p in panels:
+            p.reset()
+            p.refresh()
+    land = panels[1]
+    assert land.plot.items.count(land.path) == 1 and land.bar in land.view.ci.items
+    assert not land.legend.isVisibleTo(land)
+
+
+def test_histogram_hover_names_each_layer(qtbot, holder, make_session):
+    s = make_session(CIRCLES)
+    train(s, 10)
+    panel = make_panel(qtbot, GradientsPanel, holder, s)
+    panel.refresh()
+    centre = float(np.median(np.abs(s.model.dW[1])))
+    _, html = panel.hist_hover.text_at(centre)
+    assert all(f"layer {i} %" in html for i in (1, 2, 3))
+
+
+def test_mouse_hover_shows_exact_values(qtbot, holder, make_session):
+    s = make_session(CIRCLES)
+    train(s, 20, evals_every=10)
+    loss = make_panel(qtbot, LossPanel, holder, s, show=True)
+    loss.refresh()
+    qtbot.wait(20)  # let the view auto-range to the data before mapping coordinates
+    vb = loss.loss_plot.vb
+    loss.loss_hover._moved(vb.mapViewToScene(QtCore.QPointF(12, np.mean(vb.viewRange()[1]))))
+    assert loss.loss_hover.text.isVisible() and loss.loss_hover.line.value() == 12
+
+    weights = make_panel(qtbot, WeightsPanel, holder, s, show=True)
+    weights.refresh()
+    qtbot.wait(20)
+    W = s.model.W[1]
+    weights._hover_maps(weights.maps[1].vb.mapViewToScene(QtCore.QPointF(2.5, 1.5)))  # row 2, column 3
+    assert weights.hover.text().startswith(f"W2[2, 3] = {style.fmt(W[1, 2])}")
+    weights._hover_net(weights.net.vb.mapViewToScene(QtCore.QPointF(*weights.xy[2])))  # first hidden neuron
+    assert weights.hover.text() == f"layer 1, neuron 1: bias b = {style.fmt(s.model.b[0][0])}"
+
+    land = make_panel(qtbot, LandscapePanel, holder, s, show=True)
+    land.refresh()
+    qtbot.wait(20)
+    land._moved(land.plot.vb.mapViewToScene(QtCore.QPointF(0.0, 0.0)))
+    assert "P(class 1) = " in land.hover.text()

@@ -81,15 +81,14 @@ class GradientsPanel(Panel):
         self.hist_plot.setLogMode(x=True)
         style.apply_plot_style(self.ratio_plot, "Update / weight ‖Δw‖ / ‖w‖", "step", "ratio", self.th)
         style.apply_plot_style(self.hist_plot, "Gradients now", "|∂L/∂W| (log scale)", "% of the layer's weights", self.th)
-        self.ref_line = pg.InfiniteLine(
-            pos=math.log10(HEALTHY_RATIO), angle=0, pen=pg.mkPen(self.th.fg, width=1, style=QtCore.Qt.PenStyle.DashLine),
-            label="1e−3 healthy", labelOpts={"position": 0.02, "color": self.th.fg, "fill": style.legend_brush(self.th),
-                                             "anchors": [(0, 1.1), (0, 1.1)]})
+        self.ref_line = pg.InfiniteLine(pos=math.log10(HEALTHY_RATIO), angle=0, label="1e−3 healthy",
+                                        labelOpts={"position": 0.02, "anchors": [(0, 1.1), (0, 1.1)]})
         self.ratio_plot.addItem(self.ref_line)
         # An invisible point at the reference keeps the dashed line inside the auto range.
         self.ratio_plot.plot([0], [HEALTHY_RATIO], pen=None, symbol="o", symbolSize=0, symbolPen=None, symbolBrush=None)
         self.norm_hover = style.HoverReadout(self.norm_plot)
         self.ratio_hover = style.HoverReadout(self.ratio_plot)
+        self.hist_hover = style.HoverReadout(self.hist_plot, xname="|g| ≈")
         self.norm_curves: list[pg.PlotDataItem] = []
         self.ratio_curves: list[pg.PlotDataItem] = []
         self.hist_curves: list[pg.PlotDataItem] = []
@@ -110,6 +109,12 @@ class GradientsPanel(Panel):
         self.reset()
 
     # ------------------------------------------------------------------ structure
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        if style.theme_changed(self, event):
+            self._shape = None  # rebuild the theme-coloured items
+            self.reset()
+        super().changeEvent(event)
+
     def reset(self) -> None:
         s = self.session
         shape = (s.kind, s.n_layers)
@@ -130,6 +135,10 @@ class GradientsPanel(Panel):
                 plot.removeItem(c)
             curves.clear()
         function = kind == "function"
+        th = self.th
+        self.ref_line.setPen(pg.mkPen(th.fg, width=1, style=QtCore.Qt.PenStyle.DashLine))
+        self.ref_line.label.setColor(th.fg)
+        self.ref_line.label.fill = style.legend_brush(th)
         title = "Gradient norm |∇f| at the point" if function else "Gradient norm ‖∂L/∂W‖ per layer"
         style.apply_plot_style(self.norm_plot, title, "step", "norm", self.th)
         self.norm_plot.getAxis("bottom").showLabel(function)  # "step" under the lowest plot only
@@ -176,8 +185,11 @@ class GradientsPanel(Panel):
     def _draw_histogram(self) -> None:
         edges, fracs, rest = log_histograms(self.session.model.dW)
         self._rest = rest
-        for curve, f in zip(self.hist_curves, fracs):
+        centres = np.sqrt(edges[:-1]) * np.sqrt(edges[1:])  # geometric middle of a log bin (no overflow)
+        self.hist_hover.clear()
+        for i, (curve, f) in enumerate(zip(self.hist_curves, fracs)):
             curve.setData(edges, f)
+            self.hist_hover.set(f"layer {i + 1} %", centres, f, style.layer_color(i))
 
     def _summary(self, norms: np.ndarray) -> str:
         s = self.session

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from .. import style
 from .base import Panel, SessionHolder
@@ -92,21 +92,27 @@ class LandscapePanel(Panel):
         self.reset()
 
     # ------------------------------------------------------------------ structure
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        if style.theme_changed(self, event):
+            self.reset()  # titles and axes take the new theme's colours
+        super().changeEvent(event)
+
     def reset(self) -> None:
         s = self.session
         if s.kind != self._kind:  # swap the item sets only when the task kind changes
             old, new = ((self.dataset_items, self.function_items) if s.kind == "function"
                         else (self.function_items, self.dataset_items))
             for item in old:
-                if item.scene() is not None:
+                if item in self.plot.items:
                     self.plot.removeItem(item)
             for item in new:
-                self.plot.addItem(item)
+                if item not in self.plot.items:
+                    self.plot.addItem(item)
             for iso in self.contours:
                 iso.setVisible(s.kind == "function")
-            if s.kind == "function":
+            if s.kind == "function" and self.bar not in self.view.ci.items:
                 self.view.addItem(self.bar, row=0, col=1)
-            elif self._kind is not None:
+            elif s.kind == "dataset" and self.bar in self.view.ci.items:
                 self.view.removeItem(self.bar)
             self.legend.setVisible(s.kind == "dataset")
             self._kind = s.kind

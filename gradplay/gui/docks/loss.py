@@ -82,12 +82,8 @@ class LossPanel(Panel):
         self.test_acc.setPen(pg.mkPen(th.fg, width=2, style=dash))
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
-        if event.type() == QtCore.QEvent.Type.PaletteChange:
-            th = style.theme()
-            if th != self.th:
-                self.th = th
-                style.restyle(self, th)
-                self._pen_curves()
+        if style.theme_changed(self, event):
+            self._pen_curves()
         super().changeEvent(event)
 
     # ------------------------------------------------------------------ structure
@@ -119,7 +115,9 @@ class LossPanel(Panel):
         s = self.session
         if s.kind == "function":
             shifted = self.log_check.isChecked() and s.landscape.fmin != 0
-            ylabel = "f − f* (f* = global min)" if shifted else "f(x, y)"
+            # Unbounded surfaces (saddles) have no minimum: their f* is the lowest f in view.
+            star = "f* = global min" if s.landscape.minima else "f* = lowest f in view"
+            ylabel = f"f − f* ({star})" if shifted else "f(x, y)"
             title = f"Loss: {s.landscape.title}"
         else:
             ylabel, title = f"{s.loss_name} loss", f"Loss ({s.loss_name})"

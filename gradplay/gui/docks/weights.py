@@ -15,6 +15,7 @@ from .. import style
 from .base import Panel, SessionHolder
 
 EDGE_CAP = 600  # edges drawn per layer; wider layers show only their strongest weights
+EDGE_BUDGET = 3000  # and at most about this many in all, so a deep wide net stays fast to draw
 # Qt strokes wide antialiased lines slowly (about 1 ms per long edge): beyond this many edges the
 # diagram is drawn without antialiasing, which is ~100× faster.
 AA_EDGES = 250
@@ -62,7 +63,9 @@ class WeightsPanel(Panel):
             for k in range(N_WIDTHS):
                 a = (k + 0.5) / N_WIDTHS  # |w| / max|w| at the class centre
                 color = style.DIVERGING.mapToQColor(0.5 + 0.5 * sign * a)
+                color.setAlphaF(0.35 + 0.65 * a)  # weak edges fade into the background in both themes
                 curve = pg.PlotCurveItem(pen=pg.mkPen(color, width=0.6 + 3.4 * a), connect="pairs")
+                curve.setSegmentedLineMode("on")  # one drawLines call; a single wide path strokes slowly
                 curve.setZValue(a)  # strong edges on top
                 self.net.addItem(curve)
                 self.edges.append(curve)
@@ -94,6 +97,12 @@ class WeightsPanel(Panel):
         self.reset()
 
     # ------------------------------------------------------------------ structure
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        if style.theme_changed(self, event):
+            self._shape = None  # rebuild the theme-coloured items
+            self.reset()
+        super().changeEvent(event)
+
     def reset(self) -> None:
         s = self.session
         shape = (s.kind, s.n_layers)
@@ -136,6 +145,7 @@ class WeightsPanel(Panel):
     def _layout_diagram(self) -> None:
         """Neuron positions, names and column headers for the current layer sizes."""
         m = self.session.model
+        self.edge_cap = min(EDGE_CAP, max(100, EDGE_BUDGET // m.n_layers))
         self.sizes = (m.n_in, *m.hidden, m.n_out)
         self.cols = [_column_y(n) for n in self.sizes]
         self.xy = np.concatenate([np.column_stack([np.full(len(c), COLUMN_GAP * j), c])
@@ -203,7 +213,8 @@ class WeightsPanel(Panel):
         segs: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in self.edges]
         for l, W in enumerate(m.W):
             w = np.nan_to_num(W).ravel()
-            idx = np.argpartition(np.abs(w), -EDGE_CAP)[-EDGE_CAP:] if w.size > EDGE_CAP else np.arange(w.size)
+            cap = self.edge_cap
+            idx = np.argpartition(np.abs(w), -cap)[-cap:] if w.size > cap else np.arange(w.size)
             i, j = np.divmod(idx, W.shape[1])
             x = np.repeat([[COLUMN_GAP * l, COLUMN_GAP * (l + 1)]], len(idx), axis=0).ravel()
             y = np.column_stack([self.cols[l][i], self.cols[l + 1][j]]).ravel()
@@ -239,10 +250,10 @@ class WeightsPanel(Panel):
                 self.neurons.setSize(self._neuron_size())
 
     def _capped_note(self) -> str:
-        big = [f"W{l + 1}" for l, W in enumerate(self.session.model.W) if W.size > EDGE_CAP]
+        big = [f"W{l + 1}" for l, W in enumerate(self.session.model.W) if W.size > self.edge_cap]
         if not big:
             return ""
-        return f" · diagram: only the {EDGE_CAP} strongest edges of {', '.join(big)}"
+        return f" · diagram: only the {self.edge_cap} strongest edges of {', '.join(big)}"
 
     # ------------------------------------------------------------------ hover
     def _hover_maps(self, pos: QtCore.QPointF) -> None:
