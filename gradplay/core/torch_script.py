@@ -1,0 +1,666 @@
+"""Export a run as a standalone PyTorch script that trains the same thing and prints the same losses.
+
+`torch_script(session_or_config)` returns the text of a `.py` file that needs only torch (and
+Python): it rebuilds the network as an `nn.Sequential` (or, on a landscape, f(x, y) in torch ops),
+embeds the data, the initial weights and the order of the mini-batches as literals, uses the
+`torch.optim` optimizer and `lr_scheduler` with the resolved hyperparameters, trains the same number
+of steps in float64 and prints `step k loss v` (the batch loss before update k) and `final loss v`.
+
+Why the numbers agree: gradplay follows torch's conventions step for step (SPEC.md, "Numeric
+conventions"); the script only has to start from the same numbers. Initial weights come from the
+config's init stream (a fresh Session at step 0, whatever the given session has done since), and
+the batch order is replayed from the config's batch stream exactly as the session draws it.
+Differences are then rounding: ~1e-15 per step, growing slowly with the steps.
+"""
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import config as config_mod
+from .io import atomic_write_bytes
+from .landscapes import get_landscape
+from .session import Session
+
+DEFAULT_STEPS = 100
+WIDTH = 100  # wrap embedded literals at this many characters
+
+_ACTIVATION_MODULES = {
+    "linear": "nn.Identity()",
+    "relu": "nn.ReLU()",
+    "leaky_relu": "nn.LeakyReLU(negative_slope=0.01)",
+    "elu": "nn.ELU(alpha=1.0)",
+    "tanh": "nn.Tanh()",
+    "sigmoid": "nn.Sigmoid()",
+    "gelu": 'nn.GELU(approximate="tanh")',
+    "silu": "nn.SiLU()",
+}
+
+# loss name -> (docstring, body); `logits` is (n, outputs), `y` holds labels as the loss consumes them.
+_LOSS_CODE = {
+    "mse": ("Mean squared error, mean((ŷ − y)²) (no ½).",
+            "return nn.functional.mse_loss(logits[:, 0], y)"),
+    "mae": ("Mean absolute error, mean(|ŷ − y|).",
+            "return nn.functional.l1_loss(logits[:, 0], y)"),
+    "huber": ("Huber loss with delta 1: quadratic within ±1 of the target, linear beyond.",
+              "return nn.functional.huber_loss(logits[:, 0], y, delta=1.0)"),
+    "bce": ("Binary cross-entropy on the logit (the sigmoid is inside, for stability); y in {0, 1}.",
+            "return nn.functional.binary_cross_entropy_with_logits(logits[:, 0], y)"),
+    "cross_entropy": ("Cross-entropy of the softmax over the logits; y holds class indices.",
+                      "return nn.functional.cross_entropy(logits, y)"),
+    "hinge": ("Hinge loss mean(max(0, 1 − y·ŷ)) with labels ±1. relu gives gradient 0 exactly at the "
+              "hinge,\n    as gradplay does.",
+              "return torch.relu(1.0 - y * logits[:, 0]).mean()"),
+}
+
+# landscape name -> body of f(x, y) in torch ops (the same formulas as gradplay/core/landscapes.py).
+_LANDSCAPE_CODE = {
+    "quadratic": ["return x**2 + y**2"],
+    "ravine": ["return 0.5 * (x**2 + 20.0 * y**2)"],
+    "booth": ["return (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2"],
+    "rosenbrock": ["return (1 - x) ** 2 + 100 * (y - x**2) ** 2"],
+    "beale": ["return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2"],
+    "saddle": ["return x**2 - y**2"],
+    "monkey_saddle": ["return x**3 - 3 * x * y**2"],
+    "himmelblau": ["return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2"],
+    "six_hump_camel": ["return (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2"],
+    "styblinski_tang": ["return 0.5 * (x**4 - 16 * x**2 + 5 * x + y**4 - 16 * y**2 + 5 * y)"],
+    "rastrigin": ["# 10(1 − cos) rather than 20 − 10 cos keeps f exactly 0 at the origin",
+                  "return x**2 + y**2 + 10 * (1 - torch.cos(TAU * x)) + 10 * (1 - torch.cos(TAU * y))"],
+    "ackley": ["# the cone term has no derivative at the origin: the inner where() makes its gradient 0",
+               "# there (as gradplay does) instead of 0 · inf = nan",
+               "r2 = 0.5 * (x**2 + y**2)",
+               "r = torch.where(r2 > 0, torch.sqrt(torch.where(r2 > 0, r2, 1.0)), 0.0)",
+               "# −20·expm1 and e − exp(...) are the textbook terms regrouped so that f(0, 0) is exactly 0",
+               "bumps = torch.exp(0.5 * (torch.cos(TAU * x) + torch.cos(TAU * y)))",
+               "return -20.0 * torch.expm1(-0.2 * r) + (math.e - bumps)"],
+}
+
+_OPTIMIZER_CLASSES = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adadelta": "Adadelta",
+                      "adam": "Adam", "adamw": "AdamW", "lbfgs": "LBFGS"}
+
+_NEWTON_CLASS = '''\
+class DampedNewton(torch.optim.Optimizer):
+    """Damped Newton: θ ← θ − lr · (H + damping·I)⁻¹ g, with the exact Hessian H of the loss.
+
+    torch.optim has no Newton method, so this small class plays its part (and lets a scheduler
+    drive lr). g is the gradient already in each parameter's .grad (after any clipping); H comes
+    from torch.autograd.functional.hessian of `loss_of_vector`, the loss as a function of all
+    parameters flattened into one vector.
+
+    gradplay takes the exact Hessian on a landscape, but on a network a central-difference one (of
+    the exact gradient). The two differ by ~1e-11, which H⁻¹ amplifies: on a network the losses of
+    this script and gradplay's agree to ~1e-7 after a few steps rather than to rounding.
+    """
+
+    def __init__(self, params, lr=1.0, damping=1e-3):
+        super().__init__(params, {"lr": lr, "damping": damping})
+
+    @torch.no_grad()
+    def step(self, loss_of_vector):
+        group = self.param_groups[0]
+        params = group["params"]
+        theta = torch.cat([p.reshape(-1) for p in params])
+        grad = torch.cat([p.grad.reshape(-1) for p in params])
+        with torch.enable_grad():
+            hessian = torch.autograd.functional.hessian(loss_of_vector, theta)
+        a = hessian + group["damping"] * torch.eye(theta.numel())
+        try:
+            direction = torch.linalg.solve(a, grad)
+        except torch.linalg.LinAlgError:  # singular: least squares, as gradplay does
+            direction = torch.linalg.lstsq(a, grad[:, None], driver="gelsd").solution[:, 0]
+        offset = 0
+        for p in params:
+            n = p.numel()
+            p -= group["lr"] * direction[offset:offset + n].view_as(p)
+            offset += n
+'''
+
+
+# ----------------------------------------------------------------------------- literals
+def _number(v: Any) -> str:
+    """A Python literal that reads back as exactly this number (repr of a float64 round-trips)."""
+    if isinstance(v, (bool, np.bool_)):
+        return repr(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    f = float(v)
+    return repr(f) if math.isfinite(f) else f"float({str(f)!r})"
+
+
+def _wrap(items: list[str], indent: int) -> list[str]:
+    """Comma-separated items in lines that fit WIDTH after `indent` spaces."""
+    lines, line = [], ""
+    for item in items:
+        piece = item + ","
+        if line and indent + len(line) + 1 + len(piece) > WIDTH:
+            lines.append(line)
+            line = piece
+        else:
+            line = f"{line} {piece}" if line else piece
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _literal(a: Any, indent: int = 0, lead: int = 0) -> str:
+    """Nested Python list literal of an array, one innermost row per line, wrapped at WIDTH.
+
+    `indent` is the indentation of the line the literal starts on, `lead` the characters before it
+    on that line (e.g. `X_TRAIN = `), so that one-line forms are only chosen when they fit.
+    """
+    if isinstance(a, (list, tuple)) and not all(np.ndim(r) == 0 for r in a):
+        rows = list(a)  # ragged (the batches): each row on its own
+    else:
+        a = np.asarray(a)
+        if a.ndim == 0:
+            return _number(a.item())
+        rows = list(a) if a.ndim > 1 else None
+    pad = " " * (indent + 4)
+    if rows is None:
+        items = [_number(v) for v in a.tolist()]
+        one = "[" + ", ".join(items) + "]"
+        if indent + lead + len(one) <= WIDTH:
+            return one
+        return "[\n" + "".join(f"{pad}{line}\n" for line in _wrap(items, indent + 4)) + " " * indent + "]"
+    inner = [_literal(r, indent + 4, lead=1) for r in rows]  # lead 1: the comma after each row
+    one = "[" + ", ".join(inner) + "]"
+    if indent + lead + len(one) <= WIDTH and "\n" not in one:
+        return one
+    return "[\n" + "".join(f"{pad}{r},\n" for r in inner) + " " * indent + "]"
+
+
+def _kwargs(hyper: Mapping[str, Any]) -> list[str]:
+    """keyword=value pairs with exact literals; lists become tuples (torch's betas)."""
+    out = []
+    for k, v in hyper.items():
+        if isinstance(v, (list, tuple)):
+            text = "(" + ", ".join(_number(x) for x in v) + ")"
+        elif v is None or isinstance(v, str):
+            text = repr(v)
+        else:
+            text = _number(v)
+        out.append(f"{k}={text}")
+    return out
+
+
+def _call(target: str, func: str, args: list[str], indent: int) -> list[str]:
+    """`target = func(args)` on one line, or with the arguments on their own lines when too long."""
+    one = f"{target} = {func}({', '.join(args)})"
+    if indent + len(one) <= WIDTH:
+        return [one]
+    return [f"{target} = {func}("] + ["    " + line for line in _wrap(args, indent + 4)] + [")"]
+
+
+def _comment_block(text: str) -> list[str]:
+    """Text as `# ` comment lines (any line break in user text stays inside a comment)."""
+    return [("# " + line).rstrip() for line in text.splitlines()]
+
+
+# ----------------------------------------------------------------------------- the run to export
+def _resolve(session_or_config: Session | Mapping) -> tuple[dict, Session | None]:
+    if isinstance(session_or_config, Session):
+        return session_or_config.config, session_or_config
+    if isinstance(session_or_config, Mapping):
+        return config_mod.resolve(dict(session_or_config)), None
+    raise TypeError(f"torch_script needs a Session or a config dict, got {type(session_or_config).__name__}")
+
+
+def _initial_theta(fresh: Session, init_params: Any) -> np.ndarray:
+    """Step-0 parameters: the config's own (from its init stream) unless `init_params` replaces them.
+
+    `init_params`: a flat vector of the session's parameter layout, [x, y] on a landscape, or a
+    mapping {"W1": ..., "b1": ...} (an "init." prefix, as in the headless arrays, is accepted); names
+    left out keep their step-0 values.
+    """
+    theta = fresh.theta.copy()
+    if init_params is None:
+        return theta
+    if isinstance(init_params, Mapping):
+        if fresh.model is None:
+            raise ValueError("init_params for a landscape is the start point [x, y], not a mapping")
+        views = dict(fresh.model.params())
+        offsets = {}
+        off = 0
+        for name, v in views.items():
+            offsets[name] = (off, v.shape)
+            off += v.size
+        for key, value in init_params.items():
+            name = key[5:] if key.startswith("init.") else key
+            if name not in offsets:
+                raise ValueError(f"init_params: unknown parameter {key!r}; this network has {', '.join(views)}")
+            start, shape = offsets[name]
+            value = np.asarray(value, dtype=np.float64)
+            if value.shape != shape:
+                raise ValueError(f"init_params: {key!r} has shape {value.shape}, expected {shape}")
+            theta[start:start + value.size] = value.ravel()
+        return theta
+    value = np.asarray(init_params, dtype=np.float64).ravel()
+    if value.shape != theta.shape:
+        raise ValueError(f"init_params: {value.size} numbers given, this run has {theta.size} parameters")
+    return value.copy()
+
+
+def _batch_order(fresh: Session, steps: int) -> list[np.ndarray] | None:
+    """The indices of each step's mini-batch, drawn from the config's batch stream as training does
+    (a fresh permutation per epoch); None on full-batch runs."""
+    if fresh.kind == "function" or fresh.batch_size >= fresh.n_train:
+        return None
+    return [fresh._next_batch().copy() for _ in range(steps)]
+
+
+def _steps(session: Session | None, steps: int | None) -> int:
+    if steps is None:
+        steps = session.step if session is not None and session.step > 0 else DEFAULT_STEPS
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    return int(steps)
+
+
+# ----------------------------------------------------------------------------- code sections
+def _header(cfg: dict, steps: int, batched: bool = False) -> list[str]:
+    from .. import __version__
+
+    if cfg["task"]["kind"] == "function":
+        what = "the landscape f(x, y), the start point, the optimizer and the learning-rate schedule"
+    else:
+        order = "the order of its mini-batches" if batched else "full batches"
+        what = (f"the network with its initial weights, the data and {order}, the loss, the optimizer and "
+                "the learning-rate schedule")
+    paragraphs = [
+        f"It rebuilds in PyTorch {what}. It trains {steps} optimizer steps in float64 and prints the loss "
+        'before each step ("step k loss v") and at the end ("final loss v"). It needs only torch.',
+        "Run as it is, its losses agree with gradplay's to about 1e-8 relative or better: the two differ "
+        "only by rounding, which grows slowly with the steps (fast where training is chaotic, e.g. L-BFGS "
+        "without a line search at a large lr).",
+        "To carry the experiment on, edit it freely: the model, the loss and the training loop are plain "
+        "PyTorch, and the literals at the end of the file hold gradplay's numbers.",
+    ]
+    lines = [f'"""A gradplay run as a standalone PyTorch script (exported by gradplay {__version__}).']
+    for text in paragraphs:
+        lines += [""] + textwrap.wrap(text, WIDTH - 4, break_on_hyphens=False)
+    lines.append('"""')
+    title = cfg.get("meta", {}).get("title")
+    block = ["# The gradplay config this script reproduces:"]
+    if title:
+        block = _comment_block(title) + ["#"] + block
+    block += _comment_block(_config_text(cfg))
+    return lines + [""] + block
+
+
+def _config_text(cfg: dict) -> str:
+    """The resolved config as TOML, without the sections a landscape does not use and empty meta."""
+    text = config_mod.dumps(cfg)
+    drop = {"[network]", "[loss]"} if cfg["task"]["kind"] == "function" else set()
+    out, skip = [], False
+    for line in text.splitlines():
+        if line.startswith("["):
+            skip = line in drop
+        if skip or line.endswith('= ""'):
+            continue
+        if cfg["task"]["kind"] == "function" and line.split(" = ")[0] in ("batch_size", "l1", "l2"):
+            continue
+        out.append(line)
+    text = "\n".join(out).replace("[meta]\n\n", "")
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text
+
+
+def _imports(cfg: dict) -> list[str]:
+    out = ["import math", "", "import torch"]
+    if cfg["task"]["kind"] == "dataset":
+        out.append("from torch import nn")
+    out += ["", "# gradplay computes in float64 throughout; in float32 the numbers would drift apart in a few steps",
+            "torch.set_default_dtype(torch.float64)"]
+    if cfg["task"]["kind"] == "function" and cfg["task"]["name"] in ("rastrigin", "ackley"):
+        out.append("TAU = 2.0 * math.pi")
+    return out
+
+
+def _settings(cfg: dict, steps: int, batch_size: int | None) -> list[str]:
+    t = cfg["training"]
+    out = [f"STEPS = {steps}  # optimizer steps to train"]
+    if batch_size is not None:
+        out.append(f"BATCH_SIZE = {batch_size}  # mini-batch size (the batches themselves are in BATCHES)")
+    if t["clip_norm"] > 0:
+        out.append(f"CLIP_NORM = {_number(t['clip_norm'])}  # rescale the gradient to this global norm at most")
+    if t["clip_value"] > 0:
+        out.append(f"CLIP_VALUE = {_number(t['clip_value'])}  # clamp every gradient component to ±this")
+    if cfg["task"]["kind"] == "dataset" and t["l1"]:
+        out.append(f"L1 = {_number(t['l1'])}  # penalty L1·Σ|W| (weights only)")
+    if cfg["task"]["kind"] == "dataset" and t["l2"]:
+        out.append(f"L2 = {_number(t['l2'])}  # penalty L2·ΣW² (weights only; no ½)")
+    return out
+
+
+def _landscape_section(cfg: dict) -> list[str]:
+    land = get_landscape(cfg["task"]["name"])
+    out = ["def f(x, y):", f'    """{land.title}: f(x, y) = {land.formula}."""']
+    out += ["    " + line for line in _LANDSCAPE_CODE[land.name]]
+    return out
+
+
+def _model_section(cfg: dict, n_out: int) -> list[str]:
+    net = cfg["network"]
+    sizes = [2, *net["hidden"], n_out]
+    act = _ACTIVATION_MODULES[net["activation"]]
+    arrow = " -> ".join(map(str, sizes))
+    if net["hidden"]:
+        parts = "Linear -> BatchNorm1d -> " if net["batch_norm"] else "Linear -> "
+        doc = f"{arrow}: {parts}{act.split('(')[0][3:]} per hidden layer, then linear logits."
+    else:
+        doc = f"{arrow}: no hidden layer, one linear layer that outputs the logits."
+    out = ["def build_model():", f'    """{doc}"""', "    layers = []"]
+    if net["hidden"]:
+        out += [f"    for fan_in, fan_out in {list(zip(sizes[:-2], sizes[1:-1]))}:",
+                "        layers.append(nn.Linear(fan_in, fan_out))"]
+        if net["batch_norm"]:
+            out += ["        # eps and momentum are torch's defaults, which gradplay uses too",
+                    "        layers.append(nn.BatchNorm1d(fan_out, eps=1e-05, momentum=0.1))"]
+        out.append(f"        layers.append({act})")
+    out += [
+        f"    layers.append(nn.Linear({sizes[-2]}, {sizes[-1]}))",
+        "    model = nn.Sequential(*layers)",
+        "",
+        "    # gradplay's dense layer is z = a @ W + b with W of shape (fan_in, fan_out); nn.Linear",
+        "    # computes a @ weight.T + bias, so weight = W.T.",
+        "    linears = [m for m in model if isinstance(m, nn.Linear)]",
+    ]
+    if net["batch_norm"]:
+        out.append("    norms = [m for m in model if isinstance(m, nn.BatchNorm1d)]")
+    out += [
+        "    with torch.no_grad():",
+        "        for i, layer in enumerate(linears, start=1):",
+        '            layer.weight.copy_(torch.tensor(INIT[f"W{i}"]).T)',
+        '            layer.bias.copy_(torch.tensor(INIT[f"b{i}"]))',
+    ]
+    if net["batch_norm"]:
+        out += [
+            "        for i, norm in enumerate(norms, start=1):  # batch-norm scale (gamma) and shift (beta)",
+            '            norm.weight.copy_(torch.tensor(INIT[f"gamma{i}"]))',
+            '            norm.bias.copy_(torch.tensor(INIT[f"beta{i}"]))',
+        ]
+    out.append("    return model")
+    return out
+
+
+def _loss_section(cfg: dict, functional: bool) -> list[str]:
+    doc, body = _LOSS_CODE[cfg["loss"]["name"]]
+    t = cfg["training"]
+    penalty = bool(t["l1"] or t["l2"])
+    summary = "Mean loss of the batch (x, y)" + (", plus the weight penalties" if penalty else "") + "."
+    out = ["def data_loss(logits, y):", f'    """{doc}"""', f"    {body}", "", ""]
+    if functional:
+        out += [
+            "def unflatten(model, theta):",
+            '    """{name: tensor} views of one flat vector, shaped like the model\'s parameters."""',
+            "    params, offset = {}, 0",
+            "    for name, p in model.named_parameters():",
+            "        params[name] = theta[offset:offset + p.numel()].view_as(p)",
+            "        offset += p.numel()",
+            "    return params",
+            "",
+            "",
+            "def objective(model, x, y, params=None):",
+            f'    """{summary}',
+            "",
+            "    With `params` ({name: tensor}) the model is evaluated at those values instead of its own",
+            "    (torch.func.functional_call), which is how Newton's method takes the Hessian.",
+            '    """',
+            "    if params is None:",
+            "        params = dict(model.named_parameters())",
+            "    logits = torch.func.functional_call(model, params, (x,))",
+            "    loss = data_loss(logits, y)",
+        ]
+        weights = "[params[f\"{k}.weight\"] for k, m in model.named_children() if isinstance(m, nn.Linear)]"
+    else:
+        out += [
+            "def objective(model, x, y):",
+            f'    """{summary}"""',
+            "    loss = data_loss(model(x), y)",
+        ]
+        weights = "[m.weight for m in model if isinstance(m, nn.Linear)]"
+    if penalty:
+        out += [
+            "    # L1/L2 act on the weight matrices only: not on biases, not on batch-norm scale and shift",
+            f"    weights = {weights}",
+        ]
+        if t["l1"]:
+            out.append("    loss = loss + L1 * sum(w.abs().sum() for w in weights)")
+        if t["l2"]:
+            out.append("    loss = loss + L2 * sum((w * w).sum() for w in weights)")
+    out.append("    return loss")
+    return out
+
+
+def _optimizer_lines(cfg: dict, params: str) -> list[str]:
+    """`optimizer = ...` with every resolved hyperparameter spelled out (indented 4 in main())."""
+    oc = dict(cfg["optimizer"])
+    name = oc.pop("name")
+    if name == "lbfgs" and oc.get("line_search_fn") in ("none", None):
+        oc["line_search_fn"] = None
+    comment = {
+        "sgd": "# SGD: the momentum buffer starts as the first gradient",
+        "adamw": "# AdamW: weight decay acts on the parameters directly (decoupled), not through the moments",
+        "lbfgs": "# L-BFGS: each step() runs up to max_iter quasi-Newton iterations",
+        "newton": "# torch.optim has no Newton method: DampedNewton above implements gradplay's",
+    }.get(name)
+    func = "DampedNewton" if name == "newton" else f"torch.optim.{_OPTIMIZER_CLASSES[name]}"
+    return ([comment] if comment else []) + _call("optimizer", func, [params, *_kwargs(oc)], 4)
+
+
+def _schedule_lines(cfg: dict) -> list[str]:
+    sc = cfg["schedule"]
+    name = sc["name"]
+    if name == "constant":
+        return ["# constant learning rate: no scheduler"]
+    if name == "step":
+        call = f"StepLR(optimizer, step_size={sc['step_size']}, gamma={_number(sc['gamma'])})"
+    elif name == "exponential":
+        call = f"ExponentialLR(optimizer, gamma={_number(sc['gamma'])})"
+    else:
+        call = f"CosineAnnealingLR(optimizer, T_max={sc['t_max']}, eta_min={_number(sc['eta_min'])})"
+    return ["# stepped once per optimizer step: step k uses the rate after k calls of scheduler.step()",
+            f"scheduler = torch.optim.lr_scheduler.{call}"]
+
+
+def _clip_lines(cfg: dict, params: str) -> list[str]:
+    t = cfg["training"]
+    out = []
+    if t["clip_norm"] > 0:
+        out.append(f"torch.nn.utils.clip_grad_norm_({params}, max_norm=CLIP_NORM)")
+    if t["clip_value"] > 0:
+        out.append(f"torch.nn.utils.clip_grad_value_({params}, clip_value=CLIP_VALUE)")
+    return out
+
+
+def _step_lines(cfg: dict, params: str, loss_expr: str, newton_fn: str) -> list[str]:
+    """One training step's body: loss before the update, gradient, clipping, update."""
+    name = cfg["optimizer"]["name"]
+    t = cfg["training"]
+    clipping = t["clip_norm"] > 0 or t["clip_value"] > 0
+    stop = ["if not math.isfinite(loss.item()):  # gradplay pauses here, before the update",
+            '    print(f"step {step}: the loss is {loss.item()}, stopping")',
+            "    break"]
+    if name == "lbfgs":
+        out = [
+            "def closure():  # L-BFGS evaluates the loss and gradient itself, several times per step",
+            "    optimizer.zero_grad()",
+            f"    loss = {loss_expr}",
+            "    loss.backward()",
+            "    return loss",
+            "",
+            "loss = optimizer.step(closure)  # returns the loss at the start of the step",
+        ]
+        if clipping:
+            out[:0] = ["# gradplay's clipping acts on the gradient that first-order methods and Newton use;",
+                       "# L-BFGS takes its gradients from the closure unclipped, so no clipping here."]
+        stop[0] = "if not math.isfinite(loss.item()):  # gradplay pauses before such a step"
+        return out + stop
+    out = ["optimizer.zero_grad()", f"loss = {loss_expr}"] + stop + ["loss.backward()"]
+    out += _clip_lines(cfg, params)
+    out.append(f"optimizer.step({newton_fn})" if name == "newton" else "optimizer.step()")
+    return out
+
+
+def _loop(cfg: dict, step_body: list[str], batches: bool) -> list[str]:
+    out = ["for step in range(STEPS):"]
+    if batches:
+        out += ["    idx = torch.tensor(BATCHES[step])", "    xb, yb = x_train[idx], y_train[idx]"]
+    out += ["    " + line if line else "" for line in step_body]
+    if cfg["schedule"]["name"] != "constant":
+        out.append("    scheduler.step()")
+    out.append('    print(f"step {step} loss {loss.item()!r}")')
+    return out
+
+
+def _landscape_main(cfg: dict) -> list[str]:
+    params = "[point]"
+    body = _step_lines(cfg, params, "f(point[0], point[1])", "lambda p: f(p[0], p[1])")
+    out = [
+        "def main():",
+        "    # On a landscape the parameters are the point (x, y) itself and the loss is f.",
+        "    point = torch.tensor(START, requires_grad=True)",
+    ]
+    out += ["    " + line for line in _optimizer_lines(cfg, params)]
+    out += ["    " + line for line in _schedule_lines(cfg)]
+    out += ["    " + line if line else "" for line in _loop(cfg, body, batches=False)]
+    out += [
+        "    with torch.no_grad():",
+        '        print(f"final loss {f(point[0], point[1]).item()!r}")',
+        '    print(f"final point {point[0].item()!r} {point[1].item()!r}")',
+    ]
+    return out
+
+
+def _dataset_main(cfg: dict, batches: bool, has_test: bool) -> list[str]:
+    params = "model.parameters()"
+    xb, yb = ("xb", "yb") if batches else ("x_train", "y_train")
+    body = _step_lines(cfg, params, f"objective(model, {xb}, {yb})",
+                       f"lambda theta: objective(model, {xb}, {yb}, unflatten(model, theta))")
+    ydtype = "torch.long" if cfg["loss"]["name"] == "cross_entropy" else "torch.float64"
+    out = [
+        "def main():",
+        "    model = build_model()",
+        "    model.train()  # batch statistics in batch norm while training",
+        f"    x_train, y_train = torch.tensor(X_TRAIN), torch.tensor(Y_TRAIN, dtype={ydtype})",
+    ]
+    out += ["    " + line for line in _optimizer_lines(cfg, params)]
+    out += ["    " + line for line in _schedule_lines(cfg)]
+    out += ["    " + line if line else "" for line in _loop(cfg, body, batches)]
+    out += [
+        "",
+        "    # The final loss: the training objective on the whole training set (in train mode, so batch",
+        "    # norm uses that set's statistics), i.e. what one more full-batch step would print first.",
+        "    with torch.no_grad():",
+        '        print(f"final loss {objective(model, x_train, y_train).item()!r}")',
+    ]
+    if has_test:
+        out += [
+            "        # Test loss as gradplay evaluates it: eval mode (batch norm uses its running statistics),",
+            "        # without the weight penalties.",
+        ]
+        if cfg["network"]["batch_norm"] and cfg["optimizer"]["name"] in ("lbfgs", "newton"):
+            out += ["        # The running statistics move with every train-mode forward pass, and this optimizer's",
+                    "        # extra evaluations make a different number of them here than in gradplay."]
+        out += [
+            "        model.eval()",
+            f"        x_test, y_test = torch.tensor(X_TEST), torch.tensor(Y_TEST, dtype={ydtype})",
+            '        print(f"final test loss {data_loss(model(x_test), y_test).item()!r}")',
+        ]
+    return out
+
+
+def _data_section(fresh: Session, params: dict[str, np.ndarray], batches: list[np.ndarray] | None) -> list[str]:
+    d = fresh.data
+    integer_labels = d.labels != "real"
+
+    def labels(y: np.ndarray) -> str:
+        return _literal(y.astype(np.int64) if integer_labels else y, lead=10)
+
+    what = {"binary": "labels 0/1", "pm1": "labels ±1", "index": "class indices",
+            "real": "real targets"}[d.labels]
+    out = [
+        f"# The training set drawn by gradplay: inputs x of shape ({len(d.x_train)}, 2) and {what}.",
+        f"X_TRAIN = {_literal(d.x_train, lead=10)}",
+        f"Y_TRAIN = {labels(d.y_train)}",
+        "",
+        f"# The held-out test set ({len(d.x_test)} points), only evaluated at the end.",
+        f"X_TEST = {_literal(d.x_test, lead=9)}",
+        f"Y_TEST = {labels(d.y_test)}",
+        "",
+        "# Initial parameters: W{i} (fan_in, fan_out) and b{i} per dense layer"
+        + (", gamma{i} and beta{i}\n# per batch norm" if fresh.config["network"]["batch_norm"] else "") + ".",
+        "INIT = {",
+    ]
+    for name, value in params.items():
+        out.append(f'    "{name}": {_literal(value, 4, lead=len(name) + 4)},')
+    out.append("}")
+    if batches is not None:
+        out += ["",
+                "# The indices into X_TRAIN of each step's mini-batch: a fresh shuffle of the training set",
+                "# every epoch, cut into consecutive batches (what a DataLoader with shuffle=True does)."]
+        if fresh.config["network"]["batch_norm"]:
+            out.append("# Batch norm needs two samples: a leftover batch of one is skipped.")
+        out.append(f"BATCHES = {_literal(batches, lead=10)}")
+    return out
+
+
+# ----------------------------------------------------------------------------- public API
+def torch_script(session_or_config: Session | Mapping, init_params: Any = None,
+                 steps: int | None = None) -> str:
+    """Python source of a standalone PyTorch script that retrains this run and prints its losses.
+
+    session_or_config: a Session (its config is used; its own training does not matter, and a session
+        whose optimizer was changed mid-run is exported as if its current config ran from step 0),
+        or a config dict (resolved here).
+    init_params: step-0 parameters to start from instead of the config's (see `_initial_theta`).
+    steps: steps to train; default the session's step count, or DEFAULT_STEPS for a config or an
+        untrained session.
+
+    The script prints "step k loss v" for k = 0..steps-1 (the loss before update k; for datasets the
+    batch loss with penalties, for landscapes f) and "final loss v" (f at the end; for datasets the
+    training objective on the whole training set), all with repr precision. Landscape scripts also
+    print "final point x y"; dataset scripts with a test set "final test loss v" (eval mode).
+    """
+    cfg, session = _resolve(session_or_config)
+    steps = _steps(session, steps)
+    fresh = Session(cfg)  # step 0 of this config: its init, data and batch streams untouched
+    theta = _initial_theta(fresh, init_params)
+    newton = cfg["optimizer"]["name"] == "newton"
+    newton_class = _NEWTON_CLASS.rstrip("\n").split("\n") if newton else []
+
+    if cfg["task"]["kind"] == "function":
+        parts = [_header(cfg, steps), _imports(cfg), _settings(cfg, steps, None), _landscape_section(cfg),
+                 newton_class, _landscape_main(cfg),
+                 ["# The start point (x, y).", f"START = {_literal(theta, lead=8)}"]]
+    else:
+        batches = _batch_order(fresh, steps)
+        fresh.theta[:] = theta
+        params = {k: v.copy() for k, v in fresh.model.params().items()}
+        parts = [_header(cfg, steps, batched=batches is not None), _imports(cfg),
+                 _settings(cfg, steps, None if batches is None else fresh.batch_size),
+                 _model_section(cfg, fresh.model.n_out), _loss_section(cfg, functional=newton), newton_class,
+                 _dataset_main(cfg, batches is not None, len(fresh.data.x_test) > 0),
+                 ["# " + "-" * 97, "# gradplay's numbers", ""] + _data_section(fresh, params, batches)]
+    parts.append(['if __name__ == "__main__":', "    main()"])
+    return _join(parts)
+
+
+def _join(parts: Sequence[list[str]]) -> str:
+    """Sections separated by two blank lines (PEP 8 between top-level definitions)."""
+    return "\n\n\n".join("\n".join(p) for p in parts if p) + "\n"
+
+
+def write_torch_script(session_or_config: Session | Mapping, path: str | Path, init_params: Any = None,
+                       steps: int | None = None) -> Path:
+    """Write `torch_script(...)` to `path` atomically; returns the path."""
+    path = Path(path)
+    atomic_write_bytes(path, torch_script(session_or_config, init_params, steps).encode("utf-8"))
+    return path
