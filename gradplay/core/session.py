@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import datasets, landscapes, losses, optim, schedules
+from . import fast as fastpaths
 from .history import History
 from .nn import MLP
 
@@ -67,10 +68,17 @@ class _BatchObjective:
 
 
 class Session:
-    """A run of one config. `run(n)` trains n optimizer steps; observers are told after each call."""
+    """A run of one config. `run(n)` trains n optimizer steps; observers are told after each call.
 
-    def __init__(self, config: dict):
+    `fast` (default True, or False when GRADPLAY_JIT=0) lets `run` use the fast paths of
+    `gradplay.core.fast`, which give bit-identical results; False keeps the numpy reference loop.
+    """
+
+    def __init__(self, config: dict, *, fast: bool | None = None):
         self._listeners: list[Callable[[str], None]] = []
+        self.fast = fastpaths.requested() if fast is None else bool(fast)
+        self.engine = "numpy"  # the path the last run() took: numpy | compiled | scalar
+        fastpaths.limit_blas_threads()
         self._build(config)
 
     # ----------------------------------------------------------------- construction
@@ -82,6 +90,7 @@ class Session:
         self.halted: str | None = None
         self.last_loss = math.nan
         self.last_batch: np.ndarray | None = None
+        self._mlp_loop = None  # the compiled loop's buffers, made on first use for this model
         if self.kind == "function":
             self._build_function()
         else:
@@ -230,6 +239,16 @@ class Session:
         return done
 
     def _run_steps(self, n: int) -> int:
+        """Up to n steps on the fastest path available; every path gives the same bits."""
+        run = fastpaths.runner(self) if n > 0 else None
+        if run is None:
+            self.engine = "numpy"
+            return self._run_steps_numpy(n)
+        self.engine = "scalar" if self.kind == "function" else "compiled"
+        return run(self, n)
+
+    def _run_steps_numpy(self, n: int) -> int:
+        """The reference loop: the definition of a step that the fast paths reproduce bit for bit."""
         theta, grad, prev = self.theta, self.grad, self._prev
         starts, hist = self.starts, self.history
         is_function = self.kind == "function"
