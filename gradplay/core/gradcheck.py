@@ -1,0 +1,221 @@
+"""Gradient check: backpropagation against finite differences, per layer and per parameter block.
+
+The check evaluates the same loss the session trains on (batch loss plus L1/L2 penalties, batch
+norm in train mode on one fixed batch, so the batch statistics are part of the function), at
+parameters θ ± kh·eᵢ, with the fourth-order central stencil
+
+    ∂L/∂θᵢ ≈ (−L(θ + 2heᵢ) + 8L(θ + heᵢ) − 8L(θ − heᵢ) + L(θ − 2heᵢ)) / 12h,   h = 1e-4.
+
+Why that stencil: the plain two-point quotient needs h ≈ 1e-6 to keep its O(h²) truncation small,
+and then rounding (≈ 1e-16·|L| / h ≈ 1e-10) swamps the many gradients of size 1e-5 in a small net.
+With four points the truncation is O(h⁴) ≈ 1e-16 and rounding ≈ 1e-12·|L|, so agreement is
+visible down to gradients of about 1e-6. The stencil also detects kinks for free: its two inner
+quotients (steps h and 2h) agree to O(h²) where L is smooth and disagree at O(1) when a ReLU, hinge
+or |w| kink lies within ±2h; such entries are recomputed with h/100 and counted in `kinks`.
+
+`BatchLoss` and `keep_model_state` are shared with curvature.py and weightspace.py: every
+evaluation leaves the session exactly as it was (θ, grad, running statistics, caches).
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from . import losses
+from .nn import MLP
+
+RTOL_GOOD = 1e-5   # backprop and finite differences agree (CS231n: < 1e-7 great, < 1e-5 fine)
+RTOL_KINK = 1e-3   # plausible near a kink or for a tiny gradient; larger means a real disagreement
+
+
+@contextlib.contextmanager
+def keep_model_state(model: MLP) -> Iterator[None]:
+    """Restore θ, grad, batch-norm running statistics and forward/backward caches on exit.
+
+    The caches are the lists MLP.copy() also duplicates; the GUI may draw from them between steps.
+    """
+    theta, grad, buffers = model.theta.copy(), model.grad.copy(), model.buffers()
+    caches = {k: list(getattr(model, k)) for k in ("a", "z", "h", "dz", "_y", "_xhat", "_inv")}
+    train = model._train
+    try:
+        yield
+    finally:
+        model.theta[:] = theta   # in place: the session and optimizer hold views of these arrays
+        model.grad[:] = grad
+        model.load_buffers(buffers)
+        for k, v in caches.items():
+            setattr(model, k, v)
+        model._train = train
+
+
+def default_batch(session) -> np.ndarray | None:
+    """Indices of "the current batch": the last step's batch, else the first batch_size training
+    points (the training set is stored shuffled); None means the full training set."""
+    if session.last_batch is not None:
+        return np.asarray(session.last_batch)
+    if session.batch_size >= session.n_train:
+        return None
+    return np.arange(session.batch_size)
+
+
+class BatchLoss:
+    """The training loss on one fixed batch as a function of a flat θ (n,), without side effects.
+
+    Same definition as the session's step: loss on the batch (train mode, so batch norm uses the
+    batch's statistics) + l1·Σ|W| + l2·ΣW². `idx=None` uses the full training set.
+    """
+
+    def __init__(self, session, idx: np.ndarray | None = None, penalties: bool = True):
+        if session.kind != "dataset":
+            raise ValueError("BatchLoss needs a dataset task (landscapes have exact derivatives)")
+        self.model: MLP = session.model
+        d = session.data
+        self.x, self.y = (d.x_train, d.y_train) if idx is None else (d.x_train[idx], d.y_train[idx])
+        self.loss_name = session.loss_name
+        t = session.config["training"]
+        self.l1, self.l2 = (t["l1"], t["l2"]) if penalties else (0.0, 0.0)
+        self.n = self.model.theta.size
+
+    def _loss(self, grad: bool) -> float:
+        m = self.model
+        out = m.forward(self.x, train=True)
+        value, dout = losses.loss_and_grad(self.loss_name, out, self.y)
+        if grad:
+            m.backward(dout)
+        value += losses.penalty(m.theta, m.weight_mask, self.l1, self.l2)
+        if grad:
+            losses.add_penalty_grad(m.theta, m.weight_mask, self.l1, self.l2, m.grad)
+        return value
+
+    def value(self, theta: np.ndarray) -> float:
+        with keep_model_state(self.model), np.errstate(all="ignore"):
+            self.model.theta[:] = theta
+            return self._loss(grad=False)
+
+    def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """(L(θ), ∇L(θ) as a new (n,) array)."""
+        with keep_model_state(self.model), np.errstate(all="ignore"):
+            self.model.theta[:] = theta
+            value = self._loss(grad=True)
+            return value, self.model.grad.copy()
+
+    def grad(self, theta: np.ndarray) -> np.ndarray:
+        return self.value_and_grad(theta)[1]
+
+
+@dataclass
+class BlockCheck:
+    """One parameter block (W1, b1, gamma1, ...): sizes and the worst disagreement in it."""
+
+    name: str
+    layer: int           # 1-based dense layer the block belongs to
+    size: int
+    checked: int         # entries compared (all, unless sampled)
+    kinks: int           # entries whose finite-difference step still straddles a kink
+    max_abs_err: float
+    max_rel_err: float
+    grad_norm: float     # ‖backprop gradient‖ of the checked entries
+
+
+@dataclass
+class GradCheck:
+    """Result of `gradcheck`: one row per block, worst relative error per layer, a verdict."""
+
+    blocks: list[BlockCheck]
+    layer_rel_err: np.ndarray    # (n_layers,) max relative error per dense layer
+    max_rel_err: float
+    message: str
+    analytic: np.ndarray = field(repr=False)   # (n_checked,) backprop values, θ order
+    numeric: np.ndarray = field(repr=False)    # (n_checked,) finite-difference values
+
+    @property
+    def ok(self) -> bool:
+        return self.max_rel_err < RTOL_GOOD
+
+    def table(self) -> str:
+        """Plain-text table, one line per block."""
+        rows = [f"{'block':<8}{'layer':>6}{'checked':>9}{'kinks':>7}{'max abs err':>13}{'max rel err':>13}"]
+        rows += [f"{b.name:<8}{b.layer:>6}{b.checked:>9}{b.kinks:>7}{b.max_abs_err:>13.2e}"
+                 f"{b.max_rel_err:>13.2e}" for b in self.blocks]
+        return "\n".join(rows)
+
+
+def relative_error(a: np.ndarray, n: np.ndarray, floor: float = 1e-6) -> np.ndarray:
+    """|a − n| / max(|a|, |n|, floor), elementwise. Below `floor` the comparison is absolute, since
+    the difference quotient cannot resolve gradients near its rounding error (≈ 1e-12·|L|); the
+    check passes floor = 1e-6·max(1, |L|)."""
+    return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
+
+
+def gradcheck(session, idx: np.ndarray | None = None, h: float = 1e-4, max_per_block: int | None = None,
+              seed: int = 0) -> GradCheck:
+    """Compare backprop with finite differences for the session's current network and one batch.
+
+    idx: training-set indices of the batch (default `default_batch(session)`). max_per_block: check
+    at most this many randomly chosen entries of each block (None: all; 4 losses per entry).
+    The session is left exactly as it was.
+    """
+    loss = BatchLoss(session, default_batch(session) if idx is None else idx)
+    model = loss.model
+    theta = model.theta.copy()
+    value, analytic_all = loss.value_and_grad(theta)
+    floor = 1e-6 * max(1.0, abs(value))
+    rng = np.random.default_rng(seed)
+    blocks, a_parts, n_parts = [], [], []
+    offset = 0
+    for name, view in model.params().items():
+        size = view.size
+        entries = np.arange(offset, offset + size)
+        if max_per_block is not None and size > max_per_block:
+            entries = np.sort(rng.choice(entries, max_per_block, replace=False))
+        quotients = [_difference_quotient(loss, theta, i, h) for i in entries]
+        numeric = np.array([q[0] for q in quotients])
+        analytic = analytic_all[entries]
+        err = np.abs(analytic - numeric)
+        blocks.append(BlockCheck(name, int(re.sub(r"\D", "", name)), size, entries.size,
+                                 sum(q[1] for q in quotients), float(err.max(initial=0.0)),
+                                 float(relative_error(analytic, numeric, floor).max(initial=0.0)),
+                                 float(np.linalg.norm(analytic))))
+        a_parts.append(analytic)
+        n_parts.append(numeric)
+        offset += size
+    layer_err = np.zeros(model.n_layers)
+    for b in blocks:
+        layer_err[b.layer - 1] = max(layer_err[b.layer - 1], b.max_rel_err)
+    worst = float(layer_err.max())
+    return GradCheck(blocks, layer_err, worst, _message(blocks, worst),
+                     np.concatenate(a_parts), np.concatenate(n_parts))
+
+
+def _difference_quotient(loss: BatchLoss, theta: np.ndarray, i: int, h: float,
+                         retry: bool = True) -> tuple[float, bool]:
+    """Fourth-order central difference of the loss along coordinate i, and whether a kink lies
+    within ±2h (then retried once with h/100)."""
+    x = theta.copy()
+    f = []
+    for k in (2, 1, -1, -2):
+        x[i] = theta[i] + k * h
+        f.append(loss.value(x))
+    d_h, d_2h = (f[1] - f[2]) / (2.0 * h), (f[0] - f[3]) / (4.0 * h)
+    if abs(d_h - d_2h) > 1e-3 * max(abs(d_h), abs(d_2h)) + 1e-9:
+        if retry:
+            return _difference_quotient(loss, theta, i, h / 100.0, retry=False)
+        return (4.0 * d_h - d_2h) / 3.0, True
+    return (4.0 * d_h - d_2h) / 3.0, False   # Richardson: = (−f₂ + 8f₁ − 8f₋₁ + f₋₂) / 12h
+
+
+def _message(blocks: list[BlockCheck], worst: float) -> str:
+    bad = max(blocks, key=lambda b: b.max_rel_err)
+    if worst < RTOL_GOOD:
+        return (f"Backpropagation agrees with finite differences: the largest relative error is "
+                f"{worst:.1e} (below {RTOL_GOOD:.0e}) in every layer.")
+    if worst < RTOL_KINK:
+        return (f"Close agreement: the largest relative error is {worst:.1e}, in {bad.name}. Errors of "
+                f"this size come from a finite-difference step crossing a kink (ReLU, hinge, L1 at 0) "
+                f"or from gradients too small to resolve; they are not a bug.")
+    return (f"{bad.name} disagrees: relative error {worst:.1e}. A single entry this far off usually means "
+            f"the step crossed a kink (ReLU at 0); errors across a whole block would mean a wrong gradient.")
