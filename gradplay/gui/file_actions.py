@@ -1,0 +1,481 @@
+"""File menu: Open (configs and sessions), Save / Save as, and Export ▸, plus the window title.
+
+`FileActions(window, menu)` adds its actions to the window's File menu and keeps track of the session
+file: the title reads "name[*] — gradplay" and Qt shows the `*` while the run differs from what was
+last saved or opened (another step, another setting). Every action has a dialog-free method
+(`open_path`, `save_to`, `export_*`) that the dialogs call and tests drive directly.
+
+Exports run on the GUI thread (Qt paints widgets nowhere else) under a window-modal progress dialog
+that keeps the window painting and can cancel between files and between GIF frames; training is
+paused meanwhile so every file shows the same step.
+"""
+from __future__ import annotations
+
+import copy
+import re
+import weakref
+from pathlib import Path
+from typing import Callable
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ..core import io
+from . import exporters, gif
+
+SESSION_SUFFIX = ".gradplay"
+OPEN_FILTER = ("gradplay files (*.toml *.gradplay session.json);;Configs (*.toml);;"
+               "Saved sessions (*.gradplay session.json);;All files (*)")
+SAVE_FILE_FILTER = "gradplay session (*.gradplay)"
+SAVE_FOLDER_FILTER = "Session folder: session.json + arrays.npz (*)"
+
+
+def is_session_path(path: str | Path) -> bool:
+    """A saved session: a folder, a .gradplay file, or the session.json inside a folder."""
+    p = Path(path)
+    return p.is_dir() or p.suffix == SESSION_SUFFIX or p.name == "session.json"
+
+
+def session_location(path: str | Path) -> Path:
+    """Where a session lives (the folder for a picked session.json)."""
+    p = Path(path)
+    return p.parent if p.name == "session.json" else p
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of a run title."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()[:60] or "session"
+
+
+class FileActions(QtCore.QObject):
+    """Open / Save / Save as / Export ▸ of a MainWindow, and its title with the unsaved marker."""
+
+    def __init__(self, window: QtWidgets.QMainWindow, menu: QtWidgets.QMenu):
+        super().__init__(window)
+        self.window = window
+        self.path: Path | None = None  # the session file or folder being edited, if any
+        self._clean: tuple = ()
+        self._mark_clean()
+
+        self.open_action = self._action(menu, "&Open…", self.open_dialog, QtGui.QKeySequence.StandardKey.Open,
+                                        "Open a config (.toml) or a saved session (.gradplay, or the "
+                                        "session.json in a session folder)")
+        self.save_action = self._action(menu, "&Save session", self.save, QtGui.QKeySequence.StandardKey.Save,
+                                        "Save the run (settings, weights, optimizer state, history) to "
+                                        "continue it later exactly where it stopped")
+        self.save_as_action = self._action(menu, "Save session &as…", self.save_as_dialog,
+                                           QtGui.QKeySequence("Ctrl+Shift+S"),
+                                           "Save the run to a new .gradplay file or session folder")
+        self.export_menu = menu.addMenu("&Export")
+        self.export_menu.setToolTipsVisible(True)
+        self.export_menu.aboutToShow.connect(self._fill_export_menu)
+        # The shortcut must work before the menu was ever opened, so this action lives on the window.
+        self.export_all_action = QtGui.QAction("&Everything…", window)
+        self.export_all_action.setShortcut(QtGui.QKeySequence("Ctrl+E"))
+        self.export_all_action.triggered.connect(self.export_all_dialog)
+        window.addAction(self.export_all_action)
+        self._fill_export_menu()
+
+        c = window.controller
+        for signal in (c.stepped, c.session_replaced, c.config_changed):
+            signal.connect(self._changed)
+
+    def _action(self, menu: QtWidgets.QMenu, text: str, slot: Callable, key, tip: str) -> QtGui.QAction:
+        action = menu.addAction(text, slot)
+        action.setShortcut(QtGui.QKeySequence(key))
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+        return action
+
+    @property
+    def controller(self):
+        return self.window.controller
+
+    @property
+    def session(self):
+        return self.window.controller.session
+
+    # ----------------------------------------------------------------- title and unsaved marker
+    def _mark_clean(self) -> None:
+        s = self.session
+        # A weak reference: a replaced session may be freed, and a new one could reuse its id().
+        self._clean = (weakref.ref(s), s.step, copy.deepcopy(s.config))
+        self.window.setWindowModified(False)
+
+    def _follow_session(self) -> None:
+        """Another session was put in the window (a preset, Open): it is not the saved file's run."""
+        if self._clean[0]() is not self.session:
+            self.path = None
+            self._mark_clean()
+
+    def is_modified(self) -> bool:
+        """True when the run differs from the last save/open: other steps or other settings."""
+        ref, step, cfg = self._clean
+        s = self.session
+        return ref() is not s or s.step != step or s.config != cfg
+
+    def _changed(self) -> None:
+        if self._clean[0]() is not self.session:
+            self.update_title()
+            return
+        modified = self.is_modified()
+        if modified != self.window.isWindowModified():
+            self.window.setWindowModified(modified)
+
+    def update_title(self) -> None:
+        """"file.gradplay[*] — gradplay" for a session file, else the run's title; `*` = unsaved."""
+        self._follow_session()
+        if self.path is not None:
+            name = self.path.name
+        else:
+            name = (self.session.config.get("meta") or {}).get("title") or "untitled"
+        self.window.setWindowTitle(f"{name}[*] — gradplay")
+        self._changed()
+
+    def adopt(self, source: str | Path | None) -> None:
+        """The window was opened on `source` (command line): remember it if it is a session file."""
+        self.path = session_location(source).resolve() if source and is_session_path(source) else None
+        self._mark_clean()
+        self.update_title()
+
+    # ----------------------------------------------------------------- open
+    def _last_dir(self) -> str:
+        return str(self.window.settings.value("files/last_dir", str(Path.home())))
+
+    def _remember_dir(self, path: Path) -> None:
+        self.window.settings.setValue("files/last_dir", str(path.parent))
+
+    def open_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Open config or session",
+                                                        self._last_dir(), OPEN_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a TOML config or a saved session; False (the reason shown by the window) if not."""
+        if not self.window.open_path(path):
+            return False
+        self.path = session_location(path).resolve() if is_session_path(path) else None
+        self._mark_clean()
+        self.update_title()
+        return True
+
+    # ----------------------------------------------------------------- save
+    def save(self) -> bool:
+        """Save to the current session file; asks where when the run has none yet."""
+        if self.path is None:
+            return self.save_as_dialog()
+        return self.save_to(self.path)
+
+    def save_as_dialog(self) -> bool:
+        start = self.path or Path(self._last_dir()) / (slug(
+            (self.session.config.get("meta") or {}).get("title") or self.session.config["task"]["name"])
+            + SESSION_SUFFIX)
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+            self.window, "Save session as", str(start), f"{SAVE_FILE_FILTER};;{SAVE_FOLDER_FILTER}")
+        if not path:
+            return False
+        path = Path(path)
+        if chosen != SAVE_FOLDER_FILTER and path.suffix != SESSION_SUFFIX:
+            path = path.with_name(path.name + SESSION_SUFFIX)
+        return self.save_to(path)
+
+    def save_to(self, path: str | Path) -> bool:
+        """Save the session to `path` (a .gradplay file, else a folder); it becomes the current file."""
+        path = Path(path)
+        try:
+            if path.suffix != SESSION_SUFFIX and path.exists() and not path.is_dir():
+                raise OSError(f"{path.name} is a file; a session folder needs a new name")
+            io.save_session(self.session, path)
+        except OSError as e:
+            self._warn(f"Could not save the session to {path}: {e.strerror or e}. The previous save, if "
+                       "any, is unchanged.")
+            return False
+        self.path = path.resolve()
+        self._remember_dir(self.path)
+        self._mark_clean()
+        self.update_title()
+        self.window.statusBar().showMessage(f"Saved {self.path}", 5000)
+        return True
+
+    # ----------------------------------------------------------------- exports (no dialogs)
+    def _panel(self, name: str):
+        return self.window.panels[name]
+
+    def export_panel_png(self, name: str, path: str | Path, pixels: tuple[int, int] | None = None,
+                         scale: float = exporters.DEFAULT_SCALE) -> Path:
+        """One panel as PNG of `pixels` (default its export size × `scale`)."""
+        return exporters.panel_png(self._panel(name), self.controller, path, pixels, scale)
+
+    def export_panel_svg(self, name: str, path: str | Path) -> Path:
+        return exporters.panel_svg(self._panel(name), self.controller, path)
+
+    def export_csv(self, path: str | Path) -> list[Path]:
+        """history.csv at `path` and the evaluations beside it (NAME_evals.csv)."""
+        from ..core.export import write_evals_csv, write_history_csv
+
+        path = Path(path)
+        return [write_history_csv(self.session, path),
+                write_evals_csv(self.session, path.with_name(path.stem + "_evals.csv"))]
+
+    def export_gif(self, path: str | Path, every: int | None = None,
+                   progress: Callable[[int, int], bool] | None = None, notes: list[str] | None = None
+                   ) -> Path | None:
+        return gif.write_gif(self._panel("landscape"), self.controller, path, every=every,
+                             progress=progress, notes=notes)
+
+    def export_summary(self, path: str | Path) -> Path:
+        from .summary import write_summary
+
+        return write_summary(self.window, path)
+
+    def export_torch(self, path: str | Path) -> Path:
+        from ..core.torch_script import write_torch_script
+
+        return write_torch_script(self.session, path)
+
+    def export_all(self, folder: str | Path, formats=exporters.FORMATS, scale: float = exporters.DEFAULT_SCALE,
+                   gif_every: int | None = None, progress: exporters.Progress | None = None) -> list[Path] | None:
+        return exporters.export_all(self.window, folder, formats, scale=scale, gif_every=gif_every,
+                                    progress=progress)
+
+    # ----------------------------------------------------------------- export menu and dialogs
+    def _fill_export_menu(self) -> None:
+        m = self.export_menu
+        m.clear()
+        m.addAction(self.export_all_action)
+        m.addSeparator()
+        panels = exporters.exportable_panels(self.window)
+        png = m.addMenu("Panel as &PNG")
+        svg = m.addMenu("Panel as &SVG")
+        for name, panel in panels.items():
+            png.addAction(f"{panel.title}…", lambda n=name: self.panel_png_dialog(n))
+            svg.addAction(f"{panel.title}…", lambda n=name: self.panel_svg_dialog(n))
+        m.addAction("History as &CSV…", self.csv_dialog)
+        gif_action = m.addAction("Landscape as animated &GIF…", self.gif_dialog)
+        gif_action.setToolTip("The optimizer's path growing on the landscape (datasets: the decision map "
+                              "as the network learns), one frame every k steps")
+        m.addAction("Summary &image…", self.summary_dialog)
+        m.addAction("&PyTorch script…", self.torch_dialog)
+
+    def _save_name(self, caption: str, default: str, filt: str) -> Path | None:
+        start = Path(self._last_dir()) / default
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, caption, str(start), filt)
+        if not path:
+            return None
+        path = Path(path)
+        suffix = re.search(r"\*(\.\w+)", filt).group(1)
+        if path.suffix.lower() != suffix:
+            path = path.with_name(path.name + suffix)
+        self._remember_dir(path)
+        return path
+
+    def _base(self) -> str:
+        return self.path.stem if self.path is not None else slug(exporters.run_title(self.session))
+
+    def panel_png_dialog(self, name: str) -> None:
+        w, h = exporters.export_sizes(name)
+        dlg = ExportDialog(self.window, f"Export {self._panel(name).title} as PNG",
+                           Path(self._last_dir()) / f"{self._base()}_{name}.png", "PNG image (*.png)",
+                           pixels=(w * 2, h * 2), scale=exporters.DEFAULT_SCALE)
+        if dlg.ask():
+            v = dlg.values()
+            self._run(lambda progress: [self.export_panel_png(name, v["path"], v["pixels"], v["scale"])])
+
+    def panel_svg_dialog(self, name: str) -> None:
+        path = self._save_name(f"Export {self._panel(name).title} as SVG", f"{self._base()}_{name}.svg",
+                               "SVG drawing (*.svg)")
+        if path:
+            self._run(lambda progress: [self.export_panel_svg(name, path)])
+
+    def csv_dialog(self) -> None:
+        path = self._save_name("Export the history as CSV", f"{self._base()}_history.csv", "CSV table (*.csv)")
+        if path:
+            self._run(lambda progress: self.export_csv(path))
+
+    def gif_dialog(self) -> None:
+        dlg = ExportDialog(self.window, "Export the landscape as an animated GIF",
+                           Path(self._last_dir()) / f"{self._base()}_landscape.gif", "GIF animation (*.gif)",
+                           steps=self.session.step)
+        if not dlg.ask():
+            return
+        v = dlg.values()
+        notes: list[str] = []
+
+        def job(progress):
+            frames = lambda done, n: progress(f"Rendering frame {done} of {n}…", done, n)  # noqa: E731
+            out = self.export_gif(v["path"], v["every"], frames, notes)
+            return None if out is None else [out]
+
+        self._run(job, notes)
+
+    def summary_dialog(self) -> None:
+        path = self._save_name("Export a summary image", f"{self._base()}_summary.png", "PNG image (*.png)")
+        if path:
+            self._run(lambda progress: [self.export_summary(path)])
+
+    def torch_dialog(self) -> None:
+        path = self._save_name("Export as a PyTorch script", f"{self._base()}_torch.py", "Python script (*.py)")
+        if path:
+            self._run(lambda progress: [self.export_torch(path)])
+
+    def export_all_dialog(self) -> None:
+        dlg = ExportDialog(self.window, "Export everything", Path(self._last_dir()) / f"{self._base()}_export",
+                           folder=True, scale=exporters.DEFAULT_SCALE, steps=self.session.step,
+                           formats=exporters.FORMATS)
+        if dlg.ask():
+            v = dlg.values()
+            self._run(lambda progress: self.export_all(v["path"], v["formats"], v["scale"], v["every"], progress))
+
+    # ----------------------------------------------------------------- running an export
+    def _run(self, job: Callable, notes: list[str] | None = None) -> list[Path] | None:
+        """Run an export under a cancellable progress dialog; report the files or the error."""
+        self.controller.pause()  # every file shows the same step
+        dialog = QtWidgets.QProgressDialog("Exporting…", "Cancel", 0, 1000, self.window)
+        dialog.setWindowTitle("Export")
+        dialog.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(400)  # quick exports finish before it would appear
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+
+        def progress(label: str, done: int, total: int) -> bool:
+            dialog.setLabelText(label)
+            dialog.setValue(int(1000 * done / max(total, 1)))
+            QtWidgets.QApplication.processEvents()  # paint, and let Cancel be clicked
+            return not dialog.wasCanceled()
+
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.BusyCursor)
+        try:
+            written = job(progress)
+        except (OSError, ValueError) as e:
+            self._warn(f"Export failed: {getattr(e, 'strerror', None) or e}")
+            return None
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+            dialog.close()
+            dialog.deleteLater()
+        if written is None:
+            self.window.statusBar().showMessage("Export cancelled", 5000)
+            return None
+        where = written[0].parent if written else ""
+        msg = f"Exported {written[0].name}" if len(written) == 1 else f"Exported {len(written)} files"
+        self.window.statusBar().showMessage(f"{msg} to {where}", 8000)
+        for note in notes or []:
+            self.window.banner.show_message(note, "info")
+        return written
+
+    def _warn(self, message: str) -> None:
+        self.window.banner.show_message(message, "warning")
+        self.window.statusBar().showMessage(message.split(":")[0], 8000)
+
+
+class ExportDialog(QtWidgets.QDialog):
+    """Where to export and, as the export needs them, the picture size, GIF pace and formats."""
+
+    def __init__(self, parent: QtWidgets.QWidget, title: str, path: Path, file_filter: str = "",
+                 folder: bool = False, pixels: tuple[int, int] | None = None, scale: float | None = None,
+                 steps: int | None = None, formats: tuple[str, ...] | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.folder, self.file_filter = folder, file_filter
+        form = QtWidgets.QFormLayout(self)
+        self.path_edit = QtWidgets.QLineEdit(str(path))
+        browse = QtWidgets.QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(browse)
+        form.addRow("Folder" if folder else "File", row)
+
+        self.formats: dict[str, QtWidgets.QCheckBox] = {}
+        if formats:
+            labels = {"png": "PNG of each panel", "svg": "SVG of each panel", "csv": "history CSV",
+                      "gif": "landscape GIF", "py": "PyTorch script", "summary": "summary image"}
+            grid = QtWidgets.QGridLayout()
+            for i, f in enumerate(formats):
+                box = QtWidgets.QCheckBox(labels.get(f, f))
+                box.setChecked(True)
+                self.formats[f] = box
+                grid.addWidget(box, i // 3, i % 3)
+            form.addRow("Formats", grid)
+
+        self.width_spin = self.height_spin = None
+        if pixels is not None:
+            self.width_spin, self.height_spin = _pixels_spin(pixels[0]), _pixels_spin(pixels[1])
+            size = QtWidgets.QHBoxLayout()
+            size.addWidget(self.width_spin)
+            size.addWidget(QtWidgets.QLabel("×"))
+            size.addWidget(self.height_spin)
+            size.addWidget(QtWidgets.QLabel("pixels"))
+            size.addStretch(1)
+            form.addRow("Size", size)
+        self.scale_spin = None
+        if scale is not None:
+            self.scale_spin = QtWidgets.QDoubleSpinBox(decimals=2, minimum=0.5, maximum=6.0, singleStep=0.5)
+            self.scale_spin.setValue(scale)
+            self.scale_spin.setSuffix(" ×")
+            self.scale_spin.setToolTip("How large text and lines are drawn: 2 × is as sharp as a high-DPI "
+                                       "screen. With a size, the panel is laid out at size / scale.")
+            form.addRow("Text scale", self.scale_spin)
+            if pixels is not None:  # a new scale keeps the layout and changes the pixel count
+                self._last_scale = scale
+                self.scale_spin.valueChanged.connect(self._rescale)
+        self.every_spin = None
+        if steps is not None:
+            self.every_spin = QtWidgets.QSpinBox(minimum=1, maximum=max(1, steps))
+            self.every_spin.setValue(gif.default_every(steps))
+            self.frames_label = QtWidgets.QLabel()
+            self.every_spin.valueChanged.connect(lambda k: self.frames_label.setText(
+                f"{len(gif.frame_steps(steps, k))} frames"))
+            self.every_spin.valueChanged.emit(self.every_spin.value())
+            pace = QtWidgets.QHBoxLayout()
+            pace.addWidget(self.every_spin)
+            pace.addWidget(self.frames_label)
+            pace.addStretch(1)
+            form.addRow("GIF: steps per frame", pace)
+
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
+                                             | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setText("Export")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.setMinimumWidth(520)
+
+    def _rescale(self, scale: float) -> None:
+        ratio = scale / self._last_scale
+        self._last_scale = scale
+        for spin in (self.width_spin, self.height_spin):
+            spin.setValue(round(spin.value() * ratio))
+
+    def _browse(self) -> None:
+        if self.folder:
+            path = QtWidgets.QFileDialog.getExistingDirectory(self, "Export into folder", self.path_edit.text())
+        else:
+            path, _ = QtWidgets.QFileDialog.getSaveFileName(self, self.windowTitle(), self.path_edit.text(),
+                                                            self.file_filter)
+        if path:
+            self.path_edit.setText(path)
+
+    def ask(self) -> bool:
+        """Show the dialog; True if the user chose Export."""
+        return self.exec() == QtWidgets.QDialog.DialogCode.Accepted
+
+    def values(self) -> dict:
+        """path (with the filter's suffix added), pixels, scale, every, formats: as asked."""
+        path = Path(self.path_edit.text()).expanduser()
+        m = re.search(r"\*(\.\w+)", self.file_filter or "")
+        if not self.folder and m and path.suffix.lower() != m.group(1):
+            path = path.with_name(path.name + m.group(1))
+        return {
+            "path": path,
+            "pixels": (self.width_spin.value(), self.height_spin.value()) if self.width_spin else None,
+            "scale": self.scale_spin.value() if self.scale_spin else exporters.DEFAULT_SCALE,
+            "every": self.every_spin.value() if self.every_spin else None,
+            "formats": [f for f, box in self.formats.items() if box.isChecked()],
+        }
+
+
+def _pixels_spin(value: int) -> QtWidgets.QSpinBox:
+    spin = QtWidgets.QSpinBox(minimum=16, maximum=16384, singleStep=100)
+    spin.setValue(value)
+    return spin
