@@ -1,0 +1,666 @@
+"""Optimizer race: two to six optimizers from the same start, weights and batches, side by side.
+
+The racers are `core.race.Race` sessions built from the current run's config with only [optimizer]
+replaced, so their curves are comparable step for step. The panel:
+- a chip per racer, 2-6 of them: its colour and marker, optimizer, a summary of its settings and
+  an "edit…" popup holding the shared HyperForm (every hyperparameter of that optimizer);
+- Start / Pause / Reset, a tolerance that defines "finished", steps per frame and a step limit; the
+  race advances on its own ~60 Hz timer within a time budget per frame (like the controller), so
+  the window never freezes, and only while the panel is shown (a hidden dock does no work);
+- on landscapes, f as a heatmap with one coloured path per racer; for every task, the loss curves
+  (f − f* on landscapes with a minimum), the tolerance as a dashed line;
+- the results table, which is also the legend: colour, label, the step where the racer first came
+  within the tolerance, and its loss now; the winner is `Race.winner()`.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ...core import config as config_mod
+from ...core import curvature, optim
+from ...core.race import MAX_RACERS, MIN_RACERS, Race
+from .. import style
+from ..widgets.hyper_form import HyperForm
+from ..widgets.numbers import SciSpinBox, compact_combo, guard_wheel, int_spin
+from .base import Panel, SessionHolder
+from .diagnostics import FlowLayout
+from .landscape import GRID, N_CONTOURS, _rect
+
+# Racers are not layers or signs: their own hues, readable on white and on the dark end of viridis
+# (paths get a dark shadow), plus a marker shape each so colour is not the only cue.
+RACER_COLORS = ("#ff3b5c", "#00b4d8", "#8bc34a", "#e056fd", "#ffb300", "#b0b0b0")
+RACER_SYMBOLS = ("o", "s", "t", "d", "star", "h")
+SYMBOL_TEXT = ("●", "■", "▼", "◆", "★", "⬢")
+KEY_HYPER = ("lr", "momentum", "nesterov", "betas", "alpha", "rho", "damping", "max_iter", "line_search_fn")
+DEFAULT_TOL = {"function": 1e-3, "dataset": 0.05}
+DEFAULT_LIMIT = {"function": 3000, "dataset": 2000}
+DEFAULT_SPEED = {"function": 10, "dataset": 5}
+FRAME_MS = 16
+BUDGET = 0.012     # seconds of racing per frame
+MAX_POINTS = 2000
+
+
+def _problem(cfg: dict) -> dict:
+    """What every racer shares: the config without [optimizer], [schedule] and [meta]."""
+    return {k: v for k, v in cfg.items() if k not in ("meta", "optimizer", "schedule")}
+
+
+def _safe_lr(cfg: dict) -> float:
+    """A plain-gradient-descent rate stable at a landscape's start: 1/λmax rounded down (half 2/λmax)."""
+    from ...core import landscapes
+    land = landscapes.get_landscape(cfg["task"]["name"])
+    with np.errstate(all="ignore"):
+        lam = curvature.landscape_curvature(land, np.array(cfg["task"]["start"], float)).lam_max
+    if not (math.isfinite(lam) and lam > 0):
+        return 0.01
+    raw = min(0.1, 1.0 / lam)
+    mag = 10.0 ** math.floor(math.log10(raw))
+    return math.floor(raw / mag) * mag
+
+
+def default_entries(cfg: dict) -> list[dict]:
+    """The run's own optimizer, then contrasting ones: plain SGD, momentum, Adam (and Newton on
+    landscapes), skipping kinds already present. Partial [optimizer] sections."""
+    own = dict(cfg["optimizer"])
+    if cfg["task"]["kind"] == "function":
+        lr = own["lr"] if own["name"] == "sgd" else _safe_lr(cfg)
+        cands = [{"name": "sgd", "lr": lr}, {"name": "sgd", "lr": lr, "momentum": 0.9},
+                 {"name": "adam", "lr": 0.05}, {"name": "newton"}]
+        want = 4
+    else:
+        cands = [{"name": "sgd", "lr": 0.1}, {"name": "sgd", "lr": 0.1, "momentum": 0.9},
+                 {"name": "adam", "lr": 0.01}]
+        want = 3
+
+    def kind(e: dict) -> tuple:
+        return e["name"], bool(e.get("momentum", 0.0))
+    entries = [own]
+    for c in cands:
+        if len(entries) >= want:
+            break
+        if kind(c) not in {kind(e) for e in entries}:
+            entries.append(c)
+    return entries
+
+
+class RacerCard(QtWidgets.QFrame):
+    """One racer as a compact chip: symbol and colour, optimizer, a summary of its settings, and a
+    popup with the shared HyperForm (every hyperparameter of that optimizer) to edit them."""
+
+    changed = QtCore.Signal()
+    removed = QtCore.Signal(object)
+
+    def __init__(self, resolve: Callable[[dict], dict], section: dict, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.resolve = resolve
+        self.setObjectName("racerCard")
+        self.swatch = QtWidgets.QLabel()
+        self.name = compact_combo(list(optim.OPTIMIZERS))
+        self.name.setMinimumContentsLength(7)
+        self.name.setToolTip("This racer's update rule (torch.optim semantics)")
+        self.summary = QtWidgets.QLabel()
+        self.edit = QtWidgets.QToolButton(text="edit…")
+        self.edit.setToolTip("Set this racer's hyperparameters (learning rate, momentum, betas, …)")
+        self.remove = QtWidgets.QToolButton(text="✕")
+        self.remove.setToolTip("Remove this racer")
+        self.remove.setAutoRaise(True)
+        # the hyperparameters live in a popup so that six racers fit in a row or two
+        self.popup = QtWidgets.QFrame(self, QtCore.Qt.WindowType.Popup)
+        self.popup.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
+        self.hyper = HyperForm()
+        pl = QtWidgets.QVBoxLayout(self.popup)
+        pl.setContentsMargins(8, 8, 8, 8)
+        pl.addWidget(self.hyper)
+        row = QtWidgets.QHBoxLayout(self)
+        row.setContentsMargins(5, 2, 3, 2)
+        row.setSpacing(4)
+        for w in (self.swatch, self.name, self.summary, self.edit, self.remove):
+            row.addWidget(w)
+        self.load(section)
+        self.name.currentIndexChanged.connect(self._renamed)
+        self.hyper.changed.connect(self._edited)
+        self.edit.clicked.connect(self.open_editor)
+        self.remove.clicked.connect(lambda: self.removed.emit(self))
+
+    def set_index(self, i: int) -> None:
+        self.index = i
+        self.color = RACER_COLORS[i % len(RACER_COLORS)]
+        self.swatch.setText(f"<span style='color:{self.color};font-size:13pt'>"
+                            f"{SYMBOL_TEXT[i % len(SYMBOL_TEXT)]}</span>")
+        self.update()
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        # the racer's colour as a rounded border, painted (a style sheet would freeze the text colours
+        # of the children at the palette of the moment, wrong after a light/dark switch)
+        super().paintEvent(event)
+        p = QtGui.QPainter(self)
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        p.setPen(QtGui.QPen(QtGui.QColor(getattr(self, "color", "#888888")), 2))
+        p.drawRoundedRect(QtCore.QRectF(self.rect()).adjusted(1, 1, -1, -1), 5, 5)
+
+    def load(self, section: dict) -> None:
+        """Show an [optimizer] section (partial ones are resolved against the run's config)."""
+        sec = self.resolve(section)
+        was = self.name.blockSignals(True)
+        self.name.setCurrentText(sec["name"])
+        self.name.blockSignals(was)
+        self.hyper.set_optimizer(sec["name"], sec)
+        self._summarise()
+
+    def open_editor(self) -> None:
+        self.popup.adjustSize()
+        self.popup.move(self.mapToGlobal(QtCore.QPoint(0, self.height())))
+        self.popup.show()
+
+    def _renamed(self) -> None:
+        # a new optimizer starts from its torch defaults (as in the Setup panel)
+        self.load({"name": self.name.currentText()})
+        self.changed.emit()
+
+    def _edited(self) -> None:
+        self._summarise()
+        self.changed.emit()
+
+    def _summarise(self) -> None:
+        """The key settings in a few words, e.g. "lr 0.001 · momentum 0.9"."""
+        v = self.hyper.values()
+        defaults = optim.OPTIMIZERS[v["name"]].defaults
+        parts = [f"lr {style.fmt(v['lr'])}"]
+        for k in KEY_HYPER[1:]:
+            default = defaults.get(k)
+            default = list(default) if isinstance(default, tuple) else default
+            if k not in v or k not in defaults or v[k] == default:
+                continue
+            val = v[k]
+            if val is True:
+                parts.append(k)
+            elif isinstance(val, list):
+                parts.append(f"{k} " + ", ".join(style.fmt(x) for x in val))
+            else:
+                parts.append(f"{k} {val if isinstance(val, str) else style.fmt(val)}")
+        self.summary.setText(" · ".join(parts))
+
+    def entry(self) -> dict:
+        return {"optimizer": self.hyper.values()}
+
+
+class RacePanel(Panel):
+    """Settings and racer chips on top; the map with the paths left, loss curves and results right."""
+
+    title = "Race"
+    name = "race"
+    exportable = False  # interactive: a fresh copy for File → Export would show nothing of it
+
+    def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
+        super().__init__(holder, parent)
+        self.th = style.apply_pg_theme()
+        self.race: Race | None = None
+        self._building = False
+        self.running = False
+        self._resume = False
+        self._task: tuple | None = None
+        self._sec_per_step = 1e-3
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(FRAME_MS)
+        self.timer.timeout.connect(self._tick)
+
+        # ---- controls: one row of settings, then the racers as chips that wrap
+        self.cards: list[RacerCard] = []
+        self.add_button = QtWidgets.QPushButton("+ optimizer")
+        self.add_button.setToolTip(f"Add a racer (up to {MAX_RACERS})")
+        self.add_button.clicked.connect(lambda: self.add_racer({"name": "adam"}))
+        self.tol = guard_wheel(SciSpinBox(1e-12, 1e6, 1e-3))
+        self.tol.setToolTip("A racer finishes when its loss first comes within this of the target: f* (the "
+                            "global minimum) on landscapes, 0 on datasets (full training-set loss)")
+        self.speed = guard_wheel(int_spin(1, 2000, 10))
+        self.speed.setToolTip("Race steps per frame (at most ~12 ms of computing per frame)")
+        self.limit = guard_wheel(int_spin(10, 10_000_000, 3000))
+        self.limit.setToolTip("The race stops at this step (or when every racer finished or stopped)")
+        self.start_button = QtWidgets.QPushButton("Start")
+        self.start_button.setToolTip("Start or pause the race (the main run is not affected)")
+        self.start_button.clicked.connect(self.toggle)
+        self.reset_button = QtWidgets.QPushButton("Reset")
+        self.reset_button.setToolTip("Back to step 0 with the racers as set and the run's current settings")
+        self.reset_button.clicked.connect(self.rebuild)
+        self.tol.valueChanged.connect(self._retime)
+        self.error = QtWidgets.QLabel(wordWrap=True)
+        self.error.setStyleSheet(f"color: {RACER_COLORS[0]};")
+        self.error.hide()
+        settings = QtWidgets.QWidget()
+        flow = FlowLayout(settings)
+        for w in (self.start_button, self.reset_button):
+            flow.addWidget(w)
+        for label, w in (("finish within", self.tol), ("steps/frame", self.speed), ("stop at step", self.limit)):
+            pair = QtWidgets.QWidget()
+            pl = QtWidgets.QHBoxLayout(pair)
+            pl.setContentsMargins(0, 0, 0, 0)
+            pl.setSpacing(3)
+            pl.addWidget(QtWidgets.QLabel(label))
+            pl.addWidget(w)
+            flow.addWidget(pair)
+        self.racers_box = QtWidgets.QWidget()
+        self.racers_flow = FlowLayout(self.racers_box, spacing=4)
+        self.racers_flow.addWidget(self.add_button)
+
+        # ---- views
+        self.info = QtWidgets.QLabel(wordWrap=True)
+        self.info.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.land_view = pg.GraphicsLayoutWidget()
+        self.land_plot = self.land_view.addPlot(axisItems=style.axes())
+        self.land_plot.setAspectLocked(True)
+        self.land_plot.setMenuEnabled(False)
+        self.img = pg.ImageItem(axisOrder="row-major")
+        self.land_plot.addItem(self.img)
+        self.contours = [pg.IsocurveItem(level=0, pen=pg.mkPen(255, 255, 255, 80), axisOrder="row-major")
+                         for _ in range(N_CONTOURS)]
+        for iso in self.contours:
+            iso.setParentItem(self.img)
+        self.minima = pg.ScatterPlotItem(symbol="star", size=16, brush="#ffd60a", pen=pg.mkPen("k", width=1))
+        self.start = pg.ScatterPlotItem(size=10, brush=None, pen=pg.mkPen("w", width=2))
+        for z, item in enumerate((self.minima, self.start)):
+            item.setZValue(30 + z)
+            self.land_plot.addItem(item, ignoreBounds=True)
+        self.loss_view = style.plot_widget()
+        self.loss_plot = self.loss_view.getPlotItem()
+        self.loss_plot.setClipToView(True)
+        self.tol_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(self.th.muted, width=1.5,
+                                                             style=QtCore.Qt.PenStyle.DashLine),
+                                        label="tolerance", labelOpts={"position": 0.97, "color": self.th.fg,
+                                                                      "anchors": [(1, 1), (1, 1)]})
+        self.loss_plot.addItem(self.tol_line, ignoreBounds=True)
+        self.hover = style.HoverReadout(self.loss_plot)
+        self.paths: list[tuple[pg.PlotCurveItem, pg.PlotCurveItem, pg.ScatterPlotItem]] = []
+        self.curves: list[pg.PlotDataItem] = []
+        self.winner = QtWidgets.QLabel()
+        self.winner.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.table = QtWidgets.QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["racer (legend)", "finished at", "loss now"])
+        self.table.horizontalHeaderItem(1).setToolTip("The step at which the racer's loss first came within "
+                                                      "the tolerance")
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.table.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # the map takes the full height on the left (paths need room); curves and results on the right
+        right = QtWidgets.QVBoxLayout()
+        right.setSpacing(3)
+        right.addWidget(self.loss_view, 1)
+        right.addWidget(self.winner)
+        right.addWidget(self.table)
+        plots = QtWidgets.QHBoxLayout()
+        plots.setSpacing(4)
+        plots.addWidget(self.land_view, 1)
+        plots.addLayout(right, 1)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(3)
+        lay.addWidget(settings)
+        lay.addWidget(self.racers_box)
+        lay.addWidget(self.error)
+        lay.addWidget(self.info)
+        lay.addLayout(plots, 1)
+        self.setMinimumSize(420, 320)
+        self.reset()
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
+        if hasattr(self, "table") and style.theme_changed(self, event):
+            self._setup_view()
+            self.draw()
+        super().changeEvent(event)
+
+    # ----------------------------------------------------------------- racers
+    def _resolve(self, section: dict) -> dict:
+        """A whole [optimizer] section from a partial one: missing keys take the optimizer's defaults
+        (not the run's: a plain-SGD racer must not inherit the run's momentum)."""
+        raw = {k: v for k, v in self.session.config.items()}
+        for sec in (section, {"name": section["name"]}):
+            try:
+                return config_mod.resolve({**raw, "optimizer": dict(sec)})["optimizer"]
+            except config_mod.ConfigError:
+                continue
+        raise config_mod.ConfigError(f"unknown optimizer {section['name']!r}")
+
+    def add_racer(self, section: dict) -> RacerCard | None:
+        if len(self.cards) >= MAX_RACERS:
+            return None
+        card = RacerCard(self._resolve, section)
+        card.changed.connect(self._entries_changed)
+        card.removed.connect(self._remove)
+        self.cards.append(card)
+        self.racers_flow.removeWidget(self.add_button)  # the "+" stays last
+        self.racers_flow.addWidget(card)
+        self.racers_flow.addWidget(self.add_button)
+        self._renumber()
+        self._entries_changed()
+        return card
+
+    def _remove(self, card: RacerCard) -> None:
+        if len(self.cards) <= MIN_RACERS:
+            return
+        self.cards.remove(card)
+        self.racers_flow.removeWidget(card)
+        card.deleteLater()
+        self._renumber()
+        self._entries_changed()
+
+    def _renumber(self) -> None:
+        for i, c in enumerate(self.cards):
+            c.set_index(i)
+            c.remove.setEnabled(len(self.cards) > MIN_RACERS)
+        self.add_button.setEnabled(len(self.cards) < MAX_RACERS)
+
+    def set_entries(self, sections: list[dict]) -> None:
+        """Replace the racers by these [optimizer] sections (partial ones get defaults)."""
+        self._building = True
+        for c in self.cards:
+            self.racers_flow.removeWidget(c)
+            c.deleteLater()
+        self.cards = []
+        for sec in sections[:MAX_RACERS]:
+            self.add_racer(sec)
+        self._building = False
+        self.rebuild()
+
+    def entries(self) -> list[dict]:
+        return [c.entry() for c in self.cards]
+
+    def _entries_changed(self) -> None:
+        if not self._building:
+            self.rebuild()  # a race only means something when every racer ran the same steps
+
+    # ----------------------------------------------------------------- the race
+    def reset(self) -> None:
+        """The main session was rebuilt or replaced: a new task brings new default racers."""
+        s = self.session
+        task = (s.kind, s.config["task"]["name"])
+        if task != self._task:
+            self._task = task
+            was = self.tol.blockSignals(True)
+            self.tol.setValue(DEFAULT_TOL[s.kind])
+            self.tol.blockSignals(was)
+            self.limit.setValue(DEFAULT_LIMIT[s.kind])
+            self.speed.setValue(DEFAULT_SPEED[s.kind])
+            self._setup_view()
+            self.set_entries(default_entries(s.config))
+        else:
+            self._setup_view()
+            self.rebuild()
+
+    def rebuild(self) -> None:
+        """A fresh race (step 0) from the run's current config and the cards."""
+        self.pause()
+        try:
+            race = Race(self.session.config, self.entries(), self.tol.value())
+        except (ValueError, config_mod.ConfigError) as e:
+            self.error.setText(f"Cannot race these settings: {e}")
+            self.error.show()
+            return
+        self.error.hide()
+        self.race = race
+        self._sec_per_step = 1e-3
+        self._make_items(len(race.racers))
+        self.draw()
+
+    def _setup_view(self) -> None:
+        s = self.session
+        function = s.kind == "function"
+        self.land_view.setVisible(function)
+        if function:
+            land = s.landscape
+            xs, ys, Z = land.grid(GRID, GRID)
+            with np.errstate(all="ignore"):
+                D = np.log1p(np.maximum(Z - land.fmin, 0.0)) if land.log_color else Z
+            fin = np.isfinite(D)
+            lo, hi = (float(D[fin].min()), float(D[fin].max())) if fin.any() else (0.0, 1.0)
+            hi = hi if hi > lo else lo + 1.0
+            D = np.where(fin, D, hi)
+            self.img.setColorMap(style.SEQUENTIAL)
+            self.img.setImage(D, autoLevels=False, levels=(lo, hi))
+            self.img.setRect(_rect(xs, ys))
+            for k, iso in enumerate(self.contours):
+                iso.setData(D, lo + (hi - lo) * (k + 0.5) / N_CONTOURS)
+            self.minima.setData(pos=np.array(land.minima, dtype=float).reshape(-1, 2))
+            self.start.setData(pos=[s.config["task"]["start"]])
+            style.apply_plot_style(self.land_plot, f"{land.title}: the racers' paths", "x", "y", self.th,
+                                   grid=False)
+            self.land_plot.enableAutoRange()  # frames the map (paths ignore bounds), also after resizes
+        log = self._log_y()
+        self.loss_plot.setLogMode(y=log)
+        if function:
+            ylabel = "f − f*" if log and s.landscape.fmin != 0 else "f(x, y)"
+        else:
+            ylabel = f"{s.loss_name} loss (full training set)"
+        style.apply_plot_style(self.loss_plot, "Loss per racer", "step", ylabel, self.th)
+
+    def _log_y(self) -> bool:
+        s = self.session
+        return s.kind == "dataset" or bool(s.landscape.minima)
+
+    def _make_items(self, n: int) -> None:
+        for shadow, path, end in self.paths:
+            for item in (shadow, path, end):
+                self.land_plot.removeItem(item)
+        for c in self.curves:
+            self.loss_plot.removeItem(c)
+        self.paths, self.curves = [], []
+        for i in range(n):
+            color = RACER_COLORS[i % len(RACER_COLORS)]
+            shadow = pg.PlotCurveItem(pen=pg.mkPen(0, 0, 0, 150, width=5))
+            path = pg.PlotCurveItem(pen=pg.mkPen(color, width=2.5))
+            end = pg.ScatterPlotItem(symbol=RACER_SYMBOLS[i], size=12, brush=pg.mkBrush(color),
+                                     pen=pg.mkPen("k", width=1.2))
+            for z, item in enumerate((shadow, path, end)):
+                item.setZValue(10 + 3 * i + z)
+                self.land_plot.addItem(item, ignoreBounds=True)  # the view frames the map, not a divergence
+            self.paths.append((shadow, path, end))
+            curve = self.loss_plot.plot(pen=pg.mkPen(color, width=2))
+            curve.setZValue(10 + i)
+            self.curves.append(curve)
+        self.loss_plot.enableAutoRange()
+
+    # ----------------------------------------------------------------- running
+    def toggle(self) -> None:
+        self.pause() if self.running else self.start_race()
+
+    def start_race(self) -> None:
+        if self.race is None or self.finished():
+            self.rebuild()
+        if self.race is None:
+            return
+        self.running = True
+        self.start_button.setText("Pause")
+        self.timer.start()
+
+    def pause(self) -> None:
+        self.running = False
+        self._resume = False
+        self.timer.stop()
+        self.start_button.setText("Start" if self.race is None or self.race.step == 0 else
+                                  "Restart" if self.finished() else "Continue")
+
+    def finished(self) -> bool:
+        r = self.race
+        return r is not None and (r.step >= self.limit.value() or
+                                  all(x.halted or x.finished_step is not None for x in r.racers))
+
+    def advance(self, n: int) -> int:
+        """Run the race n steps now (up to the step limit) and redraw; returns the steps done."""
+        if self.race is None:
+            return 0
+        n = max(0, min(n, self.limit.value() - self.race.step))
+        if n:
+            self.race.run(n)
+        self.draw()
+        return n
+
+    def _tick(self) -> None:
+        """One frame: race steps within BUDGET seconds (at most `speed`), then redraw."""
+        race = self.race
+        t0 = time.perf_counter()
+        remaining = self.speed.value()
+        while remaining > 0 and not self.finished():
+            left = BUDGET - (time.perf_counter() - t0)
+            if left <= 0:
+                break
+            n = max(1, min(remaining, int(left / self._sec_per_step), self.limit.value() - race.step))
+            t = time.perf_counter()
+            race.run(n)
+            self._sec_per_step = 0.7 * self._sec_per_step + 0.3 * (time.perf_counter() - t) / n
+            remaining -= n
+        self.draw()
+        if self.finished():
+            self.pause()
+
+    def _retime(self) -> None:
+        """A new tolerance: finishing steps are re-read from the recorded losses (no re-run)."""
+        race = self.race
+        if race is None:
+            return
+        race.tol = float(self.tol.value())
+        for r in race.racers:
+            steps, loss = r.loss_curve()
+            hit = np.flatnonzero(loss - race.target <= race.tol)
+            r.finished_step = int(steps[hit[0]]) if hit.size else None
+            r.finished_loss = float(loss[hit[0]]) if hit.size else math.nan
+        self.draw()
+
+    def on_screen_changed(self, visible: bool) -> None:
+        """A hidden dock does no work: the race waits while its tab is not shown, then goes on."""
+        if not visible and self.running and self.timer.isActive():
+            self.timer.stop()
+            self._resume = True
+        elif visible and self._resume and self.running:
+            self._resume = False
+            self.timer.start()
+
+    def _docked(self) -> bool:
+        return isinstance(self.parentWidget(), QtWidgets.QDockWidget)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if not self._docked():  # docked, the window calls on_screen_changed (tabs stay "visible")
+            self.on_screen_changed(False)
+        super().hideEvent(event)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._docked():
+            self.on_screen_changed(True)
+
+    # ----------------------------------------------------------------- drawing
+    def refresh(self) -> None:
+        """The main run moved or its settings changed: a race not started follows its settings."""
+        race = self.race
+        if race is None or _problem(race.base) == _problem(self.session.config):
+            return
+        if race.step == 0 and not self.running:
+            self.rebuild()
+        else:
+            self.info.setText(self._info() + "<br><i>The run's settings changed since this race started: "
+                                              "Reset to race with them.</i>")
+
+    def curve_data(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Racer i's loss curve as handed to the plot: (steps, loss − target on log landscapes)."""
+        race = self.race
+        steps, loss = race.racers[i].loss_curve()
+        if self.session.kind == "function" and self._log_y():
+            loss = loss - race.target
+        if self._log_y():
+            steps, loss = style.positive(steps, loss)
+        return style.decimate(steps, loss, MAX_POINTS)
+
+    def draw(self) -> None:
+        race = self.race
+        if race is None:
+            return
+        self.hover.clear()
+        function = self.session.kind == "function"
+        for i, r in enumerate(race.racers):
+            color = RACER_COLORS[i % len(RACER_COLORS)]
+            if function:
+                shadow, path, end = self.paths[i]
+                pts = r.trajectory()
+                pts = pts[np.isfinite(pts).all(axis=1)]
+                shadow.setData(pts[:, 0], pts[:, 1])
+                path.setData(pts[:, 0], pts[:, 1])
+                end.setData(pos=pts[-1:])
+            x, y = self.curve_data(i)
+            self.curves[i].setData(x, y)
+            self.hover.set(f"{SYMBOL_TEXT[i]} {r.label}", x, y, color)
+        tol = race.tol  # the loss plot shows loss − target, so the finish line sits at tol
+        self.tol_line.setPos(math.log10(tol) if self._log_y() and tol > 0 else tol)
+        self.tol_line.label.setFormat(f"tolerance {style.fmt(race.tol)}")
+        self._fill_table()
+        self.info.setText(self._info())
+
+    def _info(self) -> str:
+        race = self.race
+        target = ("f* (the global minimum)" if self.session.kind == "function" and self.session.landscape.minima
+                  else "0")
+        state = "running" if self.running else "finished" if self.finished() else "paused" if race.step else "ready"
+        same = "same start" if self.session.kind == "function" else "same start, weights and batches"
+        return (f"<b>race step {race.step}</b> · {state} · a racer finishes when its loss is within "
+                f"{style.fmt(race.tol)} of {target} · {same}")
+
+    def _fill_table(self) -> None:
+        race = self.race
+        order = race.results()
+        t = self.table
+        t.setRowCount(len(order))
+        bold = QtGui.QFont()
+        bold.setBold(True)
+        for row, r in enumerate(order):
+            i = r.index
+            color = RACER_COLORS[i % len(RACER_COLORS)]
+            place = f"{row + 1}." if r.finished_step is not None else "–"
+            name = QtWidgets.QTableWidgetItem(f"{place} {SYMBOL_TEXT[i]} {r.label}")
+            name.setForeground(QtGui.QColor(color))
+            name.setData(QtCore.Qt.ItemDataRole.UserRole, r.label)
+            name.setToolTip(r.label)
+            if r.finished_step is not None:
+                when = f"step {r.finished_step}"
+            elif r.halted:
+                when = f"NaN at {r.session.step}"
+            else:
+                when = "not yet"
+            last = r.measured.last("loss")
+            items = (name, QtWidgets.QTableWidgetItem(when),
+                     QtWidgets.QTableWidgetItem(style.fmt(last) if last is not None else "–"))
+            for col, item in enumerate(items):
+                if row == 0 and r.finished_step is not None:
+                    item.setFont(bold)
+                t.setItem(row, col, item)
+        t.resizeColumnToContents(1)
+        t.resizeColumnToContents(2)
+        t.setFixedHeight(t.horizontalHeader().height() + sum(t.rowHeight(k) for k in range(len(order))) + 4)
+        w = race.winner()
+        if w is None:
+            self.winner.setText(f"Nobody within {style.fmt(race.tol)} yet.")
+        else:
+            color = RACER_COLORS[w.index % len(RACER_COLORS)]
+            self.winner.setText(f"<b>Winner</b> (first within {style.fmt(race.tol)}): <b style='color:{color}'>"
+                                f"{SYMBOL_TEXT[w.index]} {w.label}</b>, step {w.finished_step}")
+
+    def shown_winner(self) -> str | None:
+        """The label of the racer the panel shows as the winner (tests)."""
+        w = self.race.winner() if self.race else None
+        if w is None or self.table.rowCount() == 0:
+            return None
+        return self.table.item(0, 0).data(QtCore.Qt.ItemDataRole.UserRole)
+
+    def prepare_shot(self, steps: int = 0) -> None:
+        """For `gradplay shot --dock race`: run the race to its end (or `steps`) now."""
+        if self.race is None:
+            self.rebuild()
+        goal = min(steps or self.limit.value(), self.limit.value())
+        while not self.finished() and self.race.step < goal:
+            self.advance(min(100, goal - self.race.step))
+        self.pause()

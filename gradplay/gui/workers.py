@@ -1,0 +1,149 @@
+"""Long computations off the GUI thread: a weight-space slice, a gradient check on a big network.
+
+`start(fn, *args)` runs `fn(*args, progress=report)` on Qt's global thread pool and returns a `Job`
+whose signals arrive in the GUI thread (queued): `progress(done, total)`, `finished(result)`,
+`failed(message)` and `cancelled()`. `report(done, total)` returns False once `Job.cancel()` was
+called; functions that take a progress callback (weightspace.network_slice) stop there, and for
+those that cannot stop early the result is dropped, so a cancelled job never reaches the view.
+
+The engine mutates the session it trains in place, and the window keeps training while a job runs,
+so a job must never touch the live session: `detached(session)` gives a frozen copy (own weights,
+caches and batch-norm statistics; the dataset arrays, which training never writes, are shared).
+"""
+from __future__ import annotations
+
+import copy
+import threading
+import warnings
+import weakref
+import traceback
+from typing import Any, Callable
+
+from PySide6 import QtCore
+
+
+class Job(QtCore.QObject):
+    """One background computation. Signals are emitted from the worker thread and, as this object
+    lives in the GUI thread, delivered to GUI-thread receivers as queued calls."""
+
+    progress = QtCore.Signal(int, int)
+    finished = QtCore.Signal(object)
+    failed = QtCore.Signal(str)
+    cancelled = QtCore.Signal()
+
+    def __init__(self, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self._cancel = threading.Event()
+        self._done = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask the computation to stop; `cancelled` follows (instead of `finished`)."""
+        self._cancel.set()
+
+    def abandon(self) -> None:
+        """Cancel and disconnect every receiver: whatever the job still reports reaches nobody
+        (the caller has moved on, e.g. to a new job of the same kind)."""
+        self.cancel()
+        with warnings.catch_warnings():  # PySide warns about signals that had no receiver
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for sig in (self.progress, self.finished, self.failed, self.cancelled):
+                try:
+                    sig.disconnect()
+                except (RuntimeError, TypeError):
+                    pass
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @property
+    def running(self) -> bool:
+        return not self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the worker returned (tests; the GUI never waits)."""
+        return self._done.wait(timeout)
+
+    def report(self, done: int, total: int) -> bool:
+        """The progress callback handed to the computation: False means "stop now"."""
+        if self._cancel.is_set():
+            return False
+        self.progress.emit(int(done), int(total))
+        return True
+
+
+class _Runnable(QtCore.QRunnable):
+    def __init__(self, job: Job, fn: Callable[..., Any], args: tuple, kwargs: dict):
+        super().__init__()
+        self.job, self.fn, self.args, self.kwargs = job, fn, args, kwargs
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        job = self.job
+        try:
+            result = self.fn(*self.args, progress=job.report, **self.kwargs)
+        except Exception as e:  # noqa: BLE001 (shown to the user, not swallowed)
+            job._done.set()
+            if not job.is_cancelled:
+                job.failed.emit(f"{type(e).__name__}: {e}")
+                traceback.print_exc()
+            else:
+                job.cancelled.emit()
+            return
+        job._done.set()
+        if job.is_cancelled or getattr(result, "cancelled", False):
+            job.cancelled.emit()
+        else:
+            job.finished.emit(result)
+
+
+_active: "weakref.WeakSet[Job]" = weakref.WeakSet()
+_hooked = False
+
+
+def cancel_all() -> None:
+    """Ask every running job to stop (the application is quitting)."""
+    for job in list(_active):
+        job.cancel()
+
+
+def start(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:
+    """Run fn(*args, progress=job.report, **kwargs) in the thread pool; returns the Job at once.
+
+    The Job has no Qt parent: the caller keeps it (a panel closed meanwhile then loses only its
+    connections, which Qt drops with the receiver). Jobs still running at quit are cancelled."""
+    global _hooked
+    app = QtCore.QCoreApplication.instance()
+    if app is not None and not _hooked:
+        app.aboutToQuit.connect(cancel_all)
+        _hooked = True
+    job = Job()
+    _active.add(job)
+    QtCore.QThreadPool.globalInstance().start(_Runnable(job, fn, args, kwargs))
+    return job
+
+
+def detached(session):
+    """A frozen copy of a dataset session for a background computation: the model (weights,
+    gradients, caches, running statistics) is copied, the config and data are shared read-only,
+    and nobody is subscribed to it. Landscape sessions are copied the same way (θ only)."""
+    s = copy.copy(session)
+    s._listeners = []
+    if session.model is not None:
+        s.model = session.model.copy()
+        s.theta, s.grad = s.model.theta, s.model.grad
+    else:
+        s.theta, s.grad = session.theta.copy(), session.grad.copy()
+    s.last_batch = None if session.last_batch is None else session.last_batch.copy()
+    return s
+
+
+def call_with_progress(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Adapt a function without a progress parameter to `start` (it cannot stop early; a cancel
+    drops its result)."""
+    def run(*args: Any, progress: Callable[[int, int], bool], **kwargs: Any) -> Any:
+        progress(0, 1)
+        out = fn(*args, **kwargs)
+        progress(1, 1)
+        return out
+    return run
