@@ -9,14 +9,22 @@ from . import __version__
 
 EPILOG = """\
 commands:
-  gradplay [PRESET_OR_CONFIG]                 open the app (default preset: spiral_tanh)
+  gradplay [PRESET_OR_CONFIG] [--play]        open the app (default preset: spiral_tanh; --play:
+                                              start training at once)
   gradplay run CONFIG --steps N --out DIR     train headless, write session.json + arrays.npz
+                          [--export DIR]      ... and export its plots and data into DIR
+  gradplay export SESSION --out DIR [--formats png,svg,csv,gif,py,summary]
+                                              render a saved session's exports without a screen
   gradplay shot [PRESET_OR_CONFIG] --steps N --out FILE.png
                                               render the app window offscreen after N steps
   gradplay presets                            list the ready-made configs
+  gradplay bench [--json] [--quick]           measure the engine's training speed and memory
 
 PRESET_OR_CONFIG is a preset name (see `gradplay presets`) or a path to a TOML config.
 """
+
+
+MAX_SHOT = 8192  # pixels each way for `gradplay shot --size`
 
 
 def _fail(msg: str, code: int = 2) -> int:
@@ -36,16 +44,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .core.session import Session
     from .presets import resolve_source
 
+    if Path(args.config).is_dir() or Path(args.config).suffix == ".gradplay":
+        return _fail(f"{args.config} is a saved session, not a config: `gradplay run` trains a TOML "
+                     f"config or a preset; open the session in the app to continue it")
     cfg = resolve_source(args.config)
+    try:
+        formats = _formats(args.export_formats) if args.export else None
+    except ValueError as e:
+        return _fail(str(e))
     session = Session(cfg)
+    # With --export the full-set losses are evaluated ~60 times along the run, as the app does once
+    # a frame, so the exported loss plot has train and test curves (training itself is unaffected).
+    chunk = max(1, args.steps // 60) if args.export else 256
+    if args.export:
+        session.evaluate()
     with _progress(args.steps, "training") as bar:
         last = [0]
 
         def progress(done: int) -> None:
             bar.update(done - last[0])
             last[0] = done
+            if args.export:
+                session.evaluate()
 
-        arrays = headless.record(session, args.steps, progress=progress)
+        arrays = headless.record(session, args.steps, progress=progress, chunk=chunk)
         bar.update(session.step - last[0])
     try:
         io.write_run(args.out, session, arrays)
@@ -58,7 +80,71 @@ def cmd_run(args: argparse.Namespace) -> int:
         final = f"{loss[-1]:.6g}" if len(loss) else "n/a"
         print(f"{session.step} steps, final loss {final}; wrote {Path(args.out) / 'session.json'} "
               f"and arrays.npz")
+    if args.export:
+        return _export(session, Path(args.export), formats, 2.0, None, None, args.quiet)
     return 0
+
+
+def _formats(text: str) -> list[str]:
+    """--formats png,svg,... -> the list, checked (ValueError names the unknown ones)."""
+    from .gui.exporters import FORMATS
+
+    wanted = [f.strip().lower() for f in text.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        raise ValueError(f"--formats takes a comma-separated list of {', '.join(FORMATS)}; "
+                         f"got {text!r}")
+    return wanted
+
+
+def _export(session, out: Path, formats: list[str], scale: float, pixels, every, quiet: bool) -> int:
+    """Render the exports of `session` into `out` without a screen; print what was written."""
+    from .gui.exporters import export_session
+
+    notes: list[str] = []
+    with _progress(1000, "exporting") as bar:
+        def progress(label: str, done: int, total: int) -> bool:
+            bar.set_description(label.rstrip("…"), refresh=False)
+            bar.update(int(1000 * done / max(total, 1)) - bar.n)
+            return True
+
+        try:
+            written = export_session(session, out, formats, scale, pixels, every, progress, notes)
+        except OSError as e:
+            return _fail(f"cannot write to {out}: {e.strerror or e}", 1)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if not quiet:
+        for path in written or []:
+            print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .core.io import load_session
+
+    try:
+        formats = _formats(args.formats)
+    except ValueError as e:
+        return _fail(str(e))
+    pixels = None
+    if args.size:
+        try:
+            pixels = tuple(int(v) for v in args.size.lower().split("x"))
+            if len(pixels) != 2 or min(pixels) < 16:
+                raise ValueError
+        except ValueError:
+            return _fail(f"--size must look like 1600x1000 (at least 16 pixels each way), got {args.size!r}")
+    if not 0.25 <= args.scale <= 8:
+        return _fail(f"--scale must be between 0.25 and 8, got {args.scale}")
+    if args.every is not None and args.every < 1:
+        return _fail(f"--every must be at least 1 step per frame, got {args.every}")
+    src = Path(args.session)
+    if src.suffix == ".toml":
+        return _fail(f"{src} is a config, not a saved session; to train it and export in one go use "
+                     f"`gradplay run {src} --steps N --out DIR --export DIR`")
+    session = load_session(src)
+    return _export(session, Path(args.out), formats, args.scale, pixels, args.every, args.quiet)
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
@@ -80,9 +166,22 @@ def cmd_shot(args: argparse.Namespace) -> int:
         except ValueError:
             return _fail(f"--size must look like 1600x1000, got {args.size!r}")
         size = (w, h)
-    take_shot(args.source, args.steps, Path(args.out), size)
+        if not (1 <= w <= MAX_SHOT and 1 <= h <= MAX_SHOT):  # Qt crashes on giant offscreen windows
+            return _fail(f"--size must be between 1x1 and {MAX_SHOT}x{MAX_SHOT} pixels, got {args.size!r}")
+    try:
+        take_shot(args.source, args.steps, Path(args.out), size, dock=args.dock)
+    except RuntimeError as e:  # the window cannot take that size
+        return _fail(str(e))
+    except OSError as e:
+        return _fail(f"cannot write {args.out}: {e.strerror or e}", 1)
     print(f"wrote {args.out}")
     return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import main as bench_main
+
+    return bench_main(as_json=args.json, quick=args.quick)
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -93,7 +192,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         return _fail(problem, 1)
     from .gui.app import run_app
 
-    return run_app(args.source)
+    return run_app(args.source, play=args.play)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,7 +214,33 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--steps", type=int, required=True, help="optimizer steps to train (N)")
     r.add_argument("--out", required=True, help="output folder (created if missing)")
     r.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    r.add_argument("--export", metavar="DIR", default=None,
+                   help="after the run, export its plots and data into DIR (as `gradplay export`)")
+    r.add_argument("--export-formats", metavar="LIST", default="png,svg,csv,gif,py,summary",
+                   help="formats for --export (default: all of png,svg,csv,gif,py,summary)")
     r.set_defaults(func=cmd_run)
+
+    e = sub.add_parser(
+        "export", help="render a saved session's plots and data without a screen",
+        description="Export a saved session (a .gradplay file, or a folder with session.json + "
+                    "arrays.npz such as `gradplay run --out` writes) into DIR without a display. "
+                    "Formats: png (each panel), svg (each panel, text kept as text), csv "
+                    "(history.csv, evals.csv), gif (landscape.gif: the path on the landscape, or "
+                    "the decision map as the network learns, one frame every k steps), py "
+                    "(train_torch.py: the same run in PyTorch), summary (summary.png: all panels "
+                    "and the config on one page).")
+    e.add_argument("session", help="saved session: .gradplay file or session folder")
+    e.add_argument("--out", required=True, help="output folder (created if missing)")
+    e.add_argument("--formats", default="png,svg,csv,gif,py,summary",
+                   help="comma-separated list (default: all of png,svg,csv,gif,py,summary)")
+    e.add_argument("--size", default=None,
+                   help="every panel PNG at WxH pixels, e.g. 1600x1200 (default: each panel's own "
+                        "layout size × --scale)")
+    e.add_argument("--scale", type=float, default=2.0,
+                   help="text and line scale of pictures, as a screen's pixel ratio (default 2)")
+    e.add_argument("--every", type=int, default=None, help="GIF: steps per frame (default: ~100 frames)")
+    e.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    e.set_defaults(func=cmd_export)
 
     s = sub.add_parser("shot", help="render the app window offscreen to a PNG",
                        description="Train N steps offscreen and save a screenshot of the whole main "
@@ -124,21 +249,33 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--steps", type=int, default=200, help="steps to train before the shot")
     s.add_argument("--out", required=True, help="PNG file to write")
     s.add_argument("--size", default=None, help="window size WxH, e.g. 1600x1000")
+    s.add_argument("--dock", default=None, help="bring this panel to the front first (e.g. race, "
+                                                "weightspace, diagnostics, curvature, story)")
     s.set_defaults(func=cmd_shot)
 
     ps = sub.add_parser("presets", help="list the ready-made configs")
     ps.set_defaults(func=cmd_presets)
+
+    b = sub.add_parser("bench", help="measure engine speed, memory and start-up",
+                       description="Headless engine throughput (optimizer steps/s, median of several "
+                                   "runs after a warm-up) for fixed configs (a)-(d), on the fast path "
+                                   "and on the numpy reference path, with the targets beside them; "
+                                   "resident memory after a long run; start-up cost of the engine.")
+    b.add_argument("--json", action="store_true", help="print the results as JSON")
+    b.add_argument("--quick", action="store_true", help="fewer and shorter runs (a smoke test)")
+    b.set_defaults(func=cmd_bench)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
-    commands = {"run", "shot", "presets"}
+    commands = {"run", "shot", "presets", "export", "bench"}
     # `gradplay spiral_tanh` opens the app on a preset: anything that is not a subcommand or option.
-    if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
+    if not argv or argv[0] == "--play" or (argv[0] not in commands and not argv[0].startswith("-")):
         gui = argparse.ArgumentParser(prog="gradplay")
         gui.add_argument("source", nargs="?", default=None)
+        gui.add_argument("--play", action="store_true", help="start training as soon as the window opens")
         args = gui.parse_args(argv)
         func = cmd_gui
     else:
@@ -158,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(e))
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except MemoryError as e:  # e.g. --steps 10**11: numpy cannot allocate the per-step arrays
+        return _fail(f"not enough memory for this request ({e}); try fewer --steps or a smaller network", 1)
 
 
 if __name__ == "__main__":

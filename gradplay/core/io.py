@@ -14,6 +14,7 @@ import os
 import platform
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -132,16 +133,22 @@ def save_session(session, path: str | Path) -> Path:
     path = Path(path)
     meta, arrays = session_files(session)
     if path.suffix == ".gradplay":
-        buf = _io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            z.writestr("session.json", meta)
-            z.writestr("arrays.npz", arrays)
-        atomic_write_bytes(path, buf.getvalue())
+        atomic_write_bytes(path, pack_session(meta, arrays))
     else:
         path.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path / "arrays.npz", arrays)
         atomic_write_bytes(path / "session.json", meta)
     return path
+
+
+def pack_session(meta: bytes, arrays: bytes) -> bytes:
+    """The bytes of a `.gradplay` file from its two members (a zip; no session needed, so a
+    background thread can compress while the GUI goes on)."""
+    buf = _io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("session.json", meta)
+        z.writestr("arrays.npz", arrays)
+    return buf.getvalue()
 
 
 def _read_members(path: Path) -> tuple[bytes, bytes]:
@@ -155,8 +162,11 @@ def _read_members(path: Path) -> tuple[bytes, bytes]:
                                f"is missing") from None
     except KeyError as e:
         raise SessionFileError(f"{path} is not a gradplay session: the member {e} is missing") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise SessionFileError(f"{path} is not a readable gradplay session ({e})") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError, ValueError,
+            NotImplementedError, RuntimeError) as e:
+        # zlib.error: damaged compressed data; RuntimeError: an encrypted member;
+        # NotImplementedError: a compression method Python does not have
+        raise SessionFileError(f"{path} is not a readable gradplay session ({_brief(e)})") from None
 
 
 def load_session(path: str | Path):
@@ -167,28 +177,135 @@ def load_session(path: str | Path):
     meta_b, arrays_b = _read_members(path)
     try:
         meta = json.loads(meta_b.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise SessionFileError(f"{path}: session.json is corrupt ({e})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        # RecursionError: thousands of nested brackets, which no gradplay file has
+        raise SessionFileError(f"{path}: session.json is corrupt ({_brief(e)})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise SessionFileError(f"{path} is not a gradplay session file (no '{FORMAT}' format marker)")
     version = meta.get("version")
-    if not isinstance(version, int) or version > VERSION:
+    if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
         raise SessionFileError(f"{path} was written by a newer gradplay (format version {version}); "
                                f"this gradplay reads versions up to {VERSION}: please upgrade")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise SessionFileError(f"{path}: session.json has no valid format version (got "
+                               f"{config_mod._show(version)}; expected a whole number from 1 to {VERSION})")
     try:
         cfg = config_mod.resolve(meta["config"])
     except (KeyError, config_mod.ConfigError) as e:
-        raise SessionFileError(f"{path}: the saved config is invalid: {e}") from None
+        raise SessionFileError(f"{path}: the saved config is invalid: {_brief(e, name=False)}") from None
     try:
         with np.load(_io.BytesIO(arrays_b), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except Exception as e:  # numpy raises many kinds on a damaged zip/npy
-        raise SessionFileError(f"{path}: arrays.npz is corrupt ({type(e).__name__}: {e})") from None
+        raise SessionFileError(f"{path}: arrays.npz is corrupt ({_brief(e)})") from None
     session = Session(cfg)
     if "state" in meta:
         try:
-            session.restore(join_state(meta["state"], arrays))
-        except Exception as e:
+            state = join_state(meta["state"], arrays)
+            check_state(session, state)
+            session.restore(state)
+        except Exception as e:  # restore() validates too, with numpy's and the optimizers' errors
             raise SessionFileError(f"{path}: the saved training state does not fit its config "
-                                   f"({type(e).__name__}: {e})") from None
+                                   f"({_brief(e)})") from None
     return session
+
+
+def _brief(e: BaseException, name: bool = True, limit: int = 300) -> str:
+    """An exception as one short line (zipfile quotes whole damaged headers in its messages)."""
+    text = " ".join(str(e).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"{type(e).__name__}: {text}" if name else text
+
+
+# ----------------------------------------------------------------------------- validating a state
+def _int(v: Any, what: str, lo: int, hi: int) -> int:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
+        raise ValueError(f"{what} must be a whole number from {lo} to {hi}, got {config_mod._show(v)}")
+    return int(v)
+
+
+def _array(v: Any, what: str, shape: tuple[int, ...] | None = None, integer: bool = False) -> np.ndarray:
+    if not isinstance(v, np.ndarray) or v.dtype.kind not in ("iu" if integer else "iuf"):
+        kind = "integers" if integer else "real numbers"
+        raise ValueError(f"{what} must be an array of {kind}, got "
+                         f"{getattr(v, 'dtype', type(v).__name__)}")
+    if shape is not None and v.shape != shape:
+        raise ValueError(f"{what} has shape {v.shape}, expected {shape}")
+    return v
+
+
+def _real_arrays(obj: Any, where: str) -> None:
+    """Every array of a state holds real numbers (numpy would cast complex or text silently or late)."""
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind not in "iuf":
+            raise ValueError(f"{where} holds {obj.dtype} values; a session file stores real numbers")
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            _real_arrays(v, f"{where}.{k}")
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            _real_arrays(v, f"{where}.{i}")
+
+
+def _check_table(table: Any, fresh, what: str, step: int, last_step_below: bool) -> None:
+    """A saved History: the session's columns, equal lengths, at most its capacity, steps in order."""
+    want = set(fresh.columns) | {"step"}
+    if not isinstance(table, dict) or set(table) != want:
+        raise ValueError(f"{what} must have the columns {sorted(want)}, got "
+                         f"{sorted(table) if isinstance(table, dict) else type(table).__name__}")
+    steps = _array(table["step"], f"{what}.step", integer=True)
+    n = len(steps) if steps.ndim == 1 else -1
+    if not 0 <= n <= fresh.capacity:
+        raise ValueError(f"{what}.step must be a list of at most {fresh.capacity} steps")
+    for k, width in fresh.columns.items():
+        _array(table[k], f"{what}.{k}", (n, width) if width > 1 else (n,))
+    if n and (np.any(np.diff(steps) < 0) or steps[0] < 0
+              or (steps[-1] >= step if last_step_below else steps[-1] > step)):
+        raise ValueError(f"{what}.step must rise from 0 and stay below the step count {step}")
+
+
+def check_state(session, state: Any) -> None:
+    """Raise ValueError unless `state` (a snapshot read from a file) can belong to `session`'s config.
+
+    `Session.restore` trusts its snapshot; a file may hold anything, so the pieces that restore would
+    accept but that would fail later (batch order, history length, halted message, optimizer
+    settings that differ from the config) are checked here.
+    """
+    fresh = session.snapshot()
+    if not isinstance(state, dict) or not set(fresh) <= set(state):
+        raise ValueError(f"the state needs the keys {sorted(fresh)}")
+    _real_arrays(state, "state")
+    step = _int(state["step"], "step", 0, 10**15)
+    if state["halted"] is not None and not isinstance(state["halted"], str):
+        raise ValueError(f"halted must be a message or null, got {config_mod._show(state['halted'])}")
+    _array(state["theta"], "theta", session.theta.shape)
+    if isinstance(state["last_loss"], bool) or not isinstance(state["last_loss"], (int, float)):
+        raise ValueError(f"last_loss must be a number, got {config_mod._show(state['last_loss'])}")
+    _check_table(state["history"], session.history, "history", step, last_step_below=True)
+    rows = len(state["history"]["step"])
+    if step <= session.history.capacity and rows != step:  # one row per step until it is thinned
+        raise ValueError(f"history has {rows} rows for {step} steps")
+    _check_table(state["evals"], session.evals, "evals", step, last_step_below=False)
+    counters = state["optimizer"].get("state") if isinstance(state["optimizer"], dict) else None
+    if not isinstance(counters, dict):
+        raise ValueError("optimizer.state must be a table")
+    for k in ("step", "func_evals", "n_iter"):  # a negative step count divides by 1 − β⁰ = 0 in Adam
+        if k in counters:  # (a step that halted on NaN counted in the optimizer, not in the session)
+            _int(counters[k], f"optimizer.state.{k}", 0, step + 1 if k == "step" else 10**15)
+    if isinstance(state["schedule"], dict) and "last_step" in state["schedule"]:
+        _int(state["schedule"]["last_step"], "schedule.last_step", 0, step)
+    for part in ("optimizer", "schedule"):
+        saved, mine = state[part], fresh[part]
+        if not isinstance(saved, dict):
+            raise ValueError(f"{part} must be a table")
+        for k in ("name", "hyper") + (("base_lr",) if part == "schedule" else ()):
+            if saved.get(k) != mine[k]:
+                raise ValueError(f"{part}.{k} is {config_mod._show(saved.get(k))} but the config gives "
+                                 f"{config_mod._show(mine[k])}")
+    if session.kind == "dataset":
+        n = session.n_train
+        perm = _array(state["perm"], "perm", (n,), integer=True)
+        if not np.array_equal(np.sort(perm), np.arange(n)):
+            raise ValueError(f"perm must be an ordering of the {n} training samples")
+        _int(state["pos"], "pos", 0, n)

@@ -45,12 +45,19 @@ class Landscape:
             return float(self.f(np.float64(p[0]), np.float64(p[1])))
 
     def gradient(self, p: np.ndarray) -> np.ndarray:
-        """∇f at p, shape (2,), float64."""
-        return np.array(self.grad_fn(float(p[0]), float(p[1])), dtype=np.float64)
+        """∇f at p, shape (2,), float64; NaN where plain-float maths fails far out (L-BFGS probes
+        points after a divergence: x**3 raises OverflowError, cos(inf) ValueError)."""
+        try:
+            return np.array(self.grad_fn(float(p[0]), float(p[1])), dtype=np.float64)
+        except (OverflowError, ValueError):
+            return np.full(2, np.nan)
 
     def hessian(self, p: np.ndarray) -> np.ndarray:
-        """Hessian of f at p, shape (2, 2), symmetric, float64."""
-        fxx, fxy, fyy = self.hess_fn(float(p[0]), float(p[1]))
+        """Hessian of f at p, shape (2, 2), symmetric, float64; NaN where it cannot be computed."""
+        try:
+            fxx, fxy, fyy = self.hess_fn(float(p[0]), float(p[1]))
+        except (OverflowError, ValueError):
+            return np.full((2, 2), np.nan)
         return np.array([[fxx, fxy], [fxy, fyy]], dtype=np.float64)
 
     def grid(self, nx: int = 200, ny: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -234,6 +234,11 @@ def newton_update(theta: np.ndarray, grad: np.ndarray, hessian: np.ndarray, *, l
     *towards* the critical point, so undamped Newton is attracted to saddles as much as to minima.
     """
     a = hessian + damping * np.eye(theta.size)
+    if not np.isfinite(a).all():
+        # Far out after a divergence the Hessian overflows and no step exists (LAPACK would raise):
+        # a NaN step makes the session halt with its NaN/inf message and keep the last finite θ.
+        theta[:] = np.nan
+        return
     try:
         p = np.linalg.solve(a, grad)
     except np.linalg.LinAlgError:

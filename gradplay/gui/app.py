@@ -1,9 +1,10 @@
 """Start the desktop app: the QApplication, the controller on a preset or config, the window."""
 from __future__ import annotations
 
+import signal
 import sys
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ..presets import resolve_source
 
@@ -32,13 +33,57 @@ def make_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
     return app
 
 
-def run_app(source: str | None) -> int:
-    """Open the window on `source` (preset name or TOML path; None: the default preset); exit code."""
+def build_window(source: str | None, play: bool = False, restore: str | None = None,
+                 autosave: bool = True):
+    """The shown main window on `source`, with autosave and the offer to restore a crashed session.
+
+    `restore` ("ask", "restore", "discard"; default $GRADPLAY_RESTORE or "ask") decides what happens
+    to an autosave left by a crash; `play` starts training at once (`gradplay --play`).
+    """
     cfg = load_source(source)  # a bad config fails here, before a window appears (cli reports it)
-    app = make_app()
+    make_app()
+    from .autosave import Autosaver
     from .controller import Controller
     from .main_window import MainWindow
 
-    window = MainWindow(Controller(cfg))
+    controller = Controller(cfg)
+    window = MainWindow(controller)
+    window.files.adopt(source)  # a session opened from the command line is the file Ctrl+S saves to
+    if autosave:
+        window.attach_autosave(Autosaver(controller, parent=window), choice=restore)
     window.show()
+    if play:
+        controller.play()
+    return window
+
+
+def run_app(source: str | None, play: bool = False) -> int:
+    """Open the window on `source` (preset name or TOML path; None: the default preset); exit code."""
+    window = build_window(source, play)
+    app = QtWidgets.QApplication.instance()
+    from .errors import install_excepthook
+
+    install_excepthook(lambda: window)
+    _quit_on_signals(app, window)
     return app.exec()
+
+
+def _quit_on_signals(app: QtWidgets.QApplication, window) -> None:
+    """SIGTERM/SIGINT (logout, kill, Ctrl+C in the terminal): save the latest steps, then quit.
+
+    The autosave stays marked unclean, so the next launch offers it back. Python runs signal
+    handlers only between bytecodes, so a timer wakes the interpreter up while Qt waits for events.
+    """
+    def on_signal(signum, frame) -> None:
+        if window.autosaver is not None:
+            window.autosaver.crash_exit()
+        app.quit()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            signal.signal(sig, on_signal)
+        except (ValueError, OSError):  # not the main thread, or not supported here
+            return
+    wake = QtCore.QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)

@@ -18,16 +18,23 @@ from ..core.io import SessionFileError
 from ..presets import load_preset, preset_names
 from . import style
 from .controller import Controller
+from ..core.diagnostics import halt_advice
 from .docks.base import Panel
+from .docks.curvature import CurvaturePanel
+from .docks.diagnostics import DiagnosticsPanel
 from .docks.gradients import GradientsPanel
 from .docks.landscape import LandscapePanel
 from .docks.loss import LossPanel
+from .docks.race import RacePanel
 from .docks.setup import SetupPanel
+from .docks.story import StoryPanel
 from .docks.weights import WeightsPanel
+from .docks.weightspace import WeightSpacePanel
+from .file_actions import FileActions
 from .widgets.banner import Banner
 from .widgets.transport import TransportBar
 
-LAYOUT_VERSION = 1  # bump when the set of docks changes: old saved states are then ignored
+LAYOUT_VERSION = 2  # bump when the set of docks changes: old saved states are then ignored
 HINTS = {  # the first-launch line: what to try first
     "function": "Press Space to train  ·  → steps once  ·  click the landscape to move the start",
     "dataset": "Press Space to train  ·  → steps once  ·  change the network or optimizer in Setup "
@@ -38,7 +45,9 @@ SHORTCUTS = [
     ("→", "one optimizer step"),
     ("Shift+→", "train to the end of the epoch"),
     ("Ctrl+R or R", "reset to step 0 (same initial weights)"),
-    ("Ctrl+O", "open a config (.toml) or a saved session"),
+    ("Ctrl+O", "open a config (.toml) or a saved session (.gradplay or session folder)"),
+    ("Ctrl+S / Ctrl+Shift+S", "save the session / save it as a new file"),
+    ("Ctrl+E", "export everything: pictures, CSV, GIF, PyTorch script (File → Export for one)"),
     ("Ctrl+Q", "quit"),
     ("click the landscape", "move the start point (landscape tasks)"),
 ]
@@ -70,6 +79,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self.panels: dict[str, Panel] = {}
         self._stale: set[str] = set()  # panels that missed a reset while hidden
+        # A dock behind another's tab stays isVisible() (Qt only moves it away); its visibilityChanged
+        # signal says whether it is on screen, so tabbed-away panels do no work either.
+        self._on_screen: dict[str, bool] = {}
 
         self.transport = TransportBar(controller, self)
         self.addToolBar(QtCore.Qt.ToolBarArea.TopToolBarArea, self.transport)
@@ -82,8 +94,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().setSizeGripEnabled(False)
 
         for panel in (SetupPanel(controller), LandscapePanel(controller), LossPanel(controller),
-                      GradientsPanel(controller), WeightsPanel(controller)):
+                      GradientsPanel(controller), WeightsPanel(controller),
+                      # teaching panels, tabbed behind the ones above by arrange_default
+                      StoryPanel(controller), RacePanel(controller), WeightSpacePanel(controller),
+                      DiagnosticsPanel(controller), CurvaturePanel(controller)):
             self.add_dock(panel)
+        self.panels["curvature"].attach_landscape(self.panels["landscape"])
+        self.panels["story"].link.connect(self._story_link)
         self._build_menus()
         self._default_size()
         self.arrange_default()
@@ -116,7 +133,8 @@ class MainWindow(QtWidgets.QMainWindow):
         return dock
 
     def arrange_default(self) -> None:
-        """Setup left; the landscape big in the middle over the loss; gradients over weights right."""
+        """Setup (tab: Story) left; the landscape (tabs: Race, Weight space) big in the middle over the
+        loss; gradients (tabs: Diagnostics, Curvature) over weights right."""
         d = self.docks
         for dock in d.values():
             dock.setFloating(False)
@@ -126,8 +144,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.splitDockWidget(d["landscape"], d["loss"], QtCore.Qt.Orientation.Vertical)
         self.addDockWidget(Area.RightDockWidgetArea, d["gradients"])
         self.splitDockWidget(d["gradients"], d["weights"], QtCore.Qt.Orientation.Vertical)
+        # The teaching panels are tabs behind the main ones, so the default window stays uncluttered.
+        for front, behind in (("setup", "story"), ("landscape", "race"), ("race", "weightspace"),
+                              ("gradients", "diagnostics"), ("diagnostics", "curvature")):
+            self.tabifyDockWidget(d[front], d[behind])
         for dock in d.values():
             dock.show()
+        for front in ("setup", "landscape", "gradients"):
+            d[front].raise_()
         self._fit_docks()
 
     def _default_size(self) -> None:
@@ -155,7 +179,15 @@ class MainWindow(QtWidgets.QMainWindow):
                          QtCore.Qt.Orientation.Vertical)
         self.resizeDocks([d["gradients"], d["weights"]], [1, 1], QtCore.Qt.Orientation.Vertical)
 
+    def on_screen(self, name: str) -> bool:
+        """Whether a panel is really shown (not closed, not behind another dock's tab)."""
+        return self.panels[name].isVisible() and self._on_screen.get(name, True)
+
     def _dock_shown(self, name: str, visible: bool) -> None:
+        self._on_screen[name] = visible
+        notify = getattr(self.panels[name], "on_screen_changed", None)
+        if notify is not None:  # panels with work of their own (a race, an overlay) pause or resume
+            notify(visible)
         if visible and name in self._stale:
             self._stale.discard(name)
             self.panels[name].reset()
@@ -166,8 +198,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_menus(self) -> None:
         mb = self.menuBar()
         file = mb.addMenu("&File")
-        open_ = file.addAction("&Open config…", self.open_dialog)
-        open_.setShortcut(QtGui.QKeySequence.StandardKey.Open)
+        self.files = FileActions(self, file)  # Open…, Save, Save as…, Export ▸ and the window title
         file.addSeparator()
         quit_ = file.addAction("&Quit", self.close)
         quit_.setShortcut(QtGui.QKeySequence("Ctrl+Q"))
@@ -211,7 +242,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def refresh(self) -> None:
         """After a training frame: visible panels pull the new state, then the readouts."""
         for name, panel in self.panels.items():
-            if panel.isVisible():
+            if self.on_screen(name):
                 panel.refresh()
         self._update_readouts()
 
@@ -220,10 +251,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.banner.dismiss("warning")
         # An epoch is one pass over a dataset; a landscape has none to finish.
         self.transport.epoch_action.setEnabled(self.controller.session.kind == "dataset")
-        title = self.controller.session.config["meta"].get("title")
-        self.setWindowTitle(f"{title} — gradplay" if title else "gradplay")
+        self.files.update_title()
         for name, panel in self.panels.items():
-            if panel.isVisible() or not self.isVisible():
+            if self.on_screen(name) or not self.isVisible():
                 panel.reset()
             else:
                 self._stale.add(name)
@@ -269,8 +299,21 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_halt(self, message: str) -> None:
         """Training stopped on NaN/inf: the run is paused and kept; say why, without a modal box."""
+        advice = halt_advice(self.controller.session)
+        if advice is not None:  # what happened and what to try; the fixes are buttons in Diagnostics
+            message = f"{advice.message}  One-click fixes: the Diagnostics panel."
+            self.docks["diagnostics"].show()
+            self.docks["diagnostics"].raise_()
         self.banner.show_message(message, "warning")
         self.status.setText(message)
+
+    def _story_link(self, kind: str, name: str) -> None:
+        """A link in the Story panel: open a preset, or show the panel the story talks about."""
+        if kind == "preset":
+            self.load_preset(name)
+        elif name in self.docks:
+            self.docks[name].show()
+            self.docks[name].raise_()
 
     def _banner_closed(self) -> None:
         self.settings.setValue("hint/seen", True)
@@ -345,7 +388,74 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.controller.pause()
         self.save_layout()
+        if self.autosaver is not None:  # a clean exit: last save, marked clean (no restore offer)
+            self.autosaver.release(self._orphans)
+            self._orphans = []
+            self.autosaver.finish()
         super().closeEvent(event)
+
+    # ----------------------------------------------------------------- autosave (gui/autosave.py)
+    autosaver = None
+    _orphans: list = []
+
+    def attach_autosave(self, autosaver, choice: str | None = None) -> None:
+        """Autosave this window's session; offer back one left by a crash.
+
+        `choice` (else $GRADPLAY_RESTORE): "ask" (a Restore / Discard bar, the default), "restore"
+        or "discard" (tests and scripts).
+        """
+        from .autosave import RestoreBar, describe
+
+        self.autosaver = autosaver
+        autosaver.failed.connect(lambda msg: self.banner.show_message(msg, "warning"))
+        if autosaver.problem:
+            self.banner.show_message(f"Autosave is off: {autosaver.problem}. Save your session yourself "
+                                     f"(or set GRADPLAY_AUTOSAVE_DIR to a writable folder).", "warning")
+        self._orphans = autosaver.orphans()
+        if not self._orphans:
+            return
+        choice = (choice or os.environ.get("GRADPLAY_RESTORE") or "ask").lower()
+        if choice == "restore":
+            self.restore_autosave()
+        elif choice == "discard":
+            self.discard_autosave()
+        else:
+            if getattr(self, "restore_bar", None) is None:  # made after restoreState: never restored hidden
+                self.addToolBarBreak()
+                self.restore_bar = RestoreBar(self)
+                self.addToolBar(QtCore.Qt.ToolBarArea.TopToolBarArea, self.restore_bar)
+                self.restore_bar.restore_clicked.connect(self.restore_autosave)
+                self.restore_bar.discard_clicked.connect(self.discard_autosave)
+            self.restore_bar.offer(describe(self._orphans[0], len(self._orphans)))
+
+    def restore_autosave(self) -> bool:
+        """Continue the newest orphaned autosave; False (with the reason shown) if it cannot be read."""
+        orphans, self._orphans = self._orphans, []
+        self._hide_restore_bar()
+        if not orphans:
+            return False
+        try:
+            self.autosaver.restore(orphans[0], orphans[1:])
+        except SessionFileError as e:
+            self.banner.show_message(f"The autosaved session could not be restored: {e}", "warning")
+            return False
+        files = getattr(self, "files", None)
+        if files is not None:  # the restored run belongs to no file yet: Save asks where
+            files.path = None
+            files.update_title()
+        self.statusBar().showMessage(f"Restored the autosaved session at step {self.controller.session.step:,}",
+                                     8000)
+        return True
+
+    def discard_autosave(self) -> None:
+        orphans, self._orphans = self._orphans, []
+        self._hide_restore_bar()
+        if self.autosaver is not None:
+            self.autosaver.discard(orphans)
+
+    def _hide_restore_bar(self) -> None:
+        if getattr(self, "restore_bar", None) is not None:
+            self.restore_bar.hide()
 
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802
         # The system switched between light and dark: plots follow (the panels' style module).

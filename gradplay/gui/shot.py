@@ -13,8 +13,12 @@ from pathlib import Path
 FRAMES = 60  # evaluations along the run, like the frames of a live session
 
 
-def take_shot(source: str | None, steps: int, out: Path, size: tuple[int, int] | None = None) -> None:
-    """Write a PNG of the main window on `source` after `steps` steps; `size` (w, h) in pixels."""
+def take_shot(source: str | None, steps: int, out: Path, size: tuple[int, int] | None = None,
+              dock: str | None = None) -> None:
+    """Write a PNG of the main window on `source` after `steps` steps; `size` (w, h) in pixels.
+
+    `dock` brings that panel's tab to the front first and, if it has `prepare_shot(steps)`, lets it
+    finish its own work (run the race, compute the weight-space slice, check the gradients)."""
     if "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never open a window for a screenshot
     from PySide6 import QtCore
@@ -39,6 +43,19 @@ def take_shot(source: str | None, steps: int, out: Path, size: tuple[int, int] |
                 window.banner.dismiss("info")  # as after pressing Space
             window.reset_panels()  # every panel draws now, throttled or not
             _settle(app)
+            if dock:
+                if dock not in window.docks:
+                    raise RuntimeError(f"no panel '{dock}'; choose one of: {', '.join(window.docks)}")
+                window.docks[dock].show()
+                window.docks[dock].raise_()
+                # the panel the shot is about gets most of its column's height
+                window.resizeDocks([window.docks[dock]], [int(window.height() * 0.72)],
+                                   QtCore.Qt.Orientation.Vertical)
+                _settle(app)
+                prepare = getattr(window.panels[dock], "prepare_shot", None)
+                if prepare is not None:
+                    prepare(steps)
+                _settle(app)
             if window.size() != QtCore.QSize(w, h):
                 raise RuntimeError(f"the window cannot be {w}x{h}: its panels need at least "
                                    f"{window.minimumSizeHint().width()}x{window.minimumSizeHint().height()}")

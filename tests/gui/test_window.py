@@ -161,7 +161,8 @@ def test_a_closed_dock_comes_back_from_the_view_menu(qtbot, make_window):
     assert not action.isChecked()
     action.trigger()
     qtbot.waitUntil(dock.isVisible)
-    assert set(w.docks) == {"setup", "landscape", "loss", "gradients", "weights"}
+    assert set(w.docks) == {"setup", "landscape", "loss", "gradients", "weights",
+                            "story", "race", "weightspace", "diagnostics", "curvature"}
     assert all(d.objectName() == name for name, d in w.docks.items())
 
 

@@ -89,6 +89,7 @@ class LandscapePanel(Panel):
         self._kind: str | None = None
         self._grad_ref, self._span = 1.0, 1.0
         self._levels = (-1.0, 1.0)
+        self.overlays: list = []  # extra items at the point, e.g. the Curvature panel's eigen-directions
         self.reset()
 
     # ------------------------------------------------------------------ structure
@@ -207,6 +208,8 @@ class LandscapePanel(Panel):
             self._draw_path()
         elif self.due():
             self._draw_output()
+        for overlay in self.overlays:  # each has update(session); it hides itself off landscapes
+            overlay.update(s)
         self.info.setText(self._summary())
 
     def _draw_path(self) -> None:

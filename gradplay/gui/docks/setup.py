@@ -82,8 +82,10 @@ class SetupPanel(Panel):
         self.task_name = _combo([])
         self.task_info = QtWidgets.QLabel(wordWrap=True)
         self.task_info.setProperty("muted", True)
-        self.start_x = guard_wheel(unit_spin(-1e3, 1e3, 0.0, 0.1, 3))
-        self.start_y = guard_wheel(unit_spin(-1e3, 1e3, 0.0, 0.1, 3))
+        # every field spans exactly the config's range (config.*_RANGES), so no valid config is clipped
+        ranges = config_mod.TASK_RANGES
+        self.start_x = guard_wheel(unit_spin(*ranges["start"], 0.0, 0.1, 3))
+        self.start_y = guard_wheel(unit_spin(*ranges["start"], 0.0, 0.1, 3))
         start = QtWidgets.QHBoxLayout()
         start.addWidget(self.start_x)
         start.addWidget(self.start_y)
@@ -91,9 +93,9 @@ class SetupPanel(Panel):
         self.start_row.setLayout(start)
         start.setContentsMargins(0, 0, 0, 0)
         self.start_row.setToolTip("Start point (x, y); you can also click the landscape to move it")
-        self.n_samples = guard_wheel(int_spin(10, 10_000, 400))
-        self.noise = guard_wheel(unit_spin(0.0, 1.0, 0.1, 0.05, 2))
-        self.test_fraction = guard_wheel(unit_spin(0.0, 0.9, 0.2, 0.05, 2))
+        self.n_samples = guard_wheel(int_spin(*ranges["n_samples"], 400))
+        self.noise = guard_wheel(unit_spin(*ranges["noise"], 0.1, 0.05, 2))
+        self.test_fraction = guard_wheel(unit_spin(*ranges["test_fraction"], 0.2, 0.05, 2))
         self.n_samples.setToolTip("Points drawn (training + test)")
         self.noise.setToolTip("How far points are jittered from their clean position (0 = none, 1 = very noisy)")
         self.test_fraction.setToolTip("Share of the points held out to measure generalisation")
@@ -117,7 +119,7 @@ class SetupPanel(Panel):
         self.layers = LayersEditor()
         self.activation = _combo([(a, a) for a in nn.ACTIVATIONS], "Activation of every hidden layer")
         self.init = _combo([(i, i) for i in nn.INITS], "How the initial weights are drawn (biases start at 0)")
-        self.init_std = guard_wheel(SciSpinBox(1e-6, 100.0, 1.0))
+        self.init_std = guard_wheel(SciSpinBox(*config_mod.INIT_STD_RANGE, 1.0))
         self.batch_norm = QtWidgets.QCheckBox("batch norm")
         self.loss = _combo([], "The loss the network minimises (only those that fit the dataset)")
         form.addRow(self.layers)
@@ -147,7 +149,7 @@ class SetupPanel(Panel):
     def _build_training(self) -> None:
         _, form = group("Training", self._col)
         self.batch_mode = _combo(list(BATCH_MODES), "Samples per gradient estimate")
-        self.batch_size = guard_wheel(int_spin(2, 10_000, 32))
+        self.batch_size = guard_wheel(int_spin(2, config_mod.BATCH_SIZE_RANGE[1], 32))  # 1: "1 sample"
         self.batch_size.setToolTip("Mini-batch size")
         row = QtWidgets.QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -155,10 +157,11 @@ class SetupPanel(Panel):
         row.addWidget(self.batch_size)
         self.batch_row = QtWidgets.QWidget()
         self.batch_row.setLayout(row)
-        self.l1 = guard_wheel(SciSpinBox(0.0, 10.0, 0.0, "off"))
-        self.l2 = guard_wheel(SciSpinBox(0.0, 10.0, 0.0, "off"))
-        self.clip_norm = guard_wheel(SciSpinBox(0.0, 1e6, 0.0, "off"))
-        self.clip_value = guard_wheel(SciSpinBox(0.0, 1e6, 0.0, "off"))
+        tr = config_mod.TRAINING_RANGES
+        self.l1 = guard_wheel(SciSpinBox(*tr["l1"], 0.0, "off"))
+        self.l2 = guard_wheel(SciSpinBox(*tr["l2"], 0.0, "off"))
+        self.clip_norm = guard_wheel(SciSpinBox(*tr["clip_norm"], 0.0, "off"))
+        self.clip_value = guard_wheel(SciSpinBox(*tr["clip_value"], 0.0, "off"))
         self.l1.setToolTip("L1 penalty on the weights: loss += l1·Σ|W| (biases excluded)")
         self.l2.setToolTip("L2 penalty on the weights: loss += l2·ΣW² (biases excluded)")
         self.clip_norm.setToolTip("Rescale the gradient when its global norm exceeds this (0 = off)")
@@ -169,7 +172,7 @@ class SetupPanel(Panel):
         form.addRow("clip value", self.clip_value)
         self.schedule = ScheduleForm()
         form.addRow(self.schedule)
-        self.seed = guard_wheel(int_spin(0, 2**31 - 1, 0))
+        self.seed = guard_wheel(int_spin(0, config_mod.MAX_SEED, 0))
         self.seed.setToolTip("Fixes the initial weights, the data and the batch order")
         reseed = QtWidgets.QToolButton(text="new")
         reseed.setToolTip("Draw a new seed: new initial weights, data and batch order")
@@ -182,7 +185,8 @@ class SetupPanel(Panel):
 
     # ----------------------------------------------------------------- loading the config
     def reset(self) -> None:
-        """The session was rebuilt or replaced: show its config."""
+        """The session was rebuilt or replaced: show its config (a refused edit is gone with it)."""
+        self.show_error("")
         self.load(self.session.config)
 
     def load(self, cfg: dict) -> None:
@@ -252,10 +256,12 @@ class SetupPanel(Panel):
         """A raw config from the fields; `what` says which field changed when that needs care."""
         cur = self.session.config
         kind = self.kind.currentData()
-        if what == "kind":  # a new kind starts from its usual task
+        name = self.task_name.currentData()
+        registry = landscapes.LANDSCAPES if kind == "function" else datasets.DATASETS
+        # A new kind starts from its usual task; so does an edit after a refused switch of kind, when
+        # the name list still holds the other kind's tasks.
+        if what == "kind" or name not in registry:
             name = "rosenbrock" if kind == "function" else "spiral"
-        else:
-            name = self.task_name.currentData()
         task: dict[str, Any] = {"kind": kind, "name": name}
         if kind == "function" and what not in ("kind", "task_name"):
             task["start"] = [self.start_x.value(), self.start_y.value()]  # else: the landscape's own

@@ -38,12 +38,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "line_search_fn": ("line search", "strong_wolfe picks each step length so the loss falls enough."),
     "maximize": ("maximize", "Climb the loss instead of descending it."),
 }
-UNIT = ("momentum", "dampening", "alpha", "rho")        # coefficients in [0, 1]
-# (lo, hi) of the scientific fields; the engine validates again (torch's messages).
-SCI_RANGES: dict[str, tuple[float, float]] = {
-    "lr": (1e-12, 1e6), "eps": (0.0, 1.0), "weight_decay": (0.0, 10.0), "lr_decay": (0.0, 10.0),
-    "tolerance_grad": (0.0, 1.0), "tolerance_change": (0.0, 1.0), "damping": (0.0, 1e6),
-}
+UNIT = ("momentum", "dampening", "alpha", "rho")        # coefficients in [0, 1]: linear fields
+# Every field spans exactly config.HYPER_RANGES, so any config that resolves is shown unclipped.
+
+
+def _range(key: str) -> tuple[float, float]:
+    return config_mod.HYPER_RANGES.get(key, config_mod.DEFAULT_HYPER_RANGE)
 LINE_SEARCHES = ("none", "strong_wolfe")
 
 
@@ -111,14 +111,14 @@ class HyperForm(QtWidgets.QWidget):
             w.toggled.connect(lambda *_: emit())
             return w, w.isChecked, lambda v: _quiet(w, w.setChecked, bool(v))
         if key in config_mod.INTEGER_HYPER:
-            w = guard_wheel(int_spin(1, 10_000, int(default)))
+            w = guard_wheel(int_spin(*(int(b) for b in _range(key)), int(default)))
             w.valueChanged.connect(lambda *_: emit())
             return w, w.value, lambda v: _quiet(w, w.setValue, int(v))
         if isinstance(default, (tuple, list)):  # betas: one field per coefficient
             box = QtWidgets.QWidget()
             row = QtWidgets.QHBoxLayout(box)
             row.setContentsMargins(0, 0, 0, 0)
-            spins = [guard_wheel(unit_spin(0.0, 0.9999, float(d), 0.01, 4)) for d in default]
+            spins = [guard_wheel(unit_spin(*_range(key), float(d), 0.01, 4)) for d in default]
             for s in spins:
                 s.valueChanged.connect(lambda *_: emit())
                 row.addWidget(s)
@@ -128,10 +128,9 @@ class HyperForm(QtWidgets.QWidget):
                     _quiet(s, s.setValue, float(x))
             return box, lambda: [s.value() for s in spins], set_all
         if key in UNIT:
-            w = guard_wheel(unit_spin(0.0, 1.0, float(default), 0.05, 4))
+            w = guard_wheel(unit_spin(*_range(key), float(default), 0.05, 4))
         else:
-            lo, hi = SCI_RANGES.get(key, (0.0, 1e6))
-            w = guard_wheel(SciSpinBox(lo, hi, float(default)))
+            w = guard_wheel(SciSpinBox(*_range(key), float(default)))
         w.valueChanged.connect(lambda *_: emit())
         return w, w.value, lambda v: _quiet(w, w.setValue, float(v))
 

@@ -36,6 +36,19 @@ def fmt(value: float, digits: int = 4) -> str:
     return text
 
 
+def fmt_exact(value: float, digits: int = 4) -> str:
+    """Like `fmt`, with as many more digits as it takes to read back as exactly `value`.
+
+    A field must show the value it holds: if 0.0123456 showed as 0.01235, pressing Enter in the
+    untouched field would quietly change the run (and a network setting would restart it).
+    """
+    for d in range(digits, 18):
+        text = fmt(value, d)
+        if float(text) == value:
+            return text
+    return repr(value)
+
+
 def _shrinkable(w: QtWidgets.QAbstractSpinBox) -> QtWidgets.QAbstractSpinBox:
     """Spin boxes refuse to be narrower than their size hint (policy Minimum); in a narrow dock two
     side by side must be able to shrink."""
@@ -53,7 +66,9 @@ class SciSpinBox(QtWidgets.QDoubleSpinBox):
                  parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         _shrinkable(self)
-        self.setDecimals(15)  # the spin box rounds stored values to this; 1e-12 needs more than 12
+        # QDoubleSpinBox rounds every value it stores to `decimals` places; Qt's maximum (323) keeps
+        # any double from about 1e-300 up exactly (15 would turn 0.4325024112568828 into ...883).
+        self.setDecimals(323)
         self.setRange(lo, hi)
         self.setKeyboardTracking(False)  # apply on Enter/focus-out, not on every keystroke
         if special and lo == 0:
@@ -70,7 +85,7 @@ class SciSpinBox(QtWidgets.QDoubleSpinBox):
         return QtCore.QSize(self.fontMetrics().horizontalAdvance("1e-12") + 30, super().minimumSizeHint().height())
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
-        return fmt(value)
+        return fmt_exact(value)
 
     def valueFromText(self, text: str) -> float:  # noqa: N802
         try:
@@ -100,15 +115,26 @@ class SciSpinBox(QtWidgets.QDoubleSpinBox):
         self.setValue(min(self.maximum(), max(self.minimum(), v)))
 
 
+class UnitSpinBox(SciSpinBox):
+    """A float field with linear arrow steps (momentum, noise, a start coordinate).
+
+    It keeps every digit of the value it is given, where a QDoubleSpinBox rounds to its decimals: a
+    config's momentum 0.12345 or beta 0.99999 must come back unchanged when the form is read again.
+    """
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802
+        QtWidgets.QDoubleSpinBox.stepBy(self, steps)
+
+
 def unit_spin(lo: float = 0.0, hi: float = 1.0, value: float = 0.0, step: float = 0.05,
               decimals: int = 4) -> QtWidgets.QDoubleSpinBox:
-    """A linear float field for values like momentum or noise, with limited range."""
-    w = _shrinkable(QtWidgets.QDoubleSpinBox())
-    w.setDecimals(decimals)
-    w.setRange(lo, hi)
-    w.setSingleStep(step)
-    w.setKeyboardTracking(False)
-    w.setValue(value)
+    """A linear float field for values like momentum or noise, with limited range.
+
+    `decimals` is the precision the arrows step at; values with more digits are kept exactly.
+    """
+    w = UnitSpinBox(lo, hi, value)
+    w.setSingleStep(round(step, decimals))
+    w.setToolTip(f"{fmt(lo)} … {fmt(hi)}")
     return w
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...core.config import SCHEDULE_PARAMS
+from ...core.config import SCHEDULE_PARAMS, SCHEDULE_RANGES
 from .numbers import SciSpinBox, compact_combo, guard_wheel, int_spin, unit_spin
 
 SCHEDULE_HELP = {
@@ -115,12 +115,13 @@ class ScheduleForm(QtWidgets.QWidget):
         self.name.setToolTip(SCHEDULE_HELP.get(name, ""))
         for key, default in SCHEDULE_PARAMS[name].items():
             v = values.get(key, default)
+            lo, hi = SCHEDULE_RANGES[key]  # exactly the config's ranges
             if key in ("step_size", "t_max"):
-                w = int_spin(1, 1_000_000, int(v))
+                w = int_spin(lo, hi, int(v))
             elif key == "gamma":
-                w = unit_spin(1e-5, 1.0, float(v), 0.001, 5)
+                w = unit_spin(lo, hi, float(v), 0.001, 5)
             else:
-                w = SciSpinBox(0.0, 1e6, float(v))
+                w = SciSpinBox(lo, hi, float(v))
             guard_wheel(w)
             w.setToolTip(f"{key} (default {default})")
             w.valueChanged.connect(lambda *_: self.changed.emit())
