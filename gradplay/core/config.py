@@ -130,7 +130,7 @@ def _number(val: Any, key: str, lo: float, hi: float, integer: bool = False) -> 
         raise ConfigError(f"'{key}' = {_show(val)} is out of range; allowed: {_bound(lo)} to {_bound(hi)}")
     if 0 < abs(val) < TINY:  # the GUI's fields (and most maths) cannot tell these from 0
         raise ConfigError(f"'{key}' = {_show(val)} is too close to 0: use 0 or a value of at least {TINY:g}")
-    return int(val) if integer else float(val)
+    return int(val) if integer else float(val) + 0.0  # + 0.0: -0.0 becomes 0.0 (numpy refuses scale -0.0)
 
 
 def _name(val: Any, key: str, allowed) -> str:
@@ -434,8 +434,9 @@ def with_changes(cfg: dict, **sections: dict) -> dict:
         if section == "seed":
             raw["seed"] = changes
             continue
-        if section == "optimizer" and "name" in changes and changes["name"] != raw["optimizer"]["name"]:
-            raw["optimizer"] = {}  # hyperparameters of another optimizer do not carry over
+        if (section in ("optimizer", "schedule") and "name" in changes
+                and changes["name"] != raw[section]["name"]):
+            raw[section] = {}  # hyperparameters of another optimizer or schedule do not carry over
         raw.setdefault(section, {}).update(changes)
     return resolve(raw)
 

@@ -45,6 +45,10 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain open() would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -280,6 +284,7 @@ def check_state(session, state: Any) -> None:
     if state["halted"] is not None and not isinstance(state["halted"], str):
         raise ValueError(f"halted must be a message or null, got {config_mod._show(state['halted'])}")
     _array(state["theta"], "theta", session.theta.shape)
+    _array(state["grad"], "grad", session.grad.shape)
     if isinstance(state["last_loss"], bool) or not isinstance(state["last_loss"], (int, float)):
         raise ValueError(f"last_loss must be a number, got {config_mod._show(state['last_loss'])}")
     _check_table(state["history"], session.history, "history", step, last_step_below=True)

@@ -55,13 +55,16 @@ class _BatchObjective:
         if theta is model.theta:
             loss = self.s._forward_backward(self.xb, self.yb)
             return loss, model.grad.copy()
-        saved = model.theta.copy()  # evaluate elsewhere without disturbing the live parameters
+        # Evaluate elsewhere without disturbing the live parameters or the batch-norm running
+        # statistics (a Hessian by differences would otherwise update them 2n times a step).
+        saved, buffers = model.theta.copy(), model.buffers()
         model.theta[:] = theta
         try:
             loss = self.s._forward_backward(self.xb, self.yb)
             return loss, model.grad.copy()
         finally:
             model.theta[:] = saved
+            model.load_buffers(buffers)
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
         return optim.numerical_hessian(lambda t: self.loss_and_grad(t)[1], theta)
@@ -375,6 +378,7 @@ class Session:
             "step": self.step,
             "halted": self.halted,
             "theta": self.theta.copy(),
+            "grad": self.grad.copy(),  # the last step's gradient, which the panels show
             "optimizer": self.optimizer.state_dict(),
             "schedule": self.schedule.state_dict(),
             "rng": {k: g.bit_generator.state for k, g in self.rngs.items()},
@@ -391,6 +395,8 @@ class Session:
         self.step = int(snap["step"])
         self.halted = snap.get("halted")
         self.theta[:] = snap["theta"]
+        if "grad" in snap:
+            self.grad[:] = snap["grad"]
         self.optimizer.load_state_dict(snap["optimizer"])
         self.schedule.load_state_dict(snap["schedule"])
         for k, state in snap["rng"].items():

@@ -176,3 +176,9 @@ def test_lbfgs_line_search_round_trip():
     plain = config.resolve({"task": {"kind": "function"}, "optimizer": {"name": "lbfgs"}})
     assert plain["optimizer"]["line_search_fn"] == "none"
     assert config.loads(config.dumps(plain)) == plain
+
+
+def test_with_changes_switching_schedule_drops_old_parameters():
+    cfg = config.resolve({"schedule": {"name": "step", "step_size": 7}})
+    new = config.with_changes(cfg, schedule={"name": "cosine", "t_max": 50})
+    assert new["schedule"] == {"name": "cosine", "t_max": 50, "eta_min": 0.0}

@@ -159,3 +159,21 @@ def test_evaluate_records_accuracy(make_session):
     assert res["train_acc"] > 0.9 and len(s.evals) == 1
     s.evaluate()
     assert len(s.evals) == 1, "one eval row per step"
+
+
+def test_newton_hessian_leaves_batchnorm_statistics_alone(make_session):
+    s = make_session(task={"name": "gauss", "n_samples": 40}, network={"hidden": [3], "batch_norm": True},
+                     optimizer={"name": "newton", "lr": 0.5}, training={"batch_size": "full"})
+    init = Session(s.config)
+    z = s.data.x_train @ init.model.W[0] + init.model.b[0]
+    s.run(1)
+    # exactly one train-mode forward this step: the running mean moved once, by momentum 0.1
+    assert s.model.running_mean[0] == pytest.approx(0.1 * z.mean(axis=0), rel=1e-12)
+
+
+def test_snapshot_keeps_the_last_gradient(make_session):
+    s = make_session(**CIRCLES)
+    s.run(3)
+    t = Session(s.config)
+    t.restore(s.snapshot())
+    assert np.array_equal(t.grad, s.grad) and np.abs(t.grad).sum() > 0
