@@ -74,9 +74,12 @@ class EigenOverlay:
             self._hide()
 
     def _hide(self) -> None:
-        for item in self.shadows + self.lines + self.labels:
-            item.hide()
         self.segments = []
+        try:
+            for item in self.shadows + self.lines + self.labels:
+                item.hide()
+        except RuntimeError:  # the landscape plot was deleted first (window closing): nothing to hide
+            pass
 
     def update(self, session) -> None:
         """Redraw at the session's point (hidden unless enabled and on a landscape)."""

@@ -149,10 +149,11 @@ class GradientsPanel(Panel):
         names = ["|∇f|"] if function else [f"layer {i + 1}" for i in range(n)]
         for i, name in enumerate(names):
             color = self.th.fg if function else style.layer_color(i)
-            curve = self.norm_plot.plot(pen=pg.mkPen(color, width=2), name=name)
+            # width 1: Qt strokes wide antialiased pens on long noisy curves ~40x slower (230 ms vs 5 ms)
+            curve = self.norm_plot.plot(pen=pg.mkPen(color, width=1), name=name)
             self.norm_curves.append(curve)
             if not function:
-                self.ratio_curves.append(self.ratio_plot.plot(pen=pg.mkPen(color, width=1.5)))
+                self.ratio_curves.append(self.ratio_plot.plot(pen=pg.mkPen(color, width=1)))
                 fill = pg.mkColor(color)
                 fill.setAlpha(45)
                 self.hist_curves.append(self.hist_plot.plot(stepMode="center", fillLevel=0, brush=fill,
