@@ -57,10 +57,28 @@ def build_window(source: str | None, play: bool = False, restore: str | None = N
     return window
 
 
+def start_fast_path(parent: QtCore.QObject) -> QtCore.QProcess | None:
+    """Bring up the engine's compiled kernels without stalling the window.
+
+    A first compile holds the GIL for ~20 s, so a child process fills Numba's on-disk cache; this
+    process then loads the cached kernels in a background thread (well under a second). Until then,
+    and if anything fails, sessions train on the numpy path, which gives the same bits.
+    """
+    from ..core import fast
+
+    if not fast.requested():
+        return None
+    proc = QtCore.QProcess(parent)
+    proc.finished.connect(lambda *args: fast.warm_up())
+    proc.start(sys.executable, ["-c", "from gradplay.core import fast; fast.ensure()"])
+    return proc
+
+
 def run_app(source: str | None, play: bool = False) -> int:
     """Open the window on `source` (preset name or TOML path; None: the default preset); exit code."""
     window = build_window(source, play)
     app = QtWidgets.QApplication.instance()
+    start_fast_path(app)
     from .errors import install_excepthook
 
     install_excepthook(lambda: window)
