@@ -269,6 +269,11 @@ def _check_table(table: Any, fresh, what: str, step: int, last_step_below: bool)
         raise ValueError(f"{what}.step must rise from 0 and stay below the step count {step}")
 
 
+# Snapshot keys added after format version 1 was first written: older files lack them, and
+# Session.restore keeps its own value then.
+OPTIONAL_STATE = {"grad"}
+
+
 def check_state(session, state: Any) -> None:
     """Raise ValueError unless `state` (a snapshot read from a file) can belong to `session`'s config.
 
@@ -277,14 +282,16 @@ def check_state(session, state: Any) -> None:
     settings that differ from the config) are checked here.
     """
     fresh = session.snapshot()
-    if not isinstance(state, dict) or not set(fresh) <= set(state):
-        raise ValueError(f"the state needs the keys {sorted(fresh)}")
+    needed = set(fresh) - OPTIONAL_STATE
+    if not isinstance(state, dict) or not needed <= set(state):
+        raise ValueError(f"the state needs the keys {sorted(needed)}")
     _real_arrays(state, "state")
     step = _int(state["step"], "step", 0, 10**15)
     if state["halted"] is not None and not isinstance(state["halted"], str):
         raise ValueError(f"halted must be a message or null, got {config_mod._show(state['halted'])}")
     _array(state["theta"], "theta", session.theta.shape)
-    _array(state["grad"], "grad", session.grad.shape)
+    if "grad" in state:
+        _array(state["grad"], "grad", session.grad.shape)
     if isinstance(state["last_loss"], bool) or not isinstance(state["last_loss"], (int, float)):
         raise ValueError(f"last_loss must be a number, got {config_mod._show(state['last_loss'])}")
     _check_table(state["history"], session.history, "history", step, last_step_below=True)

@@ -226,6 +226,13 @@ def test_huge_integers_nan_and_deep_nesting_give_config_errors():
         config.loads("a = " + "[" * 5000 + "]" * 5000)
 
 
+def test_negative_zero_is_zero():
+    """noise = -0.0 passed the range check and numpy's normal() refused the scale ("scale < 0")."""
+    cfg = config.loads("[task]\nnoise = -0.0\n[training]\nl2 = -0.0\n[optimizer]\nname = 'sgd'\nlr = -0.0\n")
+    assert math.copysign(1, cfg["task"]["noise"]) == 1 and math.copysign(1, cfg["optimizer"]["lr"]) == 1
+    train({"task": {"name": "circles", "noise": -0.0}}, 2)
+
+
 def test_resolved_configs_with_control_characters_round_trip_through_toml():
     cfg = config.resolve({"meta": {"title": "tab\there\x01\x7f\r\n\"quoted\" \\ é 漢 😀"}})
     assert config.loads(config.dumps(cfg)) == cfg

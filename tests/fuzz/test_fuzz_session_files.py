@@ -289,3 +289,15 @@ def test_a_session_halted_by_its_update_saves_and_opens_again(tmp_path, fast):
     assert s.halted and "overflow" in s.halted and s.optimizer.state["step"] == s.step + 1
     back = io.load_session(io.save_session(s, tmp_path / "halted.gradplay"))
     assert back.step == s.step and back.halted == s.halted
+
+
+def test_files_written_before_the_gradient_was_saved_still_open(tmp_path):
+    """Format version 1 files from before "state.grad" existed: the state check must not demand it."""
+    meta, arrays = copy.deepcopy(MEMBERS["moons_bn"][0]), dict(MEMBERS["moons_bn"][1])
+    meta["state"].pop("grad", None)
+    arrays.pop("state.grad", None)
+    path = tmp_path / "old.gradplay"
+    path.write_bytes(_zip(json.dumps(meta).encode(), _npz(arrays)))
+    s = io.load_session(path)
+    assert s.step == 12
+    s.run(2)
