@@ -18,7 +18,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from . import datasets, landscapes, losses, nn, optim, schedules
+from . import datasets, landscapes, losses, nn, optim
 
 
 class ConfigError(ValueError):

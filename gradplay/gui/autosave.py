@@ -221,14 +221,20 @@ class Autosaver(QtCore.QObject):
         self.saved.emit(job.step)
         return True
 
-    def finish(self) -> None:
-        """A clean exit: a last save (if there is work), marked clean; then the slot is released."""
+    def _stop(self) -> bool:
+        """Stop the timer and wait for a save in flight; False when the slot was already finished."""
         if self._finished:
-            return
+            return False
         self._timer.stop()
         if self._job is not None and self._job.is_alive():
             self._job.join()
         self._collect()
+        return True
+
+    def finish(self) -> None:
+        """A clean exit: a last save (if there is work), marked clean; then the slot is released."""
+        if not self._stop():
+            return
         if self.enabled:
             if self.has_work():
                 self.save_now(clean=True)
@@ -239,12 +245,8 @@ class Autosaver(QtCore.QObject):
 
     def crash_exit(self) -> None:
         """SIGTERM/SIGINT: save what is there but leave the marker unclean, so the next launch offers it."""
-        if self._finished:
+        if not self._stop():
             return
-        self._timer.stop()
-        if self._job is not None and self._job.is_alive():
-            self._job.join()
-        self._collect()
         if self.enabled and self.has_work() and self.dirty():
             self.save_now(clean=False)
         self._finished = True

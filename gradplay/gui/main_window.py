@@ -336,14 +336,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.setValue("files/last_dir", str(Path(path).parent))
         return True
 
-    def open_dialog(self) -> None:
-        start = self.settings.value("files/last_dir", str(Path.home()))
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Open config or session", start,
-            "Configs and sessions (*.toml *.gradplay session.json);;All files (*)")
-        if path:
-            self.open_path(path)
-
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)
         box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.NoIcon, "Keyboard shortcuts",

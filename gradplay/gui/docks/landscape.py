@@ -31,6 +31,25 @@ def _rect(xs: np.ndarray, ys: np.ndarray) -> QtCore.QRectF:
     return QtCore.QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys))
 
 
+def draw_surface(img: pg.ImageItem, contours: list, land, grid: tuple | None = None) -> tuple[float, float]:
+    """Fill `img` with f over the landscape's view (log colour when it asks for it) and place the
+    contour lines at evenly spaced levels; `grid` is land.grid(GRID, GRID) if the caller has it.
+    Returns the colour levels (lo, hi)."""
+    xs, ys, Z = land.grid(GRID, GRID) if grid is None else grid
+    with np.errstate(all="ignore"):
+        D = np.log1p(np.maximum(Z - land.fmin, 0.0)) if land.log_color else Z
+    fin = np.isfinite(D)
+    lo, hi = (float(D[fin].min()), float(D[fin].max())) if fin.any() else (0.0, 1.0)
+    hi = hi if hi > lo else lo + 1.0
+    D = np.where(fin, D, hi)  # overflowed corners take the top colour instead of breaking the levels
+    img.setColorMap(style.SEQUENTIAL)
+    img.setImage(D, autoLevels=False, levels=(lo, hi))
+    img.setRect(_rect(xs, ys))
+    for k, iso in enumerate(contours):
+        iso.setData(D, lo + (hi - lo) * (k + 0.5) / N_CONTOURS)
+    return lo, hi
+
+
 class LandscapePanel(Panel):
     """The loss surface with the optimizer's path (landscapes) or the model's decision map (datasets)."""
 
@@ -125,18 +144,8 @@ class LandscapePanel(Panel):
 
     def _setup_function(self) -> None:
         land = self.session.landscape
-        xs, ys, Z = land.grid(GRID, GRID)
-        with np.errstate(all="ignore"):
-            D = np.log1p(np.maximum(Z - land.fmin, 0.0)) if land.log_color else Z
-        fin = np.isfinite(D)
-        lo, hi = (float(D[fin].min()), float(D[fin].max())) if fin.any() else (0.0, 1.0)
-        hi = hi if hi > lo else lo + 1.0
-        D = np.where(fin, D, hi)
-        self.img.setColorMap(style.SEQUENTIAL)
-        self.img.setImage(D, autoLevels=False, levels=(lo, hi))
-        self.img.setRect(_rect(xs, ys))
-        for k, iso in enumerate(self.contours):
-            iso.setData(D, lo + (hi - lo) * (k + 0.5) / N_CONTOURS)
+        xs, ys, Z = grid = land.grid(GRID, GRID)
+        lo, hi = draw_surface(self.img, self.contours, land, grid)
         self.bar.setLevels((lo, hi))
         self.bar.axis.setLabel("f(x, y), log colour" if land.log_color else "f(x, y)")
         self._bar_ticks(land, lo, hi)

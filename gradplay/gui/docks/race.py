@@ -30,7 +30,7 @@ from ..widgets.hyper_form import HyperForm
 from ..widgets.numbers import SciSpinBox, compact_combo, guard_wheel, int_spin
 from .base import Panel, SessionHolder
 from .diagnostics import FlowLayout
-from .landscape import GRID, N_CONTOURS, _rect
+from .landscape import N_CONTOURS, draw_surface
 
 # Racers are not layers or signs: their own hues, readable on white and on the dark end of viridis
 # (paths get a dark shadow), plus a marker shape each so colour is not the only cue.
@@ -416,18 +416,7 @@ class RacePanel(Panel):
         self.land_view.setVisible(function)
         if function:
             land = s.landscape
-            xs, ys, Z = land.grid(GRID, GRID)
-            with np.errstate(all="ignore"):
-                D = np.log1p(np.maximum(Z - land.fmin, 0.0)) if land.log_color else Z
-            fin = np.isfinite(D)
-            lo, hi = (float(D[fin].min()), float(D[fin].max())) if fin.any() else (0.0, 1.0)
-            hi = hi if hi > lo else lo + 1.0
-            D = np.where(fin, D, hi)
-            self.img.setColorMap(style.SEQUENTIAL)
-            self.img.setImage(D, autoLevels=False, levels=(lo, hi))
-            self.img.setRect(_rect(xs, ys))
-            for k, iso in enumerate(self.contours):
-                iso.setData(D, lo + (hi - lo) * (k + 0.5) / N_CONTOURS)
+            draw_surface(self.img, self.contours, land)
             self.minima.setData(pos=np.array(land.minima, dtype=float).reshape(-1, 2))
             self.start.setData(pos=[s.config["task"]["start"]])
             style.apply_plot_style(self.land_plot, f"{land.title}: the racers' paths", "x", "y", self.th,
