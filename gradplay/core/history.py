@@ -61,6 +61,15 @@ class History:
     def clear(self) -> None:
         self.n = 0
 
+    def copy_from(self, other: "History") -> None:
+        """Become a copy of `other` (same columns and capacity) in place, without reallocating:
+        a window mirrors the history of a session trained in another thread once per frame."""
+        n = other.n
+        self.steps[:n] = other.steps[:n]
+        for k, arr in self.data.items():
+            arr[:n] = other.data[k][:n]
+        self.n = n
+
     def as_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
         """All recorded rows as plain arrays (for saving and CSV export)."""
         out = {prefix + "step": self.get_steps()}

@@ -327,14 +327,15 @@ class MLP:
                 raise ValueError(f"buffers: {key} has shape {value.shape}, expected {target.shape}")
             target[...] = value
 
-    def copy(self) -> "MLP":
-        """Deep copy with its own theta, grad, running statistics and caches."""
+    def copy(self, caches: bool = True) -> "MLP":
+        """Deep copy with its own theta, grad, running statistics and (unless `caches` is False: a
+        full batch of 100 000 samples makes them hundreds of MB) the last pass's activations."""
         new = MLP(self.n_in, self.hidden, self.n_out, self.activation, self.init, self.init_std,
                   self.batch_norm, rng=np.random.default_rng(0))
         new.theta[...] = self.theta
         new.grad[...] = self.grad
         new.load_buffers(self.buffers())
-        for name in ("a", "z", "h", "dz", "_y", "_xhat", "_inv"):
+        for name in ("a", "z", "h", "dz", "_y", "_xhat", "_inv") if caches else ():
             setattr(new, name, [None if v is None else v.copy() for v in getattr(self, name)])
         new._train = self._train
         return new

@@ -7,6 +7,7 @@ be re-seeded on its own.
 """
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, Callable
 
@@ -409,3 +410,45 @@ class Session:
             self._pos = int(snap["pos"])
             self.model.load_buffers(snap["buffers"])
         self._emit("reset")
+
+    # ----------------------------------------------------------------- twins for a training thread
+    def clone(self) -> "Session":
+        """An independent twin to train in another thread: config, data and landscape are shared
+        read-only; parameters, optimizer, random streams, history and caches are its own; nobody is
+        subscribed to it. `sync_from(twin)` later brings its progress back."""
+        c = copy.copy(self)
+        c._listeners = []
+        c._mlp_loop = None  # the compiled loop's buffers are bound to one model's arrays
+        if self.model is not None:
+            c.model = self.model.copy(caches=False)  # the twin's first step makes its own
+            c.theta, c.grad = c.model.theta, c.model.grad
+            c._perm = self._perm.copy()
+        else:
+            c.theta, c.grad = self.theta.copy(), self.grad.copy()
+        c._prev = np.empty_like(self._prev)
+        c.rngs = make_streams(self.config["seed"])
+        c._make_optimizer()
+        c.history = History(self.history.columns, self.history.capacity)
+        c.evals = History(self.evals.columns, self.evals.capacity)
+        c.sync_from(self)
+        return c
+
+    def sync_from(self, other: "Session") -> None:
+        """Take over the training state of a twin made by `clone` (in place: arrays the panels hold
+        stay valid). Emits nothing; the caller knows what changed."""
+        self.step, self.halted, self.last_loss = other.step, other.halted, other.last_loss
+        self.engine = other.engine
+        self.theta[:] = other.theta
+        self.grad[:] = other.grad
+        self.grad_norms = other.grad_norms.copy()
+        self.last_batch = None if other.last_batch is None else other.last_batch.copy()
+        self.optimizer.load_state_dict(other.optimizer.state_dict())
+        self.schedule.load_state_dict(other.schedule.state_dict())
+        for k, g in other.rngs.items():
+            self.rngs[k].bit_generator.state = g.bit_generator.state
+        self.history.copy_from(other.history)
+        self.evals.copy_from(other.evals)
+        if self.model is not None:
+            self._perm[:] = other._perm
+            self._pos = other._pos
+            self.model.load_buffers(other.model.buffers())

@@ -1,12 +1,13 @@
 """The window's controller: owns the current Session and the play loop, and tells the views.
 
 The GUI never keeps training state of its own: everything the panels show is pulled from
-`controller.session`, which is replaced when a preset or file is opened. A ~60 Hz QTimer runs the
-session in small slices within a time budget, so the window stays responsive however slow a step is.
+`controller.session`, which is replaced when a preset or file is opened. While playing, a worker
+thread trains a twin of the session (see trainer.py) and a ~60 Hz QTimer copies its progress into
+the session between slices, so drawing overlaps training and the window stays responsive however
+slow a step is. Single steps and headless runs train the session directly.
 """
 from __future__ import annotations
 
-import logging
 import math
 import time
 from pathlib import Path
@@ -18,17 +19,17 @@ from ..core import config as config_mod
 from ..core import io
 from ..core.session import Session
 from ..presets import load_preset
+from .trainer import Trainer, run_guarded
 
 FRAME_MS = 16            # ~60 frames a second
-TRAIN_BUDGET = 0.010     # seconds of training per frame: leaves time to draw and to handle input
-MAX_BUDGET = 0.050       # ...and never more than this, however slow the frames
+MIN_BUDGET = 0.008       # seconds of training per slice at least...
+MAX_BUDGET = 0.100       # ...and at most: a slice spans about one frame of the window
 CATCH_UP = 10            # a slow frame runs the steps of at most this many 60 Hz frames
 MAX_SPEED = 5000         # steps per frame, the top of the speed control
-EVAL_SHARE = 0.1         # at most this share of the playing time goes to full-set evaluation
+WORKING_AFTER = 0.5      # a slice running longer than this is reported (`working`) while it runs
 # Steps per frame until the user moves the speed control, per task kind: a landscape's trajectory
 # is worth watching in slow motion; a network needs about an epoch per frame to show progress.
 DEFAULT_SPEEDS = {"function": 2, "dataset": 20}
-log = logging.getLogger(__name__)
 
 
 class Controller(QtCore.QObject):
@@ -37,7 +38,8 @@ class Controller(QtCore.QObject):
     Signals: `stepped` after training advanced (the window refreshes visible docks);
     `session_replaced` when the session was rebuilt or replaced (docks `reset()`);
     `config_changed` when a config was applied without a rebuild; `halted(str)` with the message when
-    training stopped on NaN/inf; `play_state(bool)` when playing starts or stops.
+    training stopped on NaN/inf; `play_state(bool)` when playing starts or stops; `working(float)`
+    a few times a second while one slice has been training for more than WORKING_AFTER seconds.
     """
 
     stepped = QtCore.Signal()
@@ -46,6 +48,7 @@ class Controller(QtCore.QObject):
     halted = QtCore.Signal(str)
     play_state = QtCore.Signal(bool)
     speed_changed = QtCore.Signal(int)
+    working = QtCore.Signal(float)
 
     def __init__(self, cfg: dict | Session, parent: QtCore.QObject | None = None):
         super().__init__(parent)
@@ -57,19 +60,22 @@ class Controller(QtCore.QObject):
         self.playing = False
         self._target: int | None = None  # step_epoch on a long epoch plays until this step
         self._last_tick = 0.0
+        self._frame = FRAME_MS / 1000  # smoothed time between ticks: the length of a slice
+        self._trainer: Trainer | None = None
         self.steps_per_second = 0.0
-        self._sec_per_step = 1e-4  # running estimate, sizes the slices
+        self._sec_per_step = 1e-4  # running estimate (from the trainer), sizes step_epoch
         self._rate_t0, self._rate_step = time.perf_counter(), 0
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._tick)
-        self._next_eval = 0.0  # perf_counter time before which a frame skips the full-set evaluation
         self._evaluate()
 
     # ----------------------------------------------------------------- session events
     def _on_session_event(self, event: str) -> None:
         # Resets can come from outside the controller too (the landscape panel moving the start).
+        if event in ("reset", "config"):
+            self._retire_trainer()  # its twin trains what no longer is the session
         if event == "reset":
             self._kind_speed()
             self._evaluate()
@@ -84,6 +90,7 @@ class Controller(QtCore.QObject):
             self.speed_changed.emit(self.speed)
 
     def _replace(self, session: Session) -> None:
+        self._retire_trainer()
         self.session.unsubscribe(self._on_session_event)
         self.session = session
         self.origin_config = session.config
@@ -111,6 +118,9 @@ class Controller(QtCore.QObject):
         self.playing = False
         self._target = None
         self._timer.stop()
+        # The window shows the session as of the last frame; a slice still training is dropped
+        # rather than waited for (one step at the largest sizes takes seconds).
+        self._retire_trainer()
         self.steps_per_second = 0.0
         self.play_state.emit(False)
 
@@ -138,7 +148,7 @@ class Controller(QtCore.QObject):
         done, frames = 0, max(1, min(frames, n)) if n else 1
         for i in range(frames):
             chunk = n * (i + 1) // frames - n * i // frames
-            got = self._run(chunk) if chunk else 0
+            got = run_guarded(self.session, chunk) if chunk else 0
             done += got
             self._evaluate()
             if self.session.halted:
@@ -148,7 +158,7 @@ class Controller(QtCore.QObject):
         return done
 
     def _advance(self, n: int) -> None:
-        self._run(n)
+        run_guarded(self.session, n)
         self._evaluate()
         self.stepped.emit()
         if self.session.halted:
@@ -168,76 +178,55 @@ class Controller(QtCore.QObject):
 
     # ----------------------------------------------------------------- the frame
     def _tick(self) -> None:
-        """Run `speed` steps per 60 Hz frame in slices sized from the measured step time.
+        """Show the slice the trainer finished and hand it the next one, `speed` steps per 60 Hz
+        frame.
 
-        When drawing makes frames slower than 60 Hz, a tick runs the steps of the frames it stood
+        When drawing makes frames slower than 60 Hz, a slice runs the steps of the frames it stood
         for (up to CATCH_UP of them), so the pace in steps per second does not depend on how costly
-        the panels are to paint; training still gets at most half of a frame (and MAX_BUDGET).
+        the panels are to paint. The next slice is requested before the panels redraw, so it trains
+        while they draw.
         """
         s = self.session
         t0 = time.perf_counter()
         dt = t0 - self._last_tick if self._last_tick else FRAME_MS / 1000
         self._last_tick = t0
-        frames = min(max(dt * 1000 / FRAME_MS, 1.0), CATCH_UP)
-        budget = max(TRAIN_BUDGET, min(0.5 * dt, MAX_BUDGET))
-        remaining = max(1, round(self.speed * frames))
-        if self._target is not None:
-            remaining = min(remaining, self._target - s.step)
-        while remaining > 0:
-            left = budget - (time.perf_counter() - t0)
-            if left <= 0:
-                break
-            n = max(1, min(remaining, int(left / self._sec_per_step)))
-            t = time.perf_counter()
-            got = self._run(n)
-            if got:
-                per = (time.perf_counter() - t) / got
-                self._sec_per_step = 0.7 * self._sec_per_step + 0.3 * per
-            remaining -= n
-            if s.halted or got < n:
-                break
-        self._evaluate(force=bool(s.halted))
-        now = time.perf_counter()
-        if now - self._rate_t0 >= 0.5:
-            self.steps_per_second = (s.step - self._rate_step) / (now - self._rate_t0)
-            self._rate_t0, self._rate_step = now, s.step
+        self._frame = 0.8 * self._frame + 0.2 * min(dt, MAX_BUDGET)
+        if self._trainer is None:
+            self._trainer = Trainer(s.clone())
+        t = self._trainer
+        fresh = t.take()
+        if fresh:
+            s.sync_from(t.twin)
+            self._sec_per_step = t.sec_per_step or self._sec_per_step
+        if t.idle and not s.halted and not (self._target is not None and s.step >= self._target):
+            owed = max(1, round(self.speed * min(max(dt * 1000 / FRAME_MS, 1.0), CATCH_UP)))
+            if self._target is not None:
+                owed = min(owed, self._target - s.step)
+            t.request(owed, min(max(MIN_BUDGET, 0.9 * self._frame), MAX_BUDGET))
+        if not fresh:
+            if t.busy_for() > WORKING_AFTER:
+                self.working.emit(t.busy_for())
+            return
+        if t0 - self._rate_t0 >= 0.5:
+            self.steps_per_second = (s.step - self._rate_step) / (t0 - self._rate_t0)
+            self._rate_t0, self._rate_step = t0, s.step
         self.stepped.emit()
         if s.halted:
             self._on_halt()
         elif self._target is not None and s.step >= self._target:
             self.pause()
 
-    def _evaluate(self, force: bool = True) -> None:
-        """Record full-set train/test loss and accuracy once per frame (datasets; a landscape's loss
-        is its history).
+    def _retire_trainer(self) -> None:
+        """Let the trainer's thread end after its slice; its twin's progress is not shown."""
+        if self._trainer is not None:
+            self._trainer.close()
+            self._trainer = None
 
-        While playing (`force` False) evaluation takes at most EVAL_SHARE of the time: on 100 000
-        samples and a 256-wide network one full-set pass takes seconds, and doing it every frame would
-        freeze the window even with small batches.
-        """
-        if self.session.kind != "dataset":
-            return
-        t0 = time.perf_counter()
-        if not force and t0 < self._next_eval:
-            return
-        self.session.evaluate()
-        took = time.perf_counter() - t0
-        self._next_eval = t0 + took / EVAL_SHARE
-
-    def _run(self, n: int) -> int:
-        """session.run(n), but an unexpected error halts the run with a message instead of escaping.
-
-        An exception inside a Qt slot would be printed and then repeated at every frame while the
-        window pretends to play; the work so far stays in the window (and its autosave).
-        """
-        s = self.session
-        try:
-            return s.run(n)
-        except Exception as e:  # noqa: BLE001 - an engine bug must not cost the user the session
-            log.exception("training step failed")
-            s.halted = (f"Training stopped at step {s.step:,} by an internal error ({type(e).__name__}: {e}). "
-                        f"The run is kept as it was; change a setting or reset to go on. Please report this.")
-            return 0
+    def _evaluate(self) -> None:
+        """Record full-set train/test loss and accuracy (datasets; a landscape's loss is its history).
+        While playing, the trainer evaluates its twin instead, at most EVAL_SHARE of the time."""
+        if self.session.kind == "dataset":
+            self.session.evaluate()
 
     def _on_halt(self) -> None:
         # Keep the session (its last finite parameters) so the user can look at what went wrong.

@@ -111,6 +111,7 @@ class MainWindow(QtWidgets.QMainWindow):
         controller.config_changed.connect(self._config_changed)
         controller.halted.connect(self.show_halt)
         controller.play_state.connect(self._play_state)
+        controller.working.connect(self._working)
         if restore:
             self.restore_layout()
         if not self.settings.value("hint/seen", False, type=bool):
@@ -290,6 +291,13 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.controller.playing and self.controller.steps_per_second:
             parts.append(f"{style.fmt(self.controller.steps_per_second)} steps/s")
         self.status.setText("   ·   ".join(parts))
+
+    def _working(self, seconds: float) -> None:
+        # A slice of one huge step (a 256-wide net on 100 000 samples) takes seconds: say so, so
+        # the still picture is not taken for a hang.
+        self.status.setText(f"Training step {self.controller.session.step + 1:,}… {seconds:.1f} s so far "
+                            f"(one step at these sizes takes seconds). Pause or change a setting at any "
+                            f"time.")
 
     def _play_state(self, playing: bool) -> None:
         if playing:
