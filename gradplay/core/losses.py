@@ -1,9 +1,13 @@
-"""Losses on logits, each value next to its gradient, plus L1/L2 weight penalties and accuracy.
+"""Losses on logits, each value next to its gradient and curvature; L1/L2 weight penalties; accuracy.
 
 All losses are means over the batch. Single-output losses take logits `out` (n, 1) and targets
 `y` (n,); `cross_entropy` takes logits (n, C) and integer class labels (n,). Labels are as the
 loss consumes them: {0, 1} for bce, class index for cross_entropy, +-1 for hinge, real values for
 mse / mae / huber (which also serve as classifiers on +-1 labels).
+
+Next to each loss, `_<name>_hvp(out, y, r)` gives its curvature (d²L/dout²) r for a stack of logit
+tangents r (..., n, C), which the exact Hessian needs (core/hessian.py). Where a loss is piecewise
+linear (mae, hinge, huber's outer part) it curves 0, kinks included, as torch autograd computes it.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ LOSSES: tuple[str, ...] = ("mse", "mae", "huber", "bce", "cross_entropy", "hinge
 HUBER_DELTA = 1.0
 
 LossFn = Callable[[np.ndarray, np.ndarray], "tuple[float, np.ndarray]"]
+LossHvp = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 def _residual(out: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -30,10 +35,16 @@ def _mse(out, y):
     return float(d @ d) / n, (2.0 / n * d)[:, None]
 
 
+def _mse_hvp(out, y, r): return (2.0 / out.shape[0]) * r
+
+
 def _mae(out, y):                                  # torch L1Loss: gradient sign(0) = 0
     d = _residual(out, y)
     n = d.size
     return float(np.abs(d).sum()) / n, (np.sign(d) / n)[:, None]
+
+
+def _mae_hvp(out, y, r): return np.zeros_like(r)
 
 
 def _huber(out, y):                                # torch HuberLoss(delta=1)
@@ -45,6 +56,11 @@ def _huber(out, y):                                # torch HuberLoss(delta=1)
     return float(value), (np.clip(d, -HUBER_DELTA, HUBER_DELTA) / n)[:, None]
 
 
+def _huber_hvp(out, y, r):                         # 1 where |d| < delta (torch: strict), else 0
+    quad = np.abs(_residual(out, y)) < HUBER_DELTA
+    return (quad / out.shape[0])[:, None] * r
+
+
 def _bce(out, y):                                  # torch BCEWithLogitsLoss
     x = out[:, 0]
     y = y.reshape(-1)
@@ -54,6 +70,11 @@ def _bce(out, y):                                  # torch BCEWithLogitsLoss
     value = (np.maximum(x, 0.0) - x * y + np.log1p(e)).sum() / n
     p = np.where(x >= 0, 1.0, e) / (1.0 + e)
     return float(value), ((p - y) / n)[:, None]
+
+
+def _bce_hvp(out, y, r):
+    p = sigmoid(out[:, 0])
+    return (p * (1.0 - p) / out.shape[0])[:, None] * r
 
 
 def _cross_entropy(out, y):                        # torch CrossEntropyLoss on logits (n, C)
@@ -70,12 +91,22 @@ def _cross_entropy(out, y):                        # torch CrossEntropyLoss on l
     return float(value), grad
 
 
+def _cross_entropy_hvp(out, y, r):                 # (diag(p) - p pᵀ) r / n, row by row
+    e = np.exp(out - out.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    pr = p * r
+    return (pr - p * pr.sum(axis=-1, keepdims=True)) / out.shape[0]
+
+
 def _hinge(out, y):                                # mean(max(0, 1 - y out)), labels +-1
     y = y.reshape(-1).astype(np.float64)
     margin = 1.0 - y * out[:, 0]
     n = margin.size
     active = margin > 0                            # strict: subgradient 0 at the kink
     return float(np.maximum(margin, 0.0).sum()) / n, (np.where(active, -y, 0.0) / n)[:, None]
+
+
+def _hinge_hvp(out, y, r): return np.zeros_like(r)
 
 
 _LOSS: dict[str, LossFn] = {"mse": _mse, "mae": _mae, "huber": _huber, "bce": _bce,
@@ -87,6 +118,10 @@ def _check(name: str) -> None:
         raise ValueError(f"unknown loss {name!r}; allowed: {', '.join(LOSSES)}")
 
 
+_LOSS_HVP: dict[str, LossHvp] = {"mse": _mse_hvp, "mae": _mae_hvp, "huber": _huber_hvp, "bce": _bce_hvp,
+                                  "cross_entropy": _cross_entropy_hvp, "hinge": _hinge_hvp}
+
+
 def loss_fn(name: str) -> LossFn:
     """The function (out, y) -> (value, dL/dout) for `name`, to resolve once outside a hot loop."""
     _check(name)
@@ -96,6 +131,12 @@ def loss_fn(name: str) -> LossFn:
 def loss_and_grad(name: str, out: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean loss and dL/dout (same shape as out)."""
     return loss_fn(name)(out, y)
+
+
+def loss_hvp(name: str, out: np.ndarray, y: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """(d²L/dout²) r: the change of dL/dout (n, C) along each logit tangent in r (..., n, C)."""
+    _check(name)
+    return _LOSS_HVP[name](out, y, r)
 
 
 def loss_value(name: str, out: np.ndarray, y: np.ndarray) -> float:
@@ -118,6 +159,15 @@ def add_penalty_grad(theta: np.ndarray, weight_mask: np.ndarray, l1: float, l2: 
         return
     w = theta[weight_mask]
     grad[weight_mask] += l1 * np.sign(w) + (2.0 * l2) * w
+
+
+def add_penalty_hessian(weight_mask: np.ndarray, l2: float, hessian: np.ndarray) -> None:
+    """In place: hessian (n, n) += 2 * l2 on the diagonal of weight entries, the curvature of the
+    penalties. l1 adds none: |w| is piecewise linear (torch differentiates sign(w) to 0, at 0 too)."""
+    if l2 == 0.0:
+        return
+    idx = np.flatnonzero(weight_mask)
+    hessian[idx, idx] += 2.0 * l2
 
 
 def accuracy(name: str, out: np.ndarray, y: np.ndarray, regression: bool | None = None) -> float | None:

@@ -23,8 +23,10 @@ BN_MOMENTUM = 0.1
 LEAKY_SLOPE = 0.01
 
 
-# --- activations: each value f(z) next to its derivative df(z, h) ----------------------------------
-# df receives the pre-activation z and the output h = f(z), so tanh and sigmoid reuse h for free.
+# --- activations: each value f(z) next to its derivatives df(z, h) and d2f(z, h) --------------------
+# df and d2f receive the pre-activation z and the output h = f(z), so tanh and sigmoid reuse h for free.
+# d2f (used only by the exact Hessian, core/hessian.py) follows torch autograd at kinks: the
+# piecewise-linear activations curve 0 everywhere.
 # All forms stay finite and warning-free for any finite z (the GUI runs extreme learning rates).
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -35,21 +37,27 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 def _linear(z): return z
 def _d_linear(z, h): return np.ones_like(z)
+def _d2_linear(z, h): return np.zeros_like(z)
 
 def _relu(z): return np.maximum(z, 0.0)
 def _d_relu(z, h): return np.greater(z, 0.0).astype(np.float64)      # 0 at the kink, like torch
+def _d2_relu(z, h): return np.zeros_like(z)
 
 def _leaky_relu(z): return np.where(z > 0, z, LEAKY_SLOPE * z)
 def _d_leaky_relu(z, h): return np.where(z > 0, 1.0, LEAKY_SLOPE)
+def _d2_leaky_relu(z, h): return np.zeros_like(z)
 
 def _elu(z): return np.where(z > 0, z, np.expm1(np.minimum(z, 0.0)))    # min(): no exp overflow
 def _d_elu(z, h): return np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0)))
+def _d2_elu(z, h): return np.where(z < 0, np.exp(np.minimum(z, 0.0)), 0.0)   # torch: 0 at z = 0
 
 def _tanh(z): return np.tanh(z)
 def _d_tanh(z, h): return 1.0 - h * h
+def _d2_tanh(z, h): return -2.0 * h * (1.0 - h * h)
 
 def _sigmoid(z): return sigmoid(z)
 def _d_sigmoid(z, h): return h * (1.0 - h)
+def _d2_sigmoid(z, h): return h * (1.0 - h) * (1.0 - 2.0 * h)
 
 _GELU_C = math.sqrt(2.0 / math.pi)
 _GELU_K = 0.044715
@@ -68,18 +76,30 @@ def _d_gelu(z, h):
     t, zc = _gelu_parts(z)
     return 0.5 * (1.0 + t) + 0.5 * zc * (1.0 - t * t) * _GELU_C * (1.0 + 3.0 * _GELU_K * zc * zc)
 
+def _d2_gelu(z, h):
+    # with u = c (z + k z^3): f'' = (1 - t^2) (u' + z (u'' - 2 t u'^2) / 2)
+    t, zc = _gelu_parts(z)
+    du = _GELU_C * (1.0 + 3.0 * _GELU_K * zc * zc)
+    d2u = 6.0 * _GELU_C * _GELU_K * zc
+    return (1.0 - t * t) * (du + 0.5 * zc * (d2u - 2.0 * t * du * du))
+
 def _silu(z): return z * sigmoid(z)
 def _d_silu(z, h):
     s = sigmoid(z)
     return s + h * (1.0 - s)          # s (1 + z (1 - s)) with z s = h
+def _d2_silu(z, h):
+    s = sigmoid(z)
+    return s * (1.0 - s) * (2.0 + z * (1.0 - 2.0 * s))
 
 
 class _Activation(NamedTuple):
     f: Callable[[np.ndarray], np.ndarray]
     df: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    d2f: Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-_ACT = {name: _Activation(globals()[f"_{name}"], globals()[f"_d_{name}"]) for name in ACTIVATIONS}
+_ACT = {name: _Activation(globals()[f"_{name}"], globals()[f"_d_{name}"], globals()[f"_d2_{name}"])
+        for name in ACTIVATIONS}
 
 
 def _check(kind: str, name: str, allowed: tuple[str, ...]) -> None:
@@ -99,6 +119,15 @@ def activate_grad(name: str, z: np.ndarray) -> np.ndarray:
     z = np.asarray(z, dtype=np.float64)
     act = _ACT[name]
     return act.df(z, act.f(z))
+
+
+def activate_grad2(name: str, z: np.ndarray) -> np.ndarray:
+    """d² activate(name, z) / dz², elementwise (same shape as z). As torch autograd differentiates
+    them: 0 everywhere for linear, relu and leaky_relu (kinks included), and 0 at z = 0 for elu."""
+    _check("activation", name, ACTIVATIONS)
+    z = np.asarray(z, dtype=np.float64)
+    act = _ACT[name]
+    return act.d2f(z, act.f(z))
 
 
 def init_weight(init: str, fan_in: int, fan_out: int, rng: np.random.Generator,

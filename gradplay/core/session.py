@@ -15,6 +15,7 @@ import numpy as np
 
 from . import datasets, landscapes, losses, optim, schedules
 from . import fast as fastpaths
+from .hessian import network_hessian
 from .history import History
 from .nn import MLP
 
@@ -68,7 +69,10 @@ class _BatchObjective:
             model.load_buffers(buffers)
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
-        return optim.numerical_hessian(lambda t: self.loss_and_grad(t)[1], theta)
+        """Exact Hessian of this batch's loss at theta (the live parameters or any other vector);
+        the model, its gradient and batch-norm running statistics are left as they are."""
+        s = self.s
+        return network_hessian(s.model, self.xb, self.yb, s.loss_name, s._l1, s._l2, theta=theta)
 
 
 class Session:

@@ -93,9 +93,9 @@ class DampedNewton(torch.optim.Optimizer):
     from torch.autograd.functional.hessian of `loss_of_vector`, the loss as a function of all
     parameters flattened into one vector.
 
-    gradplay takes the exact Hessian on a landscape, but on a network a central-difference one (of
-    the exact gradient). The two differ by ~1e-11, which H⁻¹ amplifies: on a network the losses of
-    this script and gradplay's agree to ~1e-7 after a few steps rather than to rounding.
+    gradplay takes the same exact Hessian, on a landscape from its formula and on a network by
+    forward-over-reverse differentiation, so the losses of this script and gradplay's differ only
+    by rounding (which H⁻¹ amplifies somewhat).
     """
 
     def __init__(self, params, lr=1.0, damping=1e-3):

@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from gradplay.core.losses import (LOSSES, accuracy, add_penalty_grad, loss_and_grad, loss_fn, loss_value,
-                                  output_units, penalty, prediction)
+from gradplay.core.losses import (LOSSES, accuracy, add_penalty_grad, add_penalty_hessian, loss_and_grad, loss_fn,
+                                  loss_hvp, loss_value, output_units, penalty, prediction)
 
 col = lambda *v: np.array(v, dtype=float)[:, None]   # logits (n, 1)  # noqa: E731
 
@@ -46,6 +46,21 @@ def test_gradient_matches_finite_differences(name):
         m[idx] -= h
         numeric[idx] = (loss_value(name, p, y) - loss_value(name, m, y)) / (2 * h)
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_curvature_matches_finite_differences_of_the_gradient(name):
+    rng = np.random.default_rng(LOSSES.index(name) + 11)
+    out, y = targets(name, 9, rng)
+    r = rng.normal(size=(3,) + out.shape)                     # a stack of 3 logit tangents
+    got = loss_hvp(name, out, y, r)
+    assert got.shape == r.shape
+    h = 1e-6
+    numeric = np.array([(loss_and_grad(name, out + h * v, y)[1] - loss_and_grad(name, out - h * v, y)[1])
+                        / (2 * h) for v in r])
+    np.testing.assert_allclose(got, numeric, rtol=1e-6, atol=1e-9)
+    if name in ("mae", "hinge"):
+        assert not got.any()                                  # piecewise linear: no curvature
 
 
 def test_hand_computed_values():
@@ -96,6 +111,9 @@ def test_penalty_applies_to_weights_only():
     np.testing.assert_allclose(grad, [1 + 0.1 + 1.0, 1 - 0.1 - 2.0, 1.0, 1.0])
     add_penalty_grad(theta, mask, 0.0, 0.0, grad)                 # no-op
     np.testing.assert_allclose(grad, [2.1, -1.1, 1.0, 1.0])
+    hess = np.ones((4, 4))
+    add_penalty_hessian(mask, 0.5, hess)                          # 2·l2 on the weights' diagonal only
+    np.testing.assert_array_equal(hess, np.ones((4, 4)) + np.diag([1.0, 1.0, 0.0, 0.0]))
 
 
 def test_accuracy():

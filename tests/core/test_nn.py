@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gradplay.core import losses
-from gradplay.core.nn import ACTIVATIONS, BN_EPS, INITS, MLP, activate, activate_grad
+from gradplay.core.nn import ACTIVATIONS, BN_EPS, INITS, MLP, activate, activate_grad, activate_grad2
 
 REL, ABS = 1e-6, 1e-8          # finite-difference tolerance: relative, with a small absolute floor
 FD_STEP = 1e-6
@@ -49,6 +49,15 @@ def test_activation_grad_matches_finite_differences(name):
     assert_fd_close(activate_grad(name, z), numeric)
 
 
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_activation_second_derivative_matches_finite_differences(name):
+    rng = np.random.default_rng(2)
+    z = rng.normal(0, 3, size=200)
+    z = z[np.abs(z) > 1e-3]
+    numeric = (activate_grad(name, z + FD_STEP) - activate_grad(name, z - FD_STEP)) / (2 * FD_STEP)
+    assert_fd_close(activate_grad2(name, z), numeric)
+
+
 def test_activation_values_match_formulas():
     z = np.linspace(-6, 6, 97)
     sig = 1 / (1 + np.exp(-z))
@@ -64,6 +73,9 @@ def test_activation_values_match_formulas():
     # derivative at the kink is 0 for relu (as torch), 1 for elu
     assert activate_grad("relu", np.array([0.0]))[0] == 0.0
     assert activate_grad("elu", np.array([0.0]))[0] == 1.0
+    # second derivative at the kink: 0 for all three, as torch autograd (elu's is exp(z) only for z < 0)
+    for name in ("relu", "leaky_relu", "elu"):
+        assert activate_grad2(name, np.array([0.0]))[0] == 0.0
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
@@ -71,8 +83,8 @@ def test_activations_are_finite_and_silent_at_extremes(name):
     z = np.array([-1e300, -1e4, -800.0, -40.0, 0.0, 40.0, 800.0, 1e4, 1e300])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        value, grad = activate(name, z), activate_grad(name, z)
-    assert np.isfinite(value).all() and np.isfinite(grad).all()
+        value, grad, curv = activate(name, z), activate_grad(name, z), activate_grad2(name, z)
+    assert np.isfinite(value).all() and np.isfinite(grad).all() and np.isfinite(curv).all()
     if name in ("sigmoid",):
         assert value[0] == 0.0 and value[-1] == 1.0
 
@@ -386,8 +398,8 @@ def torch_loss(name: str, out, y):
     yt = torch.from_numpy(y)
     if name == "cross_entropy":
         return torch.nn.CrossEntropyLoss()(out, yt.long())
-    if name == "hinge":
-        return torch.clamp(1 - yt * out[:, 0], min=0).mean()
+    if name == "hinge":   # relu, not clamp: gradient 0 exactly at the hinge, as gradplay and its script
+        return torch.relu(1 - yt * out[:, 0]).mean()
     fn = {"mse": torch.nn.MSELoss(), "mae": torch.nn.L1Loss(), "huber": torch.nn.HuberLoss(delta=1.0),
           "bce": torch.nn.BCEWithLogitsLoss()}[name]
     return fn(out[:, 0], yt)
