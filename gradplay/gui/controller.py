@@ -202,7 +202,9 @@ class Controller(QtCore.QObject):
             owed = max(1, round(self.speed * min(max(dt * 1000 / FRAME_MS, 1.0), CATCH_UP)))
             if self._target is not None:
                 owed = min(owed, self._target - s.step)
-            t.request(owed, min(max(MIN_BUDGET, 0.9 * self._frame), MAX_BUDGET))
+            # Half a frame: the slice is ready by the next tick, which would otherwise find it
+            # busy and draw nothing new (the engine is fast enough that frames, not it, are scarce).
+            t.request(owed, min(max(MIN_BUDGET, 0.5 * self._frame), MAX_BUDGET))
         if not fresh:
             if t.busy_for() > WORKING_AFTER:
                 self.working.emit(t.busy_for())

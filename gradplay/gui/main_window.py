@@ -244,7 +244,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """After a training frame: visible panels pull the new state, then the readouts."""
         for name, panel in self.panels.items():
             if self.on_screen(name):
-                panel.refresh()
+                panel.timed_refresh()
         self._update_readouts()
 
     def reset_panels(self) -> None:

@@ -157,14 +157,58 @@ class Axis(pg.AxisItem):
         return out
 
 
+def _nice_step(x: float) -> float:
+    """The 1-2-5 number (…, 0.5, 1, 2, 5, 10, …) at or above x > 0."""
+    e = math.floor(math.log10(x))
+    m = x / 10.0**e
+    return next(k for k in (1.0, 2.0, 5.0, 10.0) if k >= m * (1 - 1e-9)) * 10.0**e
+
+
+class StickyViewBox(pg.ViewBox):
+    """A ViewBox whose auto-range moves in coarse steps.
+
+    pyqtgraph's auto-range follows the data exactly, so a curve that grows every frame re-ranges
+    its axes every frame, and a new range regenerates the axis' ticks, labels and grid, the largest
+    cost of a frame at full training speed. Here each axis snaps to a 1-2-5 grid (a quarter of the
+    span) with room above, and stays until the data leaves it or fills less than half of it.
+    Curves in it are decimated before setData: pyqtgraph's clipToView and auto-downsampling make
+    the data bounds depend on the view, and the range would flip between two states.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sticky: list[tuple[float, float] | None] = [None, None]
+
+    def childrenBounds(self, frac=None, orthoRange=(None, None), items=None):  # noqa: N802 (pyqtgraph API)
+        bounds = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)
+        if items is not None:
+            return bounds
+        for ax in (0, 1):
+            if bounds[ax] is None:
+                continue
+            lo, hi = map(float, bounds[ax])
+            old = self._sticky[ax]
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                continue
+            # Items drawn in pixels (markers, labels) add a margin that shrinks as the range grows:
+            # ignoring 2 % of the span keeps that from flipping the range back and forth.
+            tol = 0.02 * (hi - lo)
+            lo, hi = lo + tol, hi - tol
+            if old is None or not (old[0] <= lo and hi <= old[1] and hi - lo >= 0.5 * (old[1] - old[0])):
+                step = _nice_step(max(hi - lo, 1e-9 * max(abs(lo), abs(hi)), 1e-300) / 4)
+                old = self._sticky[ax] = (math.floor(lo / step) * step, math.ceil((hi + step / 2) / step) * step)
+            bounds[ax] = list(old)
+        return bounds
+
+
 def axes() -> dict[str, Axis]:
     """gradplay's left and bottom axes, for `axisItems=` of a PlotItem or PlotWidget."""
     return {side: Axis(side) for side in ("left", "bottom")}
 
 
 def plot_widget() -> pg.PlotWidget:
-    """A PlotWidget with gradplay's axes."""
-    return pg.PlotWidget(axisItems=axes())
+    """A PlotWidget with gradplay's axes and coarse-stepped auto-range (for curves that grow)."""
+    return pg.PlotWidget(axisItems=axes(), viewBox=StickyViewBox())
 
 
 def theme_changed(widget: QtWidgets.QWidget, event: QtCore.QEvent) -> Theme | None:
@@ -198,6 +242,10 @@ def apply_plot_style(plot: pg.PlotItem, title: str, xlabel: str, ylabel: str, th
     plot.showGrid(x=grid, y=grid, alpha=0.15)
     for side in ("left", "bottom"):
         axis = plot.getAxis(side)
+        # Repaint from a pixmap unless the axis itself changed: with a grid the axis spans the
+        # whole view, so every new point of a curve repainted its labels and grid lines (~2 ms
+        # per axis, the largest cost of a frame while training at full speed).
+        axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         axis.setTextPen(th.fg)
         axis.setPen(th.fg)
         axis.enableAutoSIPrefix(False)  # "0.7", not "700 (x0.001)"
@@ -231,8 +279,10 @@ def decimate(x: np.ndarray, y: np.ndarray, max_points: int = 2000) -> tuple[np.n
     pad = buckets * k - n
     yp = np.concatenate([y, np.full(pad, y[-1])]).reshape(buckets, k)
     base = np.arange(buckets) * k
-    idx = np.concatenate([base + yp.argmin(axis=1), base + yp.argmax(axis=1)])
-    idx = np.unique(np.minimum(idx, n - 1))  # sorted, so the curve still runs left to right
+    a, b = base + yp.argmin(axis=1), base + yp.argmax(axis=1)
+    # min and max of each bucket in x order, buckets in order: sorted without np.unique's sort
+    idx = np.minimum(np.column_stack([np.minimum(a, b), np.maximum(a, b)]).ravel(), n - 1)
+    idx = idx[np.r_[True, idx[1:] != idx[:-1]]]
     return x[idx], y[idx]
 
 

@@ -74,6 +74,37 @@ def test_loss_curves_equal_history_and_evals(qtbot, holder, make_session):
     assert "step 120" in panel.info.text()
 
 
+def test_sticky_auto_range_moves_in_steps_and_only_when_needed(qtbot):
+    view = style.plot_widget()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    curve = view.plot([0, 1], [0, 1])
+    vb = view.getPlotItem().getViewBox()
+    ranges = []
+    for n in range(2, 400):  # a curve that grows by one point a frame, as a loss curve does
+        x = np.arange(n, dtype=float)
+        curve.setData(x, np.exp(-x / 50))
+        vb.updateAutoRange()
+        (x0, x1), (y0, y1) = vb.viewRange()
+        assert x0 <= 0 and x1 >= n - 1 and y0 <= np.exp(-(n - 1) / 50) and y1 >= 1  # all data in view
+        ranges.append((x0, x1))
+    changes = sum(a != b for a, b in zip(ranges, ranges[1:]))
+    assert changes <= 20  # ~log(n) times; pyqtgraph's own auto-range changes at every point
+    curve.setData([0, 1], [0, 1])  # a reset: the range comes back down to the data
+    vb.updateAutoRange()
+    assert vb.viewRange()[0][1] < 5
+
+
+def test_decimate_keeps_extremes_in_order():
+    x = np.arange(10_001, dtype=float)
+    y = np.sin(x / 300) + (x == 7777) * 5.0
+    dx, dy = style.decimate(x, y, 500)
+    assert len(dx) <= 500 and np.all(np.diff(dx) > 0)
+    assert dy.max() == y.max() and dy.min() == y.min() and dx[0] == 0
+
+
 def test_loss_decimates_long_history_but_keeps_spikes(qtbot, holder, make_session):
     s = make_session(CIRCLES)
     n = 7000
@@ -88,7 +119,7 @@ def test_loss_decimates_long_history_but_keeps_spikes(qtbot, holder, make_sessio
     assert len(y) <= MAX_POINTS
     assert y.max() == 50.0 and y.min() == pytest.approx(s.history.get("loss").min())
     assert np.all(np.diff(x) > 0)
-    assert panel.loss_plot.clipToViewMode()
+    assert isinstance(panel.loss_plot.getViewBox(), style.StickyViewBox)
 
 
 def test_loss_regression_and_landscape_hide_accuracy(qtbot, holder, make_session):

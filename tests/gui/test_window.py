@@ -284,3 +284,55 @@ def test_take_shot_writes_a_png_of_the_requested_size(qtbot, tmp_path):
     image = QtGui.QImage(str(out))
     assert (image.width(), image.height()) == (1280, 800)
     assert len({image.pixel(x, y) for x in range(0, 1280, 40) for y in range(0, 800, 40)}) > 20
+
+
+def test_a_step_that_takes_seconds_leaves_the_window_responsive(qtbot, make_window, monkeypatch):
+    """The largest setups take seconds per step (8x256, full batch of 100k): training runs in a
+    thread, so the event loop keeps turning, the status says why nothing moves, Pause is instant."""
+    import time
+
+    from gradplay.gui import trainer
+
+    run = trainer.run_guarded
+
+    def slow(session, n):
+        time.sleep(0.8)  # stands in for one huge step (the compiled loop releases the GIL too)
+        return run(session, 1)
+
+    monkeypatch.setattr(trainer, "run_guarded", slow)
+    w = make_window(GAUSS)
+    gaps, last = [], [time.perf_counter()]
+
+    def beat():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QtCore.QTimer()
+    timer.timeout.connect(beat)
+    timer.start(10)
+    click(qtbot, w.transport.play_button)
+    qtbot.waitUntil(lambda: "Training step 1" in w.status.text(), timeout=3000)
+    qtbot.waitUntil(lambda: w.controller.session.step >= 1, timeout=5000)
+    timer.stop()
+    assert len(gaps) > 50 and max(gaps[1:]) < 0.3, f"event loop blocked {max(gaps[1:]):.3f} s"
+    t = time.perf_counter()
+    click(qtbot, w.transport.play_button)  # Pause while a slice is still training
+    assert time.perf_counter() - t < 0.2 and not w.controller.playing
+    step = w.controller.session.step
+    qtbot.wait(1000)  # the dropped slice finishes in its thread and is not shown
+    assert w.controller.session.step == step
+
+
+def test_changing_the_optimizer_while_playing_applies_to_the_next_slices(qtbot, make_window):
+    w = make_window(GAUSS)
+    c = w.controller
+    click(qtbot, w.transport.play_button)
+    qtbot.waitUntil(lambda: c.session.step > 20, timeout=5000)
+    c.apply_config(config_mod.with_changes(c.session.config, optimizer={"name": "sgd", "lr": 0.123}))
+    step = c.session.step
+    qtbot.waitUntil(lambda: c.session.step > step + 20, timeout=5000)
+    c.pause()
+    s = c.session
+    assert type(s.optimizer).__name__.lower() == "sgd"
+    assert s.history.last("lr") == pytest.approx(0.123)  # the steps after the change used it

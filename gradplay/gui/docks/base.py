@@ -26,29 +26,44 @@ class Panel(QtWidgets.QWidget):
 
     title = "Panel"
     name = "panel"
-    slow_interval = 0.2  # seconds between expensive redraws (images, histograms)
+    slow_interval = 0.2  # seconds between expensive redraws (images, histograms)...
+    slow_share = 0.25    # ...and longer when they are costly: at most this share of the GUI's time
 
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.holder = holder
         self._last_slow = 0.0
+        self._slow_began: float | None = None
+        self._slow_cost = 0.0  # seconds the last refresh with an expensive redraw took
 
     @property
     def session(self) -> Session:
         return self.holder.session
 
     def due(self, force: bool = False) -> bool:
-        """True at most every `slow_interval` seconds (or when forced), for expensive redraws."""
+        """True at most every `slow_interval` seconds (or when forced), for expensive redraws.
+
+        A redraw that is costly at the current sizes (the decision boundary of a 256-wide, 8-layer
+        net takes ~150 ms) comes less often, so that drawing keeps the window responsive.
+        """
         now = time.perf_counter()
-        if force or now - self._last_slow >= self.slow_interval:
-            self._last_slow = now
+        interval = max(self.slow_interval, self._slow_cost / self.slow_share)
+        if force or now - self._last_slow >= interval:
+            self._last_slow = self._slow_began = now
             return True
         return False
+
+    def timed_refresh(self) -> None:
+        """`refresh()`, timing it when it did an expensive redraw (the window calls this)."""
+        self._slow_began = None
+        self.refresh()
+        if self._slow_began is not None:
+            self._slow_cost = time.perf_counter() - self._slow_began
 
     def refresh(self) -> None:
         """Pull the session's current state into the plots."""
 
     def reset(self) -> None:
         """The session was rebuilt or replaced: re-shape items (layer count, task kind) and redraw."""
-        self._last_slow = 0.0
+        self._last_slow = self._slow_cost = 0.0  # other sizes: the cost is measured anew
         self.refresh()

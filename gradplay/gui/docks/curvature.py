@@ -138,7 +138,6 @@ class CurvaturePanel(Panel):
         self.draw_check.toggled.connect(lambda _: self._sync_overlay(self.isVisible()))
         self.view = style.plot_widget()
         self.plot = self.view.getPlotItem()
-        self.plot.setClipToView(True)
         self.legend = style.make_legend(self.plot)
         self.legend.anchor((1, 1), (1, 1), offset=(-6, -30))  # bottom right: the 2/lr line runs along the top
         self.lam_max_curve = self.plot.plot()

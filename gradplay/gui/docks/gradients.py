@@ -75,8 +75,6 @@ class GradientsPanel(Panel):
         self.hist_plot = self.hist_view.getPlotItem()
         for plot in (self.norm_plot, self.ratio_plot):
             plot.setLogMode(y=True)
-            plot.setClipToView(True)
-            plot.setDownsampling(auto=True, mode="peak")
         self.ratio_plot.setXLink(self.norm_plot)
         self.hist_plot.setLogMode(x=True)
         style.apply_plot_style(self.ratio_plot, "Update / weight ‖Δw‖ / ‖w‖", "step", "ratio", self.th)

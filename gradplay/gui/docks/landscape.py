@@ -11,6 +11,7 @@ decision map) with train points (white edge) and test points (dark edge), redraw
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -20,7 +21,9 @@ from .. import style
 from .base import Panel, SessionHolder
 
 GRID = 200  # landscape samples per axis (computed once per reset)
-OUT_GRID = 80  # model-output samples per axis (recomputed at the throttled rate)
+OUT_GRID = 80  # model-output samples per axis (recomputed at the throttled rate)...
+MIN_GRID = 32  # ...fewer when one pass costs more than GRID_SECONDS (a 256-wide, 8-layer net: 150 ms)
+GRID_SECONDS = 0.03
 N_CONTOURS = 12
 MIN_COLOR, SADDLE_COLOR, ARROW_COLOR = "#ffd60a", "#ffffff", "#ff2d55"
 
@@ -119,6 +122,7 @@ class LandscapePanel(Panel):
 
     def reset(self) -> None:
         s = self.session
+        self._grid_n = OUT_GRID  # the network may be another size: measure again
         if s.kind != self._kind:  # swap the item sets only when the task kind changes
             old, new = ((self.dataset_items, self.function_items) if s.kind == "function"
                         else (self.function_items, self.dataset_items))
@@ -252,7 +256,12 @@ class LandscapePanel(Panel):
     def output_image(self) -> tuple[np.ndarray, tuple[float, float]]:
         """The dataset map as drawn: (values or RGB, levels)."""
         s = self.session
-        xs, ys, Z = s.output_grid(OUT_GRID)
+        n = getattr(self, "_grid_n", OUT_GRID)
+        t = time.perf_counter()
+        xs, ys, Z = s.output_grid(n)
+        took = time.perf_counter() - t
+        # the cost grows with n²: aim the next pass at GRID_SECONDS
+        self._grid_n = int(np.clip(n * math.sqrt(GRID_SECONDS / max(took, 1e-6)), MIN_GRID, OUT_GRID))
         self._grid = (xs, ys, Z)
         if s.loss_name == "cross_entropy":
             C = Z.shape[-1]

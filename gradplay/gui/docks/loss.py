@@ -38,9 +38,6 @@ class LossPanel(Panel):
         self.loss_view = style.plot_widget()
         self.acc_view = style.plot_widget()
         self.loss_plot, self.acc_plot = self.loss_view.getPlotItem(), self.acc_view.getPlotItem()
-        for plot in (self.loss_plot, self.acc_plot):
-            plot.setClipToView(True)
-            plot.setDownsampling(auto=True, mode="peak")
         style.apply_plot_style(self.acc_plot, "", "step", "accuracy (%)")
         self.acc_plot.setXLink(self.loss_plot)
         self.acc_plot.setLimits(yMin=-2, yMax=102)

@@ -268,7 +268,6 @@ class RacePanel(Panel):
             self.land_plot.addItem(item, ignoreBounds=True)
         self.loss_view = style.plot_widget()
         self.loss_plot = self.loss_view.getPlotItem()
-        self.loss_plot.setClipToView(True)
         self.tol_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(self.th.muted, width=1.5,
                                                              style=QtCore.Qt.PenStyle.DashLine),
                                         label="tolerance", labelOpts={"position": 0.97, "color": self.th.fg,

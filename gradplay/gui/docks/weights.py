@@ -150,6 +150,9 @@ class WeightsPanel(Panel):
         self.cols = [_column_y(n) for n in self.sizes]
         self.xy = np.concatenate([np.column_stack([np.full(len(c), COLUMN_GAP * j), c])
                                   for j, c in enumerate(self.cols)])
+        self._placed = False  # the neurons move to self.xy at the next redraw
+        self._bias_brushes = [pg.mkBrush(c) for c in style.DIVERGING.mapToQColor(np.linspace(0, 1, 256))]
+        self._input_brush = pg.mkBrush(self.th.muted)
         for t in self.labels:
             self.net.removeItem(t)
         self.labels = []
@@ -232,11 +235,16 @@ class WeightsPanel(Panel):
                               antialias=smooth)
             else:
                 curve.setData([], [])
-        b = np.concatenate([np.zeros(m.n_in)] + [np.nan_to_num(v) for v in m.b])
+        b = np.concatenate([np.nan_to_num(v) for v in m.b])
         lo, hi = self.levels
-        colors = style.DIVERGING.mapToQColor((b - lo) / (hi - lo))
-        colors[: m.n_in] = [pg.mkColor(self.th.muted)] * m.n_in  # inputs have no bias
-        self.neurons.setData(pos=self.xy, brush=[pg.mkBrush(c) for c in colors], size=self._neuron_size())
+        # 256 shared brushes: a brush per neuron made setData ~7x slower on 8x256 nets (74 ms)
+        shade = np.clip(np.rint((b - lo) / (hi - lo) * 255), 0, 255).astype(int)
+        brushes = [self._input_brush] * m.n_in + [self._bias_brushes[k] for k in shade]  # inputs: no bias
+        if self._placed:
+            self.neurons.setBrush(brushes)
+        else:
+            self.neurons.setData(pos=self.xy, brush=brushes, size=self._neuron_size())
+            self._placed = True
 
     def _neuron_size(self) -> float:
         """Circles as large as the column spacing allows on screen (14 px at most, 3 px at least)."""
