@@ -199,6 +199,14 @@ class Session:
         self._pos += self.batch_size
         return idx
 
+    def upcoming_batches(self, steps: int) -> list[np.ndarray] | None:
+        """Indices of the next `steps` mini-batches as training will draw them, leaving this
+        session's batch stream where it is; None when every step sees the whole set."""
+        if self.kind == "function" or self.batch_size >= self.n_train:
+            return None
+        twin = self.clone()
+        return [twin._next_batch().copy() for _ in range(steps)]
+
     def _forward_backward(self, xb: np.ndarray, yb: np.ndarray) -> float:
         """Batch loss with penalties; leaves its gradient in self.grad."""
         model = self.model

@@ -246,12 +246,6 @@ def _initial_theta(fresh: Session, init_params: Any) -> np.ndarray:
     return value.copy()
 
 
-def _batch_order(fresh: Session, steps: int) -> list[np.ndarray] | None:
-    """The indices of each step's mini-batch, drawn from the config's batch stream as training does
-    (a fresh permutation per epoch); None on full-batch runs."""
-    if fresh.kind == "function" or fresh.batch_size >= fresh.n_train:
-        return None
-    return [fresh._next_batch().copy() for _ in range(steps)]
 
 
 def _steps(session: Session | None, steps: int | None) -> int:
@@ -641,7 +635,7 @@ def torch_script(session_or_config: Session | Mapping, init_params: Any = None,
                  newton_class, _landscape_main(cfg),
                  ["# The start point (x, y).", f"START = {_literal(theta, lead=8)}"]]
     else:
-        batches = _batch_order(fresh, steps)
+        batches = fresh.upcoming_batches(steps)
         fresh.theta[:] = theta
         params = {k: v.copy() for k, v in fresh.model.params().items()}
         parts = [_header(cfg, steps, batched=batches is not None), _imports(cfg),

@@ -87,3 +87,15 @@ def test_twin_halt_is_carried_back():
     s.sync_from(twin)
     assert s.halted and s.step == twin.step < 200
     assert np.isfinite(s.theta).all()
+
+
+def test_upcoming_batches_are_the_ones_training_draws():
+    s = Session(config.resolve(CASES["minibatch-bn-adam-step"]))
+    s.run(5)
+    ahead = s.upcoming_batches(30)  # crosses an epoch boundary (108 train samples, batches of 10)
+    assert s.upcoming_batches(30)[0].tolist() == ahead[0].tolist()  # looking ahead draws nothing
+    for idx in ahead:
+        s.run(1)
+        assert s.last_batch.tolist() == idx.tolist()
+    full = Session(config.resolve({**MOONS, "training": {"batch_size": "full"}}))
+    assert full.upcoming_batches(3) is None
