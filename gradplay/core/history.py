@@ -1,9 +1,14 @@
 """A bounded record of per-step values.
 
 Training in the GUI may run for millions of steps, so the history cannot grow with the step count.
-It keeps one preallocated table of `capacity` rows; when the table fills, the older half is thinned
-to every other row. Recent steps therefore stay at full resolution and the past becomes
-geometrically sparser, while memory stays at `capacity` rows per column whatever the run length.
+It keeps one preallocated table of `capacity` rows; when the table fills, a quarter of the rows go,
+those where the record is densest for their age (the gap to their neighbours over their age). The
+spacing of the rows therefore tends to grow in proportion to age: the newest steps stay at full
+resolution and every stretch of the past keeps a share of rows in proportion to its log-length
+(after 1,000,000 steps, about 400 of 8192 rows cover the first half of the run), so a curve over the
+whole run keeps its shape. Memory stays at `capacity` rows per column whatever the run length.
+Thinning halving the older half at each fill, as before, left the first half of a long run to a
+handful of rows.
 """
 from __future__ import annotations
 
@@ -39,13 +44,23 @@ class History:
         self.n = i + 1
 
     def _thin(self) -> None:
-        # Keep every other row of the older half; the newer half stays at full resolution.
-        half = self.capacity // 2
-        keep = np.r_[np.arange(0, half, 2), np.arange(half, self.capacity)]
-        m = len(keep)
-        self.steps[:m] = self.steps[keep]
+        """Drop a quarter of the rows, those densest for their age (see the module docstring).
+
+        Only odd rows are candidates, so no two neighbours go and the first and newest rows stay;
+        the choice depends on the recorded steps alone, so every training path thins alike.
+        """
+        n = self.n
+        steps = self.steps[:n]
+        cand = np.arange(1, n - 1, 2)
+        gap = (steps[cand + 1] - steps[cand - 1]).astype(np.float64)
+        age = (steps[n - 1] - steps[cand] + 1).astype(np.float64)
+        drop = cand[np.argpartition(gap / age, n // 4)[: n // 4]]
+        keep = np.ones(n, dtype=bool)
+        keep[drop] = False
+        m = n - len(drop)
+        self.steps[:m] = steps[keep]
         for arr in self.data.values():
-            arr[:m] = arr[keep]
+            arr[:m] = arr[:n][keep]
         self.n = m
 
     def get(self, name: str) -> np.ndarray:
