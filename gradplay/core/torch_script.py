@@ -409,6 +409,8 @@ def _loss_section(cfg: dict, functional: bool) -> list[str]:
             '    """',
             "    if params is None:",
             "        params = dict(model.named_parameters())",
+            "    else:  # the Hessian's extra pass must leave batch norm's running statistics alone",
+            "        params = {**params, **{k: b.clone() for k, b in model.named_buffers()}}",
             "    logits = torch.func.functional_call(model, params, (x,))",
             "    loss = data_loss(logits, y)",
         ]
