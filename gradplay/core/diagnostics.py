@@ -30,6 +30,7 @@ EXPLODING_NORM = 1e3
 SATURATED_TANH = 0.99
 SATURATED_SIGMOID = 0.01
 WARN_FRACTION = 0.25     # dead or saturated share above which a warning is given
+SOLVED_ACCURACY = 0.95   # training accuracy at which saturation reads as confidence, not trouble
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -178,6 +179,14 @@ def saturation(session, x: np.ndarray | None = None) -> Finding:
     frac = float(np.mean(np.concatenate(per_unit)))
     details = {"per_layer": np.array([p.mean() for p in per_unit]), "per_unit": per_unit}
     worst = int(np.argmax(details["per_layer"]))
+    acc = session.evaluate(record=False).get("train_acc", math.nan) if frac > WARN_FRACTION else math.nan
+    if frac > WARN_FRACTION and acc >= SOLVED_ACCURACY:
+        # A well-fit classifier's units saturate on the points far from their boundary: confident
+        # features, not a gradient problem (the default spiral net reads ~48% once solved).
+        return Finding("saturation", "ok",
+                       f"{frac:.0%} of the {act} units sit in their flat tails, which is usual once a "
+                       f"classifier is confident: {acc:.0%} of the training set is right. Early in "
+                       f"training the same share would starve the gradient.", frac, details)
     if frac > WARN_FRACTION:
         return Finding("saturation", "warning",
                        f"{frac:.0%} of the {act} units sit in their flat tails (worst: layer {worst + 1}, "

@@ -69,6 +69,19 @@ def test_saturation_fraction_by_hand():
     assert dg.saturation(make(network={"activation": "relu"})).level == "n/a"
 
 
+def test_saturation_of_a_solved_classifier_is_not_a_warning():
+    from gradplay.presets import load_preset
+
+    s = Session(load_preset("spiral_tanh"))
+    s.run(1500)
+    f = dg.saturation(s)
+    acc = s.evaluate(record=False)["train_acc"]
+    assert f.value > dg.WARN_FRACTION and acc >= dg.SOLVED_ACCURACY  # saturated, and solved
+    assert f.level == "ok" and "confident" in f.message
+    bad = Session(load_preset("saturate_tanh_large_init"))  # as saturated, at chance accuracy
+    assert dg.saturation(bad).level == "warning"
+
+
 def test_batch_norm_units_are_judged_with_batch_statistics():
     s = make(network={"hidden": [6], "activation": "tanh", "init": "normal", "init_std": 5.0, "batch_norm": True})
     z = s.data.x_train @ s.model.W[0]
