@@ -300,6 +300,7 @@ class MainWindow(QtWidgets.QMainWindow):
                             f"time.")
 
     def _play_state(self, playing: bool) -> None:
+        style.set_moving(self, playing)  # curves grow in coarse axis steps, then fit when paused
         if playing:
             self.banner.dismiss()  # the hint did its job; a halt message is stale once playing
             self.settings.setValue("hint/seen", True)

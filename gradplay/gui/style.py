@@ -173,15 +173,23 @@ class StickyViewBox(pg.ViewBox):
     span) with room above, and stays until the data leaves it or fills less than half of it.
     Curves in it are decimated before setData: pyqtgraph's clipToView and auto-downsampling make
     the data bounds depend on the view, and the range would flip between two states.
+    While the curves stand still (`set_moving(False)`, the default) the range fits them tightly.
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._sticky: list[tuple[float, float] | None] = [None, None]
+        self._moving = False
+
+    def set_moving(self, moving: bool) -> None:
+        """Coarse steps while the curves grow (training plays), a tight fit while they stand still."""
+        self._moving = moving
+        self._sticky = [None, None]
+        self.queueUpdateAutoRange()
 
     def childrenBounds(self, frac=None, orthoRange=(None, None), items=None):  # noqa: N802 (pyqtgraph API)
         bounds = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)
-        if items is not None:
+        if items is not None or not self._moving:
             return bounds
         for ax in (0, 1):
             if bounds[ax] is None:
@@ -199,6 +207,14 @@ class StickyViewBox(pg.ViewBox):
                 old = self._sticky[ax] = (math.floor(lo / step) * step, math.ceil((hi + step / 2) / step) * step)
             bounds[ax] = list(old)
         return bounds
+
+
+def set_moving(root: QtWidgets.QWidget, moving: bool) -> None:
+    """`StickyViewBox.set_moving` for every such view box in the plots under `root`."""
+    for view in root.findChildren(pg.GraphicsView):
+        for item in view.scene().items():
+            if isinstance(item, StickyViewBox):
+                item.set_moving(moving)
 
 
 def axes() -> dict[str, Axis]:

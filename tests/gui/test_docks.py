@@ -82,6 +82,7 @@ def test_sticky_auto_range_moves_in_steps_and_only_when_needed(qtbot):
     qtbot.waitExposed(view)
     curve = view.plot([0, 1], [0, 1])
     vb = view.getPlotItem().getViewBox()
+    vb.set_moving(True)  # as while playing
     ranges = []
     for n in range(2, 400):  # a curve that grows by one point a frame, as a loss curve does
         x = np.arange(n, dtype=float)
@@ -95,6 +96,10 @@ def test_sticky_auto_range_moves_in_steps_and_only_when_needed(qtbot):
     curve.setData([0, 1], [0, 1])  # a reset: the range comes back down to the data
     vb.updateAutoRange()
     assert vb.viewRange()[0][1] < 5
+    curve.setData(np.arange(1500.0), np.ones(1500))
+    vb.set_moving(False)  # paused: a tight fit, no room for growth
+    vb.updateAutoRange()
+    assert vb.viewRange()[0][1] < 1600
 
 
 def test_decimate_keeps_extremes_in_order():

@@ -336,3 +336,16 @@ def test_changing_the_optimizer_while_playing_applies_to_the_next_slices(qtbot, 
     s = c.session
     assert type(s.optimizer).__name__.lower() == "sgd"
     assert s.history.last("lr") == pytest.approx(0.123)  # the steps after the change used it
+
+
+def test_curves_range_in_coarse_steps_while_playing_and_fit_when_paused(qtbot, make_window):
+    w = make_window(GAUSS)
+    vb = w.panels["loss"].loss_plot.getViewBox()
+    play_until(qtbot, w, 300)  # pauses when done
+    step = w.controller.session.step
+    assert not vb._moving
+    # paused: the curve fills the width (pyqtgraph's own ~5% padding), no room left for growth
+    qtbot.waitUntil(lambda: step <= vb.viewRange()[0][1] < 1.1 * step)
+    click(qtbot, w.transport.play_button)
+    assert vb._moving
+    click(qtbot, w.transport.play_button)
