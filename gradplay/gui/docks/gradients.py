@@ -22,7 +22,7 @@ from PySide6 import QtCore, QtWidgets
 from .. import style
 from .base import Panel, SessionHolder
 
-MAX_POINTS = 2000
+MAX_POINTS = 1000
 MAX_BINS = 40
 HEALTHY_RATIO = 1e-3
 

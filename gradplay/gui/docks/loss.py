@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtWidgets
 from .. import style
 from .base import Panel, SessionHolder
 
-MAX_POINTS = 2000  # per curve handed to setData; longer histories are min/max decimated
+MAX_POINTS = 1000  # per curve handed to setData; longer histories are min/max decimated
 
 
 class LossPanel(Panel):
