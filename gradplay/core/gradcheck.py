@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -131,6 +131,7 @@ class GradCheck:
     message: str
     analytic: np.ndarray = field(repr=False)   # (n_checked,) backprop values, θ order
     numeric: np.ndarray = field(repr=False)    # (n_checked,) finite-difference values
+    cancelled: bool = False                    # stopped by `progress`: the blocks are incomplete
 
     @property
     def ok(self) -> bool:
@@ -152,12 +153,13 @@ def relative_error(a: np.ndarray, n: np.ndarray, floor: float = 1e-6) -> np.ndar
 
 
 def gradcheck(session, idx: np.ndarray | None = None, h: float = 1e-4, max_per_block: int | None = None,
-              seed: int = 0) -> GradCheck:
+              seed: int = 0, progress: Callable[[int, int], "bool | None"] | None = None) -> GradCheck:
     """Compare backprop with finite differences for the session's current network and one batch.
 
     idx: training-set indices of the batch (default `default_batch(session)`). max_per_block: check
     at most this many randomly chosen entries of each block (None: all; 4 losses per entry).
-    The session is left exactly as it was.
+    progress(done, total) is called after each entry; False stops the check (the result then has
+    `cancelled` set). The session is left exactly as it was.
     """
     loss = BatchLoss(session, default_batch(session) if idx is None else idx)
     model = loss.model
@@ -166,13 +168,24 @@ def gradcheck(session, idx: np.ndarray | None = None, h: float = 1e-4, max_per_b
     floor = 1e-6 * max(1.0, abs(value))
     rng = np.random.default_rng(seed)
     blocks, a_parts, n_parts = [], [], []
-    offset = 0
+    chosen, offset = [], 0
     for name, view in model.params().items():
-        size = view.size
-        entries = np.arange(offset, offset + size)
-        if max_per_block is not None and size > max_per_block:
+        entries = np.arange(offset, offset + view.size)
+        if max_per_block is not None and view.size > max_per_block:
             entries = np.sort(rng.choice(entries, max_per_block, replace=False))
-        quotients = [_difference_quotient(loss, theta, i, h) for i in entries]
+        chosen.append((name, view.size, entries))
+        offset += view.size
+    total, done, cancelled = sum(e.size for _, _, e in chosen), 0, False
+    for name, size, entries in chosen:
+        quotients = []
+        for i in entries:
+            quotients.append(_difference_quotient(loss, theta, i, h))
+            done += 1
+            if progress is not None and progress(done, total) is False:
+                cancelled = True
+                break
+        if cancelled:
+            break
         numeric = np.array([q[0] for q in quotients])
         analytic = analytic_all[entries]
         err = np.abs(analytic - numeric)
@@ -182,13 +195,13 @@ def gradcheck(session, idx: np.ndarray | None = None, h: float = 1e-4, max_per_b
                                  float(np.linalg.norm(analytic))))
         a_parts.append(analytic)
         n_parts.append(numeric)
-        offset += size
     layer_err = np.zeros(model.n_layers)
     for b in blocks:
         layer_err[b.layer - 1] = max(layer_err[b.layer - 1], b.max_rel_err)
     worst = float(layer_err.max())
-    return GradCheck(blocks, layer_err, worst, _message(blocks, worst),
-                     np.concatenate(a_parts), np.concatenate(n_parts))
+    message = "Cancelled." if cancelled or not blocks else _message(blocks, worst)
+    return GradCheck(blocks, layer_err, worst, message, np.concatenate(a_parts or [np.empty(0)]),
+                     np.concatenate(n_parts or [np.empty(0)]), cancelled)
 
 
 def _difference_quotient(loss: BatchLoss, theta: np.ndarray, i: int, h: float,

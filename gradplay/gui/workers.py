@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import threading
-import warnings
 import weakref
 import traceback
 from typing import Any, Callable
@@ -23,34 +22,41 @@ from PySide6 import QtCore
 
 
 class Job(QtCore.QObject):
-    """One background computation. Signals are emitted from the worker thread and, as this object
-    lives in the GUI thread, delivered to GUI-thread receivers as queued calls."""
+    """One background computation. The worker thread posts what happens to this object, which
+    lives in the GUI thread and re-emits it there (`progress`, `finished`, `failed`, `cancelled`)
+    unless the job was abandoned meanwhile."""
 
     progress = QtCore.Signal(int, int)
     finished = QtCore.Signal(object)
     failed = QtCore.Signal(str)
     cancelled = QtCore.Signal()
+    _posted = QtCore.Signal(str, object)  # (signal name, arguments), from the worker thread
 
     def __init__(self, parent: QtCore.QObject | None = None):
         super().__init__(parent)
         self._cancel = threading.Event()
         self._done = threading.Event()
+        self._abandoned = False
+        self._posted.connect(self._deliver)
+
+    def _post(self, name: str, *args: Any) -> None:
+        self._posted.emit(name, args)
+
+    def _deliver(self, name: str, args: tuple) -> None:
+        # Runs in the GUI thread, in order: a result queued before `abandon` is dropped here,
+        # where disconnecting would not reach calls already queued.
+        if not self._abandoned:
+            getattr(self, name).emit(*args)
 
     def cancel(self) -> None:
         """Ask the computation to stop; `cancelled` follows (instead of `finished`)."""
         self._cancel.set()
 
     def abandon(self) -> None:
-        """Cancel and disconnect every receiver: whatever the job still reports reaches nobody
-        (the caller has moved on, e.g. to a new job of the same kind)."""
+        """Cancel, and let nothing the job still reports reach its receivers (the caller has
+        moved on, e.g. to a new job of the same kind)."""
+        self._abandoned = True
         self.cancel()
-        with warnings.catch_warnings():  # PySide warns about signals that had no receiver
-            warnings.simplefilter("ignore", RuntimeWarning)
-            for sig in (self.progress, self.finished, self.failed, self.cancelled):
-                try:
-                    sig.disconnect()
-                except (RuntimeError, TypeError):
-                    pass
 
     @property
     def is_cancelled(self) -> bool:
@@ -68,7 +74,7 @@ class Job(QtCore.QObject):
         """The progress callback handed to the computation: False means "stop now"."""
         if self._cancel.is_set():
             return False
-        self.progress.emit(int(done), int(total))
+        self._post("progress", int(done), int(total))
         return True
 
 
@@ -85,16 +91,16 @@ class _Runnable(QtCore.QRunnable):
         except Exception as e:  # noqa: BLE001 (shown to the user, not swallowed)
             job._done.set()
             if not job.is_cancelled:
-                job.failed.emit(f"{type(e).__name__}: {e}")
+                job._post("failed", f"{type(e).__name__}: {e}")
                 traceback.print_exc()
             else:
-                job.cancelled.emit()
+                job._post("cancelled")
             return
         job._done.set()
         if job.is_cancelled or getattr(result, "cancelled", False):
-            job.cancelled.emit()
+            job._post("cancelled")
         else:
-            job.finished.emit(result)
+            job._post("finished", result)
 
 
 _active: "weakref.WeakSet[Job]" = weakref.WeakSet()
@@ -136,14 +142,3 @@ def detached(session):
         s.theta, s.grad = session.theta.copy(), session.grad.copy()
     s.last_batch = None if session.last_batch is None else session.last_batch.copy()
     return s
-
-
-def call_with_progress(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Adapt a function without a progress parameter to `start` (it cannot stop early; a cancel
-    drops its result)."""
-    def run(*args: Any, progress: Callable[[int, int], bool], **kwargs: Any) -> Any:
-        progress(0, 1)
-        out = fn(*args, **kwargs)
-        progress(1, 1)
-        return out
-    return run

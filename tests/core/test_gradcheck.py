@@ -100,6 +100,23 @@ def test_sampling_limits_the_entries_checked():
     assert res.analytic.size == sum(b.checked for b in res.blocks) and res.max_rel_err < 1e-6
 
 
+def test_progress_counts_entries_and_can_stop_the_check():
+    s = session(network={"hidden": [6, 6]})
+    before = state(s)
+    calls = []
+
+    def progress(done, total):
+        calls.append((done, total))
+        return done < 7
+
+    res = gradcheck.gradcheck(s, progress=progress)
+    assert res.cancelled and calls[-1][0] == 7 and len(calls) == 7  # stopped at once
+    assert calls[0][1] == s.theta.size  # every entry is counted
+    assert_same_state(state(s), before)
+    full = gradcheck.gradcheck(s, progress=lambda d, t: None)  # None: go on
+    assert not full.cancelled and full.analytic.size == s.theta.size
+
+
 def test_kink_is_detected_and_retried_with_a_smaller_step():
     class Abs:                                              # L(θ) = |θ₀| + θ₁², kink at θ₀ = 0
         def value(self, x):

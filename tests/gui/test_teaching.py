@@ -348,6 +348,8 @@ def test_gradient_check_of_a_bigger_net_runs_in_a_worker(qtbot, holder, make_ses
     s.run(20)
     panel = panel_for(qtbot, DiagnosticsPanel, holder, s)
     theta = s.theta.copy()
+    seen, advanced = [], panel._check_advanced
+    panel._check_advanced = lambda done, total: (seen.append((done, total)), advanced(done, total))
     panel.check_gradients()
     assert panel.job is not None and panel.cancel_button.isVisible()
     s.run(3)  # training may go on: the check works on the weights of the moment it started
@@ -355,10 +357,15 @@ def test_gradient_check_of_a_bigger_net_runs_in_a_worker(qtbot, holder, make_ses
     errs = panel.table_errors()
     assert len(errs) == 3 and (errs < 1e-6).all()
     assert not np.array_equal(s.theta, theta)
-    # and a check can be cancelled: nothing is shown then
+    assert seen and seen[-1] == (s.theta.size, s.theta.size)  # the bar counted every entry
+    # and a check can be cancelled: nothing is shown then, and the computation stops
+    result = panel.result
     panel.check_gradients()
-    panel.cancel_check()
-    assert panel.job is None and panel.check_status.text() == "Cancelled."
+    job = panel.job
+    job.progress.connect(lambda *_: panel.cancel_check())  # Cancel as soon as the bar first moves
+    qtbot.waitUntil(lambda: panel.job is None, timeout=10_000)
+    assert panel.check_status.text() == "Cancelled." and panel.result is result
+    assert job.wait(2.0)  # the worker returns too (core test: within one entry)
 
 
 def test_gradient_check_on_a_landscape(qtbot, holder, make_session):

@@ -197,7 +197,7 @@ class DiagnosticsPanel(Panel):
         self.cancel_button.clicked.connect(self.cancel_check)
         self.cancel_button.hide()
         self.check_progress = QtWidgets.QProgressBar()
-        self.check_progress.setRange(0, 0)  # busy: the check reports no steps
+        self.check_progress.setRange(0, 0)  # busy until the check reports its first entry
         self.check_progress.setMaximumWidth(120)
         self.check_progress.hide()
         self.check_status = QtWidgets.QLabel(wordWrap=True)
@@ -434,12 +434,16 @@ class DiagnosticsPanel(Panel):
         if s.theta.size <= SYNC_PARAMS:
             self._show_check(gradcheck.gradcheck(s, max_per_block=sample))
             return
-        self.job = workers.start(workers.call_with_progress(gradcheck.gradcheck), workers.detached(s),
-                                 max_per_block=sample)
+        self.job = workers.start(gradcheck.gradcheck, workers.detached(s), max_per_block=sample)
         self.job.finished.connect(self._show_check)
         self.job.failed.connect(self._check_failed)
         self.job.cancelled.connect(self._check_cancelled)
+        self.job.progress.connect(self._check_advanced)
         self._checking(True, f"Checking {s.theta.size} parameters at step {s.step} in the background…")
+
+    def _check_advanced(self, done: int, total: int) -> None:
+        self.check_progress.setRange(0, total)
+        self.check_progress.setValue(done)
 
     def cancel_check(self) -> None:
         if self.job is not None:
@@ -448,6 +452,7 @@ class DiagnosticsPanel(Panel):
             self._checking(False, "Cancelled.")
 
     def _checking(self, busy: bool, text: str) -> None:
+        self.check_progress.setRange(0, 0)
         self.check_button.setEnabled(not busy)
         self.cancel_button.setVisible(busy)
         self.check_progress.setVisible(busy)
