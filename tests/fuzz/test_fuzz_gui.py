@@ -90,6 +90,8 @@ def check_window(w: MainWindow) -> None:
     elif not setup.error.isHidden():  # the red line explains an edit that was refused, not an old one
         assert "(the run keeps its last valid settings)" in setup.error.text()
         assert _pending_edit(setup, s.config), f"stale error: {setup.error.text()}"
+    if s.halted:  # a halt pauses (the trainer thread's halt is noticed at the next frame)
+        assert not w.controller.playing
 
 
 def _pending_edit(setup, cfg: dict) -> bool:
@@ -101,8 +103,6 @@ def _pending_edit(setup, cfg: dict) -> bool:
         return config_mod.resolve(setup._raw("")) != cfg
     except ConfigError:
         return True
-    if s.halted:
-        assert not w.controller.playing
 
 
 # ------------------------------------------------------------------------------ the state machine

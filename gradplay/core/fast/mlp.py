@@ -253,7 +253,7 @@ def _bn_backward(d, xh, inv, gamma, dgamma, dbeta, m, fo, t1):
 @nb.njit(**J)
 def _forward_backward(fp, iv, fv, theta, grad, lay, wo, w, wg, rs, iw, widx, m, sc):
     """Session._forward_backward on the batch in w[XB:] (m rows): loss with penalties, grad filled."""
-    L, act, bn, nin = iv[I_L], iv[I_ACT], iv[I_BN], iv[I_NIN]
+    L, act, bn = iv[I_L], iv[I_ACT], iv[I_BN]
     one = np.int64(1)  # not the literal 1 (see prims)
     c3 = w[wg[G_C3]:wg[G_C3] + 1]
     # ---- MLP.forward(train=True)
