@@ -43,6 +43,9 @@ class LossPanel(Panel):
         self.acc_plot.setLimits(yMin=-2, yMax=102)
         # One legend: the accuracy plot repeats its convention (solid train, dashed test).
         self.loss_legend = style.make_legend(self.loss_plot)
+        # bottom left: a falling loss leaves it empty, while an overfitting test loss rises into the
+        # top right, where the legend hid it
+        self.loss_legend.anchor((0, 1), (0, 1), offset=(6, -6))
         self.batch_curve = self.loss_plot.plot()
         self.train_curve = self.loss_plot.plot()
         self.test_curve = self.loss_plot.plot()
