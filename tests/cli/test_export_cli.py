@@ -12,7 +12,6 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
-from PIL import Image
 
 from gradplay.core.session import Session
 
@@ -63,7 +62,7 @@ def spiral_run(tmp_path_factory):
     return tmp / "run"
 
 
-def test_export_writes_every_format(spiral_run, tmp_path):
+def test_export_writes_every_format(spiral_run, tmp_path, pil_image):
     out = tmp_path / "exports"
     done = gradplay("export", str(spiral_run), "--out", str(out), "--formats", "png,svg,csv,gif,py,summary",
                     "--size", "800x600", "--every", "10")
@@ -73,7 +72,7 @@ def test_export_writes_every_format(spiral_run, tmp_path):
     assert {p.name for p in out.iterdir()} == expected
     assert done.stdout.count("wrote ") == len(expected) and "propagateSizeHints" not in done.stderr
     for p in panels:
-        with Image.open(out / f"{p}.png") as im:
+        with pil_image.open(out / f"{p}.png") as im:
             assert im.size == (800, 600), p
         texts = ["".join(e.itertext()) for e in ET.parse(out / f"{p}.svg").getroot().iter()
                  if e.tag.endswith("text")]
@@ -81,12 +80,12 @@ def test_export_writes_every_format(spiral_run, tmp_path):
     with open(out / "history.csv", newline="") as f:
         rows = list(csv.reader(f))
     assert len(rows) == 31 and len(rows[0]) == 3 + 3 * 3  # step, loss, lr; 3 per-layer columns × 3 layers
-    with Image.open(out / "landscape.gif") as im:
+    with pil_image.open(out / "landscape.gif") as im:
         assert im.n_frames == 4  # steps 0, 10, 20, 30
     compile((out / "train_torch.py").read_text(), "train_torch.py", "exec")
 
 
-def test_export_a_gradplay_file_with_some_formats(tmp_path):
+def test_export_a_gradplay_file_with_some_formats(tmp_path, pil_image):
     from gradplay.core import config, io
 
     s = Session(config.loads(LANDSCAPE_TOML))
@@ -97,9 +96,9 @@ def test_export_a_gradplay_file_with_some_formats(tmp_path):
     # a landscape has no weights panel
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
         "gradients.png", "landscape.gif", "landscape.png", "loss.png"]
-    with Image.open(tmp_path / "o" / "landscape.png") as im:
+    with pil_image.open(tmp_path / "o" / "landscape.png") as im:
         assert im.size == (720, 640)  # the panel's export size at scale 1
-    with Image.open(tmp_path / "o" / "landscape.gif") as im:
+    with pil_image.open(tmp_path / "o" / "landscape.gif") as im:
         assert im.n_frames == 13  # one frame per step: 0 … 12
 
 

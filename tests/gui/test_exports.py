@@ -15,7 +15,6 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from PIL import Image
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradplay.core import config as config_mod
@@ -202,19 +201,19 @@ def test_history_csv_has_a_row_per_recorded_step_and_a_named_column_per_number(m
 
 
 # ----------------------------------------------------------------------------- GIF
-def test_landscape_gif_has_one_frame_per_k_steps(make_window, tmp_path):
+def test_landscape_gif_has_one_frame_per_k_steps(make_window, tmp_path, pil_image):
     w = trained(make_window, ROSENBROCK, 37)
     path = w.files.export_gif(tmp_path / "path.gif", every=5)
-    with Image.open(path) as im:
+    with pil_image.open(path) as im:
         assert im.n_frames == len(gif.frame_steps(37, 5)) == 9
         assert im.is_animated and im.size == gif.FRAME_SIZE
 
 
-def test_dataset_gif_replays_the_run(make_window, tmp_path):
+def test_dataset_gif_replays_the_run(make_window, tmp_path, pil_image):
     w = trained(make_window, FULL_BATCH, 12)
     notes: list[str] = []
     path = w.files.export_gif(tmp_path / "map.gif", every=4, notes=notes)
-    with Image.open(path) as im:
+    with pil_image.open(path) as im:
         assert im.n_frames == 4  # steps 0, 4, 8, 12
     assert notes == [], "an unchanged run is replayed exactly"
     assert w.controller.session.step == 12, "the live session is not touched"
@@ -225,6 +224,7 @@ def test_dataset_gif_replays_the_run(make_window, tmp_path):
     assert notes and "replay" in notes[0]
 
 
+@pytest.mark.usefixtures("pil_image")
 def test_gif_export_can_be_cancelled(make_window, tmp_path):
     w = trained(make_window, ROSENBROCK, 30)
     seen = []
@@ -239,7 +239,7 @@ def test_gif_export_can_be_cancelled(make_window, tmp_path):
 
 
 # ----------------------------------------------------------------------------- everything, from the menu
-def test_export_everything_from_the_menu(make_window, tmp_path, monkeypatch):
+def test_export_everything_from_the_menu(make_window, tmp_path, monkeypatch, pil_image):
     w = trained(make_window, ROSENBROCK, 20)
     out = tmp_path / "all"
     monkeypatch.setattr(file_actions.ExportDialog, "ask", lambda self: True)
@@ -251,7 +251,7 @@ def test_export_everything_from_the_menu(make_window, tmp_path, monkeypatch):
                             "gradients.svg", "history.csv", "evals.csv", "train_torch.py", "summary.png",
                             "landscape.gif"])
     assert "11 files" in w.statusBar().currentMessage()
-    with Image.open(out / "landscape.gif") as im:
+    with pil_image.open(out / "landscape.gif") as im:
         assert im.n_frames == 3
     menu = w.files.export_menu
     menu.aboutToShow.emit()
