@@ -43,19 +43,15 @@ TARGETS = {"fps": 50.0, "steps_per_s": 10_000.0, "p99_ms": 40.0, "first_frame_s"
 MEMORY_STEPS = 1_000_000
 CHUNK = 50_000  # steps per fast-forward chunk of the memory run, one repaint after each
 
-# Run by `_first_frame`: the app's own path (make_app, Controller, MainWindow, show) in a fresh
+# Run by `_first_frame`: the app's own path (build_window, as `gradplay` opens it) in a fresh
 # interpreter; prints seconds from launch (parent's clock) to the first repaint of the window.
 _FIRST_FRAME = r"""
 import os, sys, time
 t0 = float(os.environ["GRADPLAY_BENCH_T0"])
 t_start = time.time() - t0
 from PySide6 import QtCore
-from gradplay.gui.app import load_source, make_app
-from gradplay.gui.controller import Controller
-from gradplay.gui.main_window import MainWindow
-cfg = load_source(None)
-app = make_app()
-window = MainWindow(Controller(cfg))
+from gradplay.gui.app import build_window
+window = build_window(None, restore="discard", autosave=False)  # shown; painted once the loop runs
 window.resize(%d, %d)
 class F(QtCore.QObject):
     def eventFilter(self, obj, ev):
@@ -65,9 +61,8 @@ class F(QtCore.QObject):
         return False
 f = F()
 window.installEventFilter(f)
-window.show()
 QtCore.QTimer.singleShot(20000, lambda: os._exit(3))
-app.exec()
+QtCore.QCoreApplication.instance().exec()
 """ % SIZE
 
 
@@ -290,7 +285,7 @@ def run_gui_bench(quick: bool = False) -> dict[str, Any]:
                 _spin(app, 0.3)
             on_screen = [n for n in window.panels if window.on_screen(n)]
             for path, is_fast in (("numpy", False), ("fast", True)):
-                controller._replace(Session(cfg, fast=is_fast))  # as File → Open does
+                controller.open_session(Session(cfg, fast=is_fast))  # as File → Open does
                 window.transport.set_speed(MAX_SPEED)
                 _spin(app, 0.2)
                 r = _measure(app, window, counter, seconds)

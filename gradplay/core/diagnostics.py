@@ -162,6 +162,15 @@ def dead_relus(session, x: np.ndarray | None = None) -> Finding:
                    [("Use leaky_relu", {"network": {"activation": "leaky_relu"}})])
 
 
+def _train_accuracy(session) -> float:
+    """Training accuracy: the last evaluation's if it is less than an epoch old (the window records
+    one every few frames), else a fresh full pass over the training set."""
+    ev = session.evals
+    if len(ev) and session.step - ev.steps[len(ev) - 1] <= session.steps_per_epoch:
+        return float(ev.last("train_acc"))
+    return session.evaluate(record=False).get("train_acc", math.nan)
+
+
 def saturation(session, x: np.ndarray | None = None) -> Finding:
     """Share of sigmoid/tanh outputs in the flat tails (default inputs: the training set).
 
@@ -179,7 +188,7 @@ def saturation(session, x: np.ndarray | None = None) -> Finding:
     frac = float(np.mean(np.concatenate(per_unit)))
     details = {"per_layer": np.array([p.mean() for p in per_unit]), "per_unit": per_unit}
     worst = int(np.argmax(details["per_layer"]))
-    acc = session.evaluate(record=False).get("train_acc", math.nan) if frac > WARN_FRACTION else math.nan
+    acc = _train_accuracy(session) if frac > WARN_FRACTION else math.nan
     if frac > WARN_FRACTION and acc >= SOLVED_ACCURACY:
         # A well-fit classifier's units saturate on the points far from their boundary: confident
         # features, not a gradient problem (the default spiral net reads ~48% once solved).

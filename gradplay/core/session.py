@@ -121,7 +121,6 @@ class Session:
         self.model = None
         self.data = None
         self.layer_slices = [slice(0, 2)]
-        self.layer_names = ["(x, y)"]
         self.objective = _LandscapeObjective(self.landscape)
         self.loss_name = None
         self.n_train = 1
@@ -140,7 +139,6 @@ class Session:
         self.landscape = None
         self.theta, self.grad = self.model.theta, self.model.grad
         self.layer_slices = self.model.layer_slices
-        self.layer_names = [f"layer {i + 1}" for i in range(self.model.n_layers)]
         self.n_train = len(self.data.x_train)
         bs = self.config["training"]["batch_size"]
         self.batch_size = self.n_train if bs == "full" else min(int(bs), self.n_train)

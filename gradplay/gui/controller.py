@@ -39,7 +39,7 @@ class Controller(QtCore.QObject):
     `session_replaced` when the session was rebuilt or replaced (docks `reset()`);
     `config_changed` when a config was applied without a rebuild; `halted(str)` with the message when
     training stopped on NaN/inf; `play_state(bool)` when playing starts or stops; `working(float)`
-    a few times a second while one slice has been training for more than WORKING_AFTER seconds.
+    at each frame while one slice has been training for more than WORKING_AFTER seconds.
     """
 
     stepped = QtCore.Signal()
@@ -240,9 +240,13 @@ class Controller(QtCore.QObject):
         """Apply a resolved config: keeps the parameters if only optimizer/schedule/training changed."""
         self.session.set_config(cfg)  # its "config" or "reset" event tells the window
 
-    def load_preset(self, name: str) -> None:
+    def open_session(self, session: Session) -> None:
+        """Show and train `session` from now on (paused); the current one is dropped."""
         self.pause()
-        self._replace(Session(load_preset(name)))
+        self._replace(session)
+
+    def load_preset(self, name: str) -> None:
+        self.open_session(Session(load_preset(name)))
 
     def load_config(self, path: str | Path) -> None:
         """Open a TOML config, or a saved session (folder or .gradplay) to continue it.
@@ -254,8 +258,7 @@ class Controller(QtCore.QObject):
             session = io.load_session(path.parent if path.name == "session.json" else path)
         else:
             session = Session(config_mod.load(path))
-        self.pause()
-        self._replace(session)
+        self.open_session(session)
 
     def status(self) -> dict[str, float]:
         """Numbers for the status line: the latest batch loss and, for datasets, the last evaluation."""

@@ -100,11 +100,9 @@ class MainWindow(QtWidgets.QMainWindow):
                       DiagnosticsPanel(controller), CurvaturePanel(controller)):
             self.add_dock(panel)
         self.panels["curvature"].attach_landscape(self.panels["landscape"])
-        # The labels rewritten every frame paint their own background: a transparent label's repaint
-        # repaints its dock and the window behind it too (~10% of the GUI thread's time per frame).
-        for label in [self.status, self.transport.counter] + [
-                getattr(p, "info") for p in self.panels.values() if isinstance(getattr(p, "info", None),
-                                                                              QtWidgets.QLabel)]:
+        # Rewritten every frame, like the panels' summary lines: they paint their own background
+        # (a transparent label's repaint repaints the window behind it too).
+        for label in (self.status, self.transport.counter):
             label.setAutoFillBackground(True)
         self.panels["story"].link.connect(self._story_link)
         self._build_menus()

@@ -91,9 +91,6 @@ class Trainer:
             self._closed = True
             self._cond.notify()
 
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
     # ----------------------------------------------------------------- worker side
     def _loop(self) -> None:
         while True:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ...core.session import Session
+from .. import style
 
 
 class SessionHolder(Protocol):
@@ -32,6 +33,7 @@ class Panel(QtWidgets.QWidget):
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.holder = holder
+        self.th = style.apply_pg_theme()
         self._last_slow = 0.0
         self._slow_began: float | None = None
         self._slow_cost = 0.0  # seconds the last refresh with an expensive redraw took
@@ -39,6 +41,22 @@ class Panel(QtWidgets.QWidget):
     @property
     def session(self) -> Session:
         return self.holder.session
+
+    @staticmethod
+    def summary_label() -> QtWidgets.QLabel:
+        """The rich-text line over a panel's plots. It paints its own background: it is rewritten
+        every frame, and a transparent label's repaint also repaints the dock and window behind it."""
+        label = QtWidgets.QLabel(wordWrap=True, textFormat=QtCore.Qt.TextFormat.RichText)
+        label.setAutoFillBackground(True)
+        return label
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
+        if style.theme_changed(self, event):  # (style.restyle has recoloured the plots)
+            self.retheme()
+        super().changeEvent(event)
+
+    def retheme(self) -> None:
+        """Light <-> dark: re-pen what the panel coloured itself."""
 
     def due(self, force: bool = False) -> bool:
         """True at most every `slow_interval` seconds (or when forced), for expensive redraws.

@@ -129,9 +129,7 @@ class CurvaturePanel(Panel):
 
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(holder, parent)
-        self.th = style.apply_pg_theme()
-        self.info = QtWidgets.QLabel(wordWrap=True)
-        self.info.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.info = self.summary_label()
         self.info.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.draw_check = QtWidgets.QCheckBox("Draw the eigen-directions at the point on the Landscape panel")
         self.draw_check.setChecked(True)
@@ -152,7 +150,6 @@ class CurvaturePanel(Panel):
         lay.addWidget(self.view, 1)
         self.setMinimumSize(300, 240)
         self.overlay: EigenOverlay | None = None
-        self.landscape_panel = None
         self.tracker: curvature.CurvatureTracker | None = None
         self._kind: tuple | None = None
         self._cost = 0.0
@@ -162,7 +159,6 @@ class CurvaturePanel(Panel):
     # ----------------------------------------------------------------- overlay on the landscape
     def attach_landscape(self, panel) -> EigenOverlay:
         """Draw the eigen-directions on `panel` (a LandscapePanel) while this panel is shown."""
-        self.landscape_panel = panel
         self.overlay = EigenOverlay(panel.plot)
         panel.overlays.append(self.overlay)
         self._sync_overlay(self.isVisible())
@@ -201,12 +197,10 @@ class CurvaturePanel(Panel):
         self.lam_min_curve.setPen(pg.mkPen(th.muted, width=1.5))
         self.limit_curve.setPen(pg.mkPen(style.LAYER_COLORS[2], width=2, style=QtCore.Qt.PenStyle.DashLine))
 
-    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802
-        if style.theme_changed(self, event):
-            self._pens()
-            self._kind = None
-            self.reset()
-        super().changeEvent(event)
+    def retheme(self) -> None:
+        self._pens()
+        self._kind = None
+        self.reset()
 
     def _limit_factor(self) -> tuple[float | None, str]:
         """(c, name) with the rate's critical curvature = c / lr for the optimizer, or (None, '')."""

@@ -174,8 +174,7 @@ class DiagnosticsPanel(Panel):
 
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(holder, parent)
-        self.info = QtWidgets.QLabel(wordWrap=True)
-        self.info.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.info = self.summary_label()
         self.badge_box = QtWidgets.QWidget()
         self.badge_row = FlowLayout(self.badge_box)
         self.badges: list[QtWidgets.QLabel] = []

@@ -65,10 +65,7 @@ class GradientsPanel(Panel):
 
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(holder, parent)
-        self.th = style.apply_pg_theme()
-        self.info = QtWidgets.QLabel()
-        self.info.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.info.setWordWrap(True)
+        self.info = self.summary_label()
         self.norm_view, self.ratio_view, self.hist_view = style.plot_widget(), style.plot_widget(), style.plot_widget()
         self.norm_plot = self.norm_view.getPlotItem()
         self.ratio_plot = self.ratio_view.getPlotItem()
@@ -107,11 +104,9 @@ class GradientsPanel(Panel):
         self.reset()
 
     # ------------------------------------------------------------------ structure
-    def changeEvent(self, event: QtCore.QEvent) -> None:
-        if style.theme_changed(self, event):
-            self._shape = None  # rebuild the theme-coloured items
-            self.reset()
-        super().changeEvent(event)
+    def retheme(self) -> None:
+        self._shape = None  # rebuild the theme-coloured items
+        self.reset()
 
     def reset(self) -> None:
         s = self.session

@@ -61,10 +61,7 @@ class LandscapePanel(Panel):
 
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(holder, parent)
-        self.th = style.apply_pg_theme()
-        self.info = QtWidgets.QLabel()
-        self.info.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.info.setWordWrap(True)
+        self.info = self.summary_label()
         self.hover = QtWidgets.QLabel(" ")
         self.legend = style.ColorLegend()
         self.view = pg.GraphicsLayoutWidget()
@@ -115,10 +112,8 @@ class LandscapePanel(Panel):
         self.reset()
 
     # ------------------------------------------------------------------ structure
-    def changeEvent(self, event: QtCore.QEvent) -> None:
-        if style.theme_changed(self, event):
-            self.reset()  # titles and axes take the new theme's colours
-        super().changeEvent(event)
+    def retheme(self) -> None:
+        self.reset()  # titles and axes take the new theme's colours
 
     def reset(self) -> None:
         s = self.session
@@ -256,7 +251,7 @@ class LandscapePanel(Panel):
     def output_image(self) -> tuple[np.ndarray, tuple[float, float]]:
         """The dataset map as drawn: (values or RGB, levels)."""
         s = self.session
-        n = getattr(self, "_grid_n", OUT_GRID)
+        n = self._grid_n
         t = time.perf_counter()
         xs, ys, Z = s.output_grid(n)
         took = time.perf_counter() - t

@@ -26,10 +26,7 @@ class LossPanel(Panel):
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(holder, parent)
         self._kind: tuple | None = None  # (task kind, has accuracy): what the plot layout was built for
-        self.th = style.apply_pg_theme()
-        self.info = QtWidgets.QLabel()
-        self.info.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.info.setWordWrap(True)
+        self.info = self.summary_label()
         self.log_check = QtWidgets.QCheckBox("log y")
         self.log_check.setChecked(True)  # losses fall over orders of magnitude
         self.log_check.setToolTip("Logarithmic loss axis: equal ratios look equal, so late progress stays visible")
@@ -81,10 +78,8 @@ class LossPanel(Panel):
         self.train_acc.setPen(pg.mkPen(th.fg, width=2))
         self.test_acc.setPen(pg.mkPen(th.fg, width=2, style=dash))
 
-    def changeEvent(self, event: QtCore.QEvent) -> None:
-        if style.theme_changed(self, event):
-            self._pen_curves()
-        super().changeEvent(event)
+    def retheme(self) -> None:
+        self._pen_curves()
 
     # ------------------------------------------------------------------ structure
     def _mode(self) -> tuple[str, bool]:

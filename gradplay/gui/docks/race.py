@@ -199,7 +199,6 @@ class RacePanel(Panel):
 
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(holder, parent)
-        self.th = style.apply_pg_theme()
         self.race: Race | None = None
         self._building = False
         self.running = False
@@ -249,8 +248,7 @@ class RacePanel(Panel):
         self.racers_flow.addWidget(self.add_button)
 
         # ---- views
-        self.info = QtWidgets.QLabel(wordWrap=True)
-        self.info.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.info = self.summary_label()
         self.land_view = pg.GraphicsLayoutWidget()
         self.land_plot = self.land_view.addPlot(axisItems=style.axes())
         self.land_plot.setAspectLocked(True)
@@ -310,11 +308,10 @@ class RacePanel(Panel):
         self.setMinimumSize(420, 320)
         self.reset()
 
-    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
-        if hasattr(self, "table") and style.theme_changed(self, event):
+    def retheme(self) -> None:
+        if hasattr(self, "table"):  # (not while __init__ is still building the panel)
             self._setup_view()
             self.draw()
-        super().changeEvent(event)
 
     # ----------------------------------------------------------------- racers
     def _resolve(self, section: dict) -> dict:

@@ -38,9 +38,7 @@ class WeightsPanel(Panel):
 
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(holder, parent)
-        self.th = style.apply_pg_theme()
-        self.info = QtWidgets.QLabel()
-        self.info.setWordWrap(True)
+        self.info = self.summary_label()
         self.message = QtWidgets.QLabel(FUNCTION_MESSAGE)
         self.message.setWordWrap(True)
         self.message.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
@@ -97,11 +95,9 @@ class WeightsPanel(Panel):
         self.reset()
 
     # ------------------------------------------------------------------ structure
-    def changeEvent(self, event: QtCore.QEvent) -> None:
-        if style.theme_changed(self, event):
-            self._shape = None  # rebuild the theme-coloured items
-            self.reset()
-        super().changeEvent(event)
+    def retheme(self) -> None:
+        self._shape = None  # rebuild the theme-coloured items
+        self.reset()
 
     def reset(self) -> None:
         s = self.session

@@ -48,7 +48,6 @@ class WeightSpacePanel(Panel):
 
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(holder, parent)
-        self.th = style.apply_pg_theme()
         self.recorder: weightspace.TrajectoryRecorder | None = None
         self.slice: weightspace.WeightSlice | None = None
         self.slice_step = 0
@@ -90,8 +89,7 @@ class WeightSpacePanel(Panel):
         self.controls.setLayout(row)
         row.setContentsMargins(0, 0, 0, 0)
 
-        self.info = QtWidgets.QLabel(wordWrap=True)
-        self.info.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.info = self.summary_label()
         self.message = QtWidgets.QLabel(FUNCTION_MESSAGE, wordWrap=True)
         self.message.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.message.setStyleSheet("font-size: 12pt; padding: 24px;")
@@ -137,10 +135,9 @@ class WeightSpacePanel(Panel):
         self._clear()
         self.reset()
 
-    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
-        if hasattr(self, "img") and style.theme_changed(self, event):  # titles, axes: the new theme
+    def retheme(self) -> None:
+        if hasattr(self, "img"):  # titles, axes: the new theme (not while __init__ builds them)
             self._draw_slice() if self.slice is not None else self._clear()
-        super().changeEvent(event)
 
     # ----------------------------------------------------------------- recording
     def follow_session(self) -> None:
@@ -259,7 +256,6 @@ class WeightSpacePanel(Panel):
             self.info.setText("The run changed while computing: press Compute again.")
             return
         self.slice, self.slice_step, self.slice_session = ws, step, sid
-        self._snap_steps = frozen.steps if frozen is not None else np.zeros(0, int)
         self._draw_slice()
         self.refresh()
 
