@@ -1,9 +1,11 @@
-"""Shared GUI fixtures: sessions built from raw configs and a stand-in for the window's controller."""
+"""Shared GUI fixtures: sessions built from raw configs, a stand-in for the window's controller, and
+real main windows with their own settings file."""
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import pytest
+from PySide6 import QtCore
 
 from gradplay.core import config
 from gradplay.core.session import Session
@@ -23,3 +25,40 @@ def make_session():
 def holder():
     """What panels are given by the window: any object with a replaceable `session` attribute."""
     return SimpleNamespace(session=None)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """No test reads or writes the user's saved layout."""
+    monkeypatch.setenv("GRADPLAY_SETTINGS", str(tmp_path / "settings.ini"))
+    return tmp_path / "settings.ini"
+
+
+@pytest.fixture
+def make_window(qtbot, isolated_settings):
+    """Build and show a main window on a raw config (dict, resolved or not) or a preset name; every
+    window is paused at teardown. `restore`: restore the saved layout; `activate`: make it the
+    active window, so that keys go to it as on a desktop."""
+    from gradplay.gui.controller import Controller
+    from gradplay.gui.main_window import MainWindow
+    from gradplay.presets import load_preset
+
+    windows = []
+
+    def make(raw: dict | str, restore: bool = False, activate: bool = False) -> MainWindow:
+        cfg = load_preset(raw) if isinstance(raw, str) else config.resolve(raw)
+        settings = QtCore.QSettings(str(isolated_settings), QtCore.QSettings.Format.IniFormat)
+        w = MainWindow(Controller(cfg), settings=settings, restore=restore)
+        qtbot.addWidget(w)
+        w.resize(1280, 800)
+        w.show()
+        qtbot.waitExposed(w)
+        if activate:
+            w.windowHandle().requestActivate()
+            qtbot.waitUntil(w.isActiveWindow)
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.controller.pause()

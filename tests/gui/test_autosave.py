@@ -75,7 +75,8 @@ def test_autosave_folder_comes_from_the_environment(folders):
     assert autosave_dir() == folders
 
 
-def test_killed_process_is_offered_and_restored(qtbot, window, folders, config_file, tmp_path):
+def stop_after_an_autosave(config_file: Path, folders: Path, sig: int) -> int:
+    """Run `gradplay CONFIG --play` until its autosave holds steps, send `sig`; the exit code."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GRADPLAY_AUTOSAVE_SECONDS="1")
     proc = subprocess.Popen([sys.executable, "-m", "gradplay.cli", str(config_file), "--play"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -85,14 +86,18 @@ def test_killed_process_is_offered_and_restored(qtbot, window, folders, config_f
             assert proc.poll() is None, f"gradplay exited early: {proc.stderr.read().decode()[-2000:]}"
             assert time.monotonic() < deadline, "no autosave with steps appeared"
             time.sleep(0.2)
-        proc.send_signal(signal.SIGKILL)  # no chance to clean up: a crash
-        proc.wait(timeout=10)
+        proc.send_signal(sig)
+        return proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
+
+
+def test_killed_process_is_offered_and_restored(qtbot, window, folders, config_file, tmp_path):
+    # SIGKILL: no chance to clean up, as in a crash
+    assert stop_after_an_autosave(config_file, folders, signal.SIGKILL) == -signal.SIGKILL
     [marker] = markers(folders)
     assert marker["clean"] is False and marker["step"] > 0 and marker["title"] == "autosave test"
     [saved_path] = folders.glob("session-*.gradplay")
@@ -120,20 +125,8 @@ def test_killed_process_is_offered_and_restored(qtbot, window, folders, config_f
 
 
 def test_sigterm_saves_the_latest_steps_and_offers_them(qtbot, window, folders, config_file):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GRADPLAY_AUTOSAVE_SECONDS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "gradplay.cli", str(config_file), "--play"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 90
-        while not any(m.get("step", 0) > 0 for m in markers(folders)):
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.2)
-        proc.send_signal(signal.SIGTERM)  # logout / kill: quit, keeping the work
-        assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    # SIGTERM (logout, kill): quit, keeping the work
+    assert stop_after_an_autosave(config_file, folders, signal.SIGTERM) == 0
     [marker] = markers(folders)
     assert marker["clean"] is False
     w = window(config_file, restore="restore")

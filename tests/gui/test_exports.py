@@ -15,13 +15,12 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtGui, QtWidgets
 
 from gradplay.core import config as config_mod
 from gradplay.core.export import history_columns
 from gradplay.core.session import Session
 from gradplay.gui import exporters, file_actions, gif
-from gradplay.gui.controller import Controller
 from gradplay.gui.main_window import MainWindow
 
 
@@ -35,31 +34,6 @@ FULL_BATCH = {"seed": 4, "task": {"kind": "dataset", "name": "gauss", "n_samples
 ROSENBROCK = {"task": {"kind": "function", "name": "rosenbrock", "start": [-1.5, 2.0]},
               "optimizer": {"name": "adam", "lr": 0.05}}
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRADPLAY_SETTINGS", str(tmp_path / "settings.ini"))
-    return tmp_path / "settings.ini"
-
-
-@pytest.fixture
-def make_window(qtbot, isolated_settings):
-    windows = []
-
-    def make(raw: dict) -> MainWindow:
-        settings = QtCore.QSettings(str(isolated_settings), QtCore.QSettings.Format.IniFormat)
-        w = MainWindow(Controller(config_mod.resolve(raw)), settings=settings, restore=False)
-        qtbot.addWidget(w)
-        w.resize(1280, 800)
-        w.show()
-        qtbot.waitExposed(w)
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.controller.pause()
 
 
 def trained(make_window, raw: dict, steps: int) -> MainWindow:

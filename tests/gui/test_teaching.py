@@ -24,7 +24,6 @@ from gradplay.gui.docks.landscape import LandscapePanel
 from gradplay.gui.docks.race import RacePanel, default_entries
 from gradplay.gui.docks.story import StoryPanel
 from gradplay.gui.docks.weightspace import WeightSpacePanel
-from gradplay.gui.main_window import MainWindow
 from gradplay.presets import load_preset
 
 CIRCLES = {"task": {"kind": "dataset", "name": "circles", "n_samples": 120}, "network": {"hidden": [6, 5]},
@@ -415,28 +414,8 @@ def test_stability_finding_offers_a_stable_learning_rate(qtbot):
 
 
 # ------------------------------------------------------------------------------------------ window
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("GRADPLAY_SETTINGS", str(tmp_path / "settings.ini"))
-    made = []
-
-    def make(cfg):
-        settings = QtCore.QSettings(str(tmp_path / "s.ini"), QtCore.QSettings.Format.IniFormat)
-        w = MainWindow(Controller(cfg), settings=settings, restore=False)
-        qtbot.addWidget(w)
-        w.resize(1280, 800)
-        w.show()
-        qtbot.waitExposed(w)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.controller.pause()
-
-
-def test_teaching_docks_are_tabs_behind_the_main_ones(qtbot, window):
-    w = window(load_preset("spiral_tanh"))
+def test_teaching_docks_are_tabs_behind_the_main_ones(qtbot, make_window):
+    w = make_window(load_preset("spiral_tanh"))
     for front, behind in (("setup", "story"), ("landscape", "race"), ("landscape", "weightspace"),
                           ("gradients", "diagnostics"), ("gradients", "curvature")):
         assert w.docks[behind] in w.tabifiedDockWidgets(w.docks[front])
@@ -467,8 +446,8 @@ def test_teaching_docks_are_tabs_behind_the_main_ones(qtbot, window):
     race.pause()
 
 
-def test_a_halt_shows_advice_and_the_diagnostics_with_fixes(qtbot, window):
-    w = window(config_mod.resolve({"task": {"kind": "dataset", "name": "sine"}, "network": {"hidden": [16, 16]},
+def test_a_halt_shows_advice_and_the_diagnostics_with_fixes(qtbot, make_window):
+    w = make_window(config_mod.resolve({"task": {"kind": "dataset", "name": "sine"}, "network": {"hidden": [16, 16]},
                                    "optimizer": {"name": "sgd", "lr": 1e6}}))
     w.controller.play()
     qtbot.waitUntil(lambda: w.controller.session.halted is not None, timeout=5000)
@@ -485,8 +464,8 @@ def test_a_halt_shows_advice_and_the_diagnostics_with_fixes(qtbot, window):
     assert w.controller.session.halted is None and w.controller.session.config["optimizer"]["lr"] == 1e5
 
 
-def test_story_links_open_presets_and_show_panels(qtbot, window):
-    w = window(load_preset("vanish_sigmoid_small_init"))
+def test_story_links_open_presets_and_show_panels(qtbot, make_window):
+    w = make_window(load_preset("vanish_sigmoid_small_init"))
     story = w.panels["story"]
     html = story.body.text()
     assert "href='preset:vanish_fix_he_relu'" in html and "href='dock:gradients'" in html
@@ -505,8 +484,8 @@ def test_story_on_a_custom_run(qtbot, holder, make_session):
     assert "preset:rosenbrock_newton" in panel.contents.text()
 
 
-def test_eigen_directions_show_on_the_landscape_while_the_curvature_tab_is_in_front(qtbot, window):
-    w = window(load_preset("saddle_sgd"))
+def test_eigen_directions_show_on_the_landscape_while_the_curvature_tab_is_in_front(qtbot, make_window):
+    w = make_window(load_preset("saddle_sgd"))
     overlay = w.panels["curvature"].overlay
     w.controller.run_steps(5)
     assert not overlay.enabled and not overlay.lines[0].isVisible()

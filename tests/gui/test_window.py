@@ -11,7 +11,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradplay.core import config as config_mod
 from gradplay.core.session import Session
-from gradplay.gui.controller import Controller
 from gradplay.gui.main_window import MainWindow
 
 # Easy tasks: a linearly separable dataset and a round bowl, both learned in a few hundred steps.
@@ -24,36 +23,10 @@ DIVERGING_NET = {"task": {"kind": "dataset", "name": "sine"}, "network": {"hidde
                  "optimizer": {"name": "sgd", "lr": 1e6}}
 
 
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, monkeypatch):
-    """No test touches the user's saved layout."""
-    monkeypatch.setenv("GRADPLAY_SETTINGS", str(tmp_path / "settings.ini"))
-    return tmp_path / "settings.ini"
-
-
 @pytest.fixture
-def make_window(qtbot, isolated_settings):
-    """Build, show and (at teardown) stop a window on a raw config dict or a preset name."""
-    windows = []
-
-    def make(raw: dict | str = GAUSS, restore: bool = True) -> MainWindow:
-        from gradplay.presets import load_preset
-
-        cfg = load_preset(raw) if isinstance(raw, str) else config_mod.resolve(raw)
-        settings = QtCore.QSettings(str(isolated_settings), QtCore.QSettings.Format.IniFormat)
-        w = MainWindow(Controller(cfg), settings=settings, restore=restore)
-        qtbot.addWidget(w)
-        w.resize(1280, 800)
-        w.show()
-        qtbot.waitExposed(w)
-        w.windowHandle().requestActivate()  # keys go to the active window, as on a desktop
-        qtbot.waitUntil(w.isActiveWindow)
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        w.controller.pause()
+def make_window(make_window):
+    """This module's windows restore the saved layout and are active, as a launched app is."""
+    return lambda raw=GAUSS, restore=True: make_window(raw, restore=restore, activate=True)
 
 
 def click(qtbot, widget: QtWidgets.QWidget) -> None:
