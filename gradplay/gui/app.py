@@ -71,6 +71,11 @@ def start_fast_path(parent: QtCore.QObject) -> QtCore.QProcess | None:
     proc = QtCore.QProcess(parent)
     proc.finished.connect(lambda *args: fast.warm_up())
     proc.start(sys.executable, ["-c", "from gradplay.core import fast; fast.ensure()"])
+    app = QtCore.QCoreApplication.instance()
+    if app is not None:
+        # Quitting within the first compile: stop it ourselves (Qt would, with a warning on the
+        # console); Numba caches per function, so the next launch compiles only what is missing.
+        app.aboutToQuit.connect(lambda: (proc.kill(), proc.waitForFinished(2000)))
     return proc
 
 
