@@ -277,6 +277,39 @@ def make_legend(plot: pg.PlotItem, columns: int = 1, th: Theme | None = None) ->
     return legend
 
 
+# (item corner, view-box corner, offset in px) of a legend in each corner of its view box
+LEGEND_CORNERS = {"top right": ((1, 0), (1, 0), (-6, 6)), "top left": ((0, 0), (0, 0), (6, 6)),
+                  "bottom left": ((0, 1), (0, 1), (6, -6)), "bottom right": ((1, 1), (1, 1), (-6, -6))}
+
+
+def place_legend(legend: pg.LegendItem, curves: Sequence[pg.PlotDataItem], current: str) -> str:
+    """Move `legend` to the corner of its view box that `curves` cross least (matplotlib's
+    loc="best"); it stays where it is unless another corner holds under half as many points, so it
+    does not hop while training. In a short plot its entries go side by side: stacked, they would
+    cover most of its height in every corner. Returns the corner it is in."""
+    vb = legend.parentItem()
+    columns = 1 if vb.height() > 50 * len(legend.items) else max(1, len(legend.items))
+    if legend.columnCount != columns:
+        legend.setColumnCount(columns)
+    (x0, x1), (y0, y1) = vb.viewRange()
+    fw = min(1.0, (legend.boundingRect().width() + 6) / max(vb.width(), 1.0))
+    fh = min(1.0, (legend.boundingRect().height() + 6) / max(vb.height(), 1.0))
+    data = [c.getData() for c in curves]
+    counts = {}
+    for name, (corner, _, _) in LEGEND_CORNERS.items():
+        bx0 = x0 + corner[0] * (1 - fw) * (x1 - x0)
+        by1 = y1 - corner[1] * (1 - fh) * (y1 - y0)  # view y grows upwards; corner y 0 is the top
+        bx1, by0 = bx0 + fw * (x1 - x0), by1 - fh * (y1 - y0)
+        counts[name] = sum(int(np.count_nonzero((x >= bx0) & (x <= bx1) & (y >= by0) & (y <= by1)))
+                           for x, y in data if x is not None)
+    best = min(counts, key=counts.get)
+    if counts[best] * 2 >= counts[current]:
+        return current
+    item, parent, offset = LEGEND_CORNERS[best]
+    legend.anchor(item, parent, offset=offset)
+    return best
+
+
 # ------------------------------------------------------------------------------- plot data
 def decimate(x: np.ndarray, y: np.ndarray, max_points: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     """At most ~max_points of (x, y) keeping each bucket's min and max, so spikes survive.

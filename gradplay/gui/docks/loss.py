@@ -40,9 +40,9 @@ class LossPanel(Panel):
         self.acc_plot.setLimits(yMin=-2, yMax=102)
         # One legend: the accuracy plot repeats its convention (solid train, dashed test).
         self.loss_legend = style.make_legend(self.loss_plot)
-        # bottom left: a falling loss leaves it empty, while an overfitting test loss rises into the
-        # top right, where the legend hid it
-        self.loss_legend.anchor((0, 1), (0, 1), offset=(6, -6))
+        # No corner is always free: a falling loss crosses the bottom left of a short plot, an
+        # overfitting test loss rises into the top right. The legend goes where the curves are not.
+        self.legend_corner = "top right"
         self.batch_curve = self.loss_plot.plot()
         self.train_curve = self.loss_plot.plot()
         self.test_curve = self.loss_plot.plot()
@@ -155,6 +155,9 @@ class LossPanel(Panel):
                     x, y = style.decimate(es, 100.0 * ev.get(col), MAX_POINTS)
                     curve.setData(x, y)
                     self.acc_hover.set(name + " %", x, y, self.th.fg)
+        if self.due():
+            self.legend_corner = style.place_legend(
+                self.loss_legend, (self.batch_curve, self.train_curve, self.test_curve), self.legend_corner)
         self.info.setText(self._summary())
 
     def _summary(self) -> str:
