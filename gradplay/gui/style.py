@@ -288,6 +288,7 @@ def place_legend(legend: pg.LegendItem, curves: Sequence[pg.PlotDataItem], curre
     does not hop while training. In a short plot its entries go side by side: stacked, they would
     cover most of its height in every corner. Returns the corner it is in."""
     vb = legend.parentItem()
+    vb.updateAutoRange()  # the range new data asks for (pyqtgraph would set it at the next paint)
     columns = 1 if vb.height() > 50 * len(legend.items) else max(1, len(legend.items))
     if legend.columnCount != columns:
         legend.setColumnCount(columns)
