@@ -155,9 +155,9 @@ class LossPanel(Panel):
                     x, y = style.decimate(es, 100.0 * ev.get(col), MAX_POINTS)
                     curve.setData(x, y)
                     self.acc_hover.set(name + " %", x, y, self.th.fg)
-        # (counting ~3000 points: cheaper than a throttle, and a still picture gets it right too)
-        self.legend_corner = style.place_legend(
-            self.loss_legend, (self.batch_curve, self.train_curve, self.test_curve), self.legend_corner)
+        if self.due():  # (~1.5 ms: at the throttled rate; the first refresh after a reset is due)
+            self.legend_corner = style.place_legend(
+                self.loss_legend, (self.batch_curve, self.train_curve, self.test_curve), self.legend_corner)
         self.info.setText(self._summary())
 
     def _summary(self) -> str:
