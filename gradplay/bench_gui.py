@@ -52,7 +52,7 @@ t_start = time.time() - t0
 from PySide6 import QtCore
 from gradplay.gui.app import build_window
 window = build_window(None, restore="discard", autosave=False)  # shown; painted once the loop runs
-window.resize(%d, %d)
+window.resize({w}, {h})
 class F(QtCore.QObject):
     def eventFilter(self, obj, ev):
         if ev.type() == QtCore.QEvent.Type.UpdateRequest and obj is window:
@@ -63,7 +63,7 @@ f = F()
 window.installEventFilter(f)
 QtCore.QTimer.singleShot(20000, lambda: os._exit(3))
 QtCore.QCoreApplication.instance().exec()
-""" % SIZE
+""".replace("{w}", str(SIZE[0])).replace("{h}", str(SIZE[1]))
 
 
 class FrameCounter:
@@ -195,7 +195,7 @@ def _profile(app, window, counter: FrameCounter, seconds: float) -> dict[str, An
     st = pstats.Stats(prof)
     refresh, paint, top = {}, {}, []
     named = {}
-    for (fn, line, func), (cc, nc, tt, ct, callers) in st.stats.items():
+    for (fn, line, func), (_cc, nc, tt, ct, _callers) in st.stats.items():
         path = fn.replace("\\", "/")
         if "/gradplay/gui/docks/" in path and func == "refresh":
             refresh[Path(path).stem] = refresh.get(Path(path).stem, 0.0) + ct

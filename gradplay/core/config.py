@@ -256,7 +256,7 @@ def _resolve_optimizer(raw: dict) -> dict:
     except ValueError as e:
         given = ", ".join(f"optimizer.{k} = {_show(v)}" for k, v in hyper.items())
         raise ConfigError(f"[optimizer] {name}: {e}" + (f" (given: {given})" if given else "")) from None
-    resolved = {"name": name}
+    resolved: dict[str, Any] = {"name": name}
     for k, v in opt.hyper.items():
         resolved[k] = list(v) if isinstance(v, tuple) else v
     if resolved.get("line_search_fn", "") is None:
@@ -280,8 +280,8 @@ def _resolve_training(raw: dict) -> dict:
             raise ConfigError(f"'training.batch_size' = {_show(bs)} is out of range; allowed: {lo} to "
                               f"{hi} or \"full\" (sizes above the training set use the whole set)")
     out: dict[str, Any] = {"batch_size": bs}
-    for k, (lo, hi) in TRAINING_RANGES.items():
-        out[k] = _number(t.get(k, d[k]), f"training.{k}", lo, hi)
+    for k, bounds in TRAINING_RANGES.items():
+        out[k] = _number(t.get(k, d[k]), f"training.{k}", *bounds)
     return out
 
 

@@ -17,8 +17,8 @@ second, shifted run finds λmax.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -16,8 +16,8 @@ Conventions shared by every dataset:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -87,7 +87,8 @@ def gradient_flow(session, window: int = 20) -> Finding:
     L = session.n_layers
     if ratios[i_min] < VANISHING_RATIO:
         net = session.config["network"]
-        fixes, tips = [], []
+        fixes: list[tuple[str, dict]] = []  # the type of Finding.suggestions
+        tips: list[str] = []
         if net["activation"] in ("sigmoid", "tanh"):
             fixes.append(("Use ReLU with He init", {"network": {"activation": "relu", "init": "he_normal"}}))
             tips.append("ReLU with He init")
@@ -186,7 +187,7 @@ def saturation(session, x: np.ndarray | None = None) -> Finding:
         sat = [(h < SATURATED_SIGMOID) | (h > 1 - SATURATED_SIGMOID) for h in outs]
     per_unit = [s.mean(axis=0) for s in sat]
     frac = float(np.mean(np.concatenate(per_unit)))
-    details = {"per_layer": np.array([p.mean() for p in per_unit]), "per_unit": per_unit}
+    details: dict[str, Any] = {"per_layer": np.array([p.mean() for p in per_unit]), "per_unit": per_unit}
     worst = int(np.argmax(details["per_layer"]))
     acc = _train_accuracy(session) if frac > WARN_FRACTION else math.nan
     if frac > WARN_FRACTION and acc >= SOLVED_ACCURACY:

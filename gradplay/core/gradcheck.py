@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -68,6 +68,9 @@ class BatchLoss:
     Same definition as the session's step: loss on the batch (train mode, so batch norm uses the
     batch's statistics) + l1·Σ|W| + l2·ΣW². `idx=None` uses the full training set.
     """
+
+    l1: float
+    l2: float
 
     def __init__(self, session, idx: np.ndarray | None = None, penalties: bool = True):
         if session.kind != "dataset":
@@ -153,7 +156,7 @@ def relative_error(a: np.ndarray, n: np.ndarray, floor: float = 1e-6) -> np.ndar
 
 
 def gradcheck(session, idx: np.ndarray | None = None, h: float = 1e-4, max_per_block: int | None = None,
-              seed: int = 0, progress: Callable[[int, int], "bool | None"] | None = None) -> GradCheck:
+              seed: int = 0, progress: Callable[[int, int], bool | None] | None = None) -> GradCheck:
     """Compare backprop with finite differences for the session's current network and one batch.
 
     idx: training-set indices of the batch (default `default_batch(session)`). max_per_block: check
@@ -204,7 +207,7 @@ def gradcheck(session, idx: np.ndarray | None = None, h: float = 1e-4, max_per_b
                      np.concatenate(n_parts or [np.empty(0)]), cancelled)
 
 
-def _difference_quotient(loss: BatchLoss, theta: np.ndarray, i: int, h: float,
+def _difference_quotient(loss: BatchLoss, theta: np.ndarray, i: int | np.integer, h: float,
                          retry: bool = True) -> tuple[float, bool]:
     """Fourth-order central difference of the loss along coordinate i, and whether a kink lies
     within ±2h (then retried once with h/100)."""

@@ -1,7 +1,7 @@
 """Train without a display and collect the full per-step arrays of the headless run contract (SPEC.md)."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -19,40 +19,55 @@ def record(session: Session, steps: int, progress: Callable[[int], bool | None] 
     `progress(done)` is called every `chunk` steps; returning False cancels (arrays are cut to the
     steps done). Training also stops early when the session halts on a non-finite value.
     """
-    s = session
-    if s.kind == "function":
-        traj = np.empty((steps + 1, 2))
-        loss = np.empty(steps + 1)
-        traj[0] = s.theta
-        loss[0] = s.landscape.value(s.theta)
-    else:
-        out = {"x_train": s.data.x_train, "y_train": s.data.y_train,
-               "x_test": s.data.x_test, "y_test": s.data.y_test}
-        out.update({f"init.{k}": v.copy() for k, v in s.model.params().items()})
-        loss = np.empty(steps)
-        gnorm = np.empty((steps, s.n_layers))
-        sampled = s.batch_size < s.n_train
-        bidx = np.full((steps, s.batch_size), -1, dtype=np.int64) if sampled else None
+    if session.kind == "function":
+        return _record_function(session, steps, progress, chunk)
+    return _record_dataset(session, steps, progress, chunk)
+
+
+def _record_function(s: Session, steps: int, progress: Callable[[int], bool | None] | None,
+                     chunk: int) -> dict[str, np.ndarray]:
+    assert s.landscape is not None  # a function task
+    traj = np.empty((steps + 1, 2))
+    loss = np.empty(steps + 1)
+    traj[0] = s.theta
+    loss[0] = s.landscape.value(s.theta)
     done = 0
     while done < steps:
         if s.run(1) == 0:
             break
-        if s.kind == "function":
-            traj[done + 1] = s.theta
-            loss[done + 1] = s.landscape.value(s.theta)
-        else:
-            loss[done] = s.last_loss
-            gnorm[done] = s.grad_norms
-            if sampled:
-                bidx[done, : len(s.last_batch)] = s.last_batch
+        traj[done + 1] = s.theta
+        loss[done + 1] = s.landscape.value(s.theta)
         done += 1
         if progress is not None and done % chunk == 0 and progress(done) is False:
             break
-    if s.kind == "function":
-        return {"trajectory": traj[: done + 1], "loss": loss[: done + 1]}
+    return {"trajectory": traj[: done + 1], "loss": loss[: done + 1]}
+
+
+def _record_dataset(s: Session, steps: int, progress: Callable[[int], bool | None] | None,
+                    chunk: int) -> dict[str, np.ndarray]:
+    assert s.data is not None and s.model is not None  # a dataset task
+    out = {"x_train": s.data.x_train, "y_train": s.data.y_train,
+           "x_test": s.data.x_test, "y_test": s.data.y_test}
+    out.update({f"init.{k}": v.copy() for k, v in s.model.params().items()})
+    loss = np.empty(steps)
+    gnorm = np.empty((steps, s.n_layers))
+    sampled = s.batch_size < s.n_train
+    bidx = np.full((steps, s.batch_size), -1, dtype=np.int64) if sampled else None
+    done = 0
+    while done < steps:
+        if s.run(1) == 0:
+            break
+        loss[done] = s.last_loss
+        gnorm[done] = s.grad_norms
+        if bidx is not None:  # sampled
+            assert s.last_batch is not None  # every sampled step draws a batch
+            bidx[done, : len(s.last_batch)] = s.last_batch
+        done += 1
+        if progress is not None and done % chunk == 0 and progress(done) is False:
+            break
     out.update({f"final.{k}": v.copy() for k, v in s.model.params().items()})
     out["loss"] = loss[:done]
     out["grad_norm"] = gnorm[:done]
-    if sampled:
+    if bidx is not None:
         out["batch_index"] = bidx[:done]
     return out

@@ -76,7 +76,7 @@ class History:
     def clear(self) -> None:
         self.n = 0
 
-    def copy_from(self, other: "History") -> None:
+    def copy_from(self, other: History) -> None:
         """Become a copy of `other` (same columns and capacity) in place, without reallocating:
         a window mirrors the history of a session trained in another thread once per frame."""
         n = other.n

@@ -24,6 +24,7 @@ from . import config as config_mod
 
 FORMAT = "gradplay-session"
 VERSION = 1
+SESSION_SUFFIX = ".gradplay"  # a saved session in one file: a zip of session.json + arrays.npz
 
 
 class SessionFileError(ValueError):
@@ -60,7 +61,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     buf = _io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, **arrays)  # type: ignore[arg-type]  # numpy's stub: a key could be allow_pickle (ours never are)
     return buf.getvalue()
 
 

@@ -11,8 +11,8 @@ its function, gradient and Hessian side by side so the calculus can be read toge
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -95,8 +95,9 @@ def _newton(grad_fn: Callable, hess_fn: Callable, p: Point, steps: int = 12) -> 
     return (x, y)
 
 
-def _add(name, title, formula, description, f, grad_fn, hess_fn, *, minima=(), saddles=(),
-         xrange, yrange, start, log_color=False) -> None:
+def _add(name: str, title: str, formula: str, description: str, f: Callable, grad_fn: Callable,
+         hess_fn: Callable, *, minima: Sequence[Point] = (), saddles: Sequence[Point] = (),
+         xrange: tuple[float, float], yrange: tuple[float, float], start: Point, log_color: bool = False) -> None:
     """Register a landscape; approximate critical points are refined to machine precision here."""
     minima = tuple(_newton(grad_fn, hess_fn, p) for p in minima)
     saddles = tuple(_newton(grad_fn, hess_fn, p) for p in saddles)

@@ -11,7 +11,7 @@ linear (mae, hinge, huber's outer part) it curves 0, kinks included, as torch au
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

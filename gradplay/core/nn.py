@@ -10,7 +10,8 @@ Hidden layers are Linear -> [BatchNorm1d] -> activation; the output layer is lin
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -356,7 +357,7 @@ class MLP:
                 raise ValueError(f"buffers: {key} has shape {value.shape}, expected {target.shape}")
             target[...] = value
 
-    def copy(self, caches: bool = True) -> "MLP":
+    def copy(self, caches: bool = True) -> MLP:
         """Deep copy with its own theta, grad, running statistics and (unless `caches` is False: a
         full batch of 100 000 samples makes them hundreds of MB) the last pass's activations."""
         new = MLP(self.n_in, self.hidden, self.n_out, self.activation, self.init, self.init_std,
@@ -369,7 +370,7 @@ class MLP:
         new._train = self._train
         return new
 
-    def __deepcopy__(self, memo: dict) -> "MLP":
+    def __deepcopy__(self, memo: dict) -> MLP:
         return self.copy()
 
     def __repr__(self) -> str:

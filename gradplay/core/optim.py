@@ -12,7 +12,8 @@ objects hold views into it, and `grad` is never modified.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, ClassVar, Protocol
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -74,6 +75,7 @@ def sgd_update(theta: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray 
     mu, damp, gamma, *_ = w.fill(momentum, 1 - dampening, lr)
     if momentum != 0:
         buf = momentum_buffer
+        assert buf is not None  # the caller passes a buffer whenever μ ≠ 0
         if step == 1:
             np.copyto(buf, g)
         else:
@@ -131,6 +133,7 @@ def rmsprop_update(theta: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
     np.multiply(square_avg, a, square_avg)                                        # αv
     np.add(square_avg, np.multiply(np.multiply(g, c, avg), g, avg), square_avg)   # + ((1 − α)g)g
     if centered:
+        assert grad_avg is not None  # the caller passes ḡ when centered
         # ḡ + (1 − α)(g − ḡ), then √(v − ḡ²)
         np.add(grad_avg, np.multiply(np.subtract(g, grad_avg, avg), c, avg), grad_avg)
         np.sqrt(np.subtract(square_avg, np.multiply(grad_avg, grad_avg, avg), avg), avg)
@@ -138,6 +141,7 @@ def rmsprop_update(theta: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
         np.sqrt(square_avg, avg)
     np.add(avg, e, avg)
     if momentum > 0:
+        assert momentum_buffer is not None  # the caller passes b when μ > 0
         np.add(np.multiply(momentum_buffer, mu, momentum_buffer), np.divide(g, avg, num), momentum_buffer)
         np.multiply(momentum_buffer, gamma, num)
     else:
@@ -211,6 +215,7 @@ def adam_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
     np.multiply(exp_avg_sq, b2, exp_avg_sq)                                        # β₂v
     np.add(exp_avg_sq, np.multiply(np.multiply(g, c2, tmp), g, tmp), exp_avg_sq)   # + ((1 − β₂)g)g
     if amsgrad:
+        assert max_exp_avg_sq is not None  # the caller passes v_max when amsgrad
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
         denom = np.sqrt(max_exp_avg_sq, tmp)
     else:
@@ -284,6 +289,7 @@ def _strong_wolfe(obj_func: Callable, x: np.ndarray, t: float, d: np.ndarray, f:
     gtd_new = float(g_new @ d)
 
     # bracket an interval containing a point satisfying the Wolfe criteria
+    t_prev: float  # the int 0 (as torch's) until the first extrapolation
     t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
     done = False
     ls_iter = 0
@@ -399,10 +405,15 @@ def lbfgs_step(theta: np.ndarray, loss_and_grad: Callable[[np.ndarray], tuple[fl
     if np.abs(flat_grad).max() <= tolerance_grad:
         return orig_loss
 
-    d, t = state.get("d"), state.get("t")
-    old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
-    H_diag, prev_loss = state.get("H_diag"), state.get("prev_loss")
-    prev_flat_grad = state.get("prev_flat_grad")
+    # None until the first iteration ever (state["n_iter"] == 1) sets them
+    d: np.ndarray | None = state.get("d")
+    t: float | None = state.get("t")
+    old_dirs: list[np.ndarray] | None = state.get("old_dirs")
+    old_stps: list[np.ndarray] | None = state.get("old_stps")
+    ro: list[float] | None = state.get("ro")
+    H_diag: float | None = state.get("H_diag")
+    prev_loss: float | None = state.get("prev_loss")
+    prev_flat_grad: np.ndarray | None = state.get("prev_flat_grad")
 
     n_iter = 0
     opt_cond = False
@@ -416,6 +427,8 @@ def lbfgs_step(theta: np.ndarray, loss_and_grad: Callable[[np.ndarray], tuple[fl
             old_dirs, old_stps, ro = [], [], []
             H_diag = 1
         else:
+            assert (d is not None and t is not None and old_dirs is not None and old_stps is not None
+                    and ro is not None and H_diag is not None and prev_flat_grad is not None)
             y = flat_grad - prev_flat_grad
             s = d * t
             ys = float(y @ s)
@@ -585,6 +598,12 @@ class SGD(Optimizer):
     name = "sgd"
     defaults = {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False}
     _rules = {"lr": _nonneg, "momentum": _nonneg, "dampening": None, "weight_decay": _nonneg}
+    # `_<hyperparameter>` attributes are set by Optimizer.__init__ (setattr), state arrays by _setup
+    _momentum: float
+    _dampening: float
+    _weight_decay: float
+    _nesterov: bool
+    _buf: np.ndarray | None
 
     def _validate(self, h: dict[str, Any]) -> dict[str, Any]:
         h = super()._validate(h)
@@ -611,6 +630,12 @@ class Adagrad(Optimizer):
                 "eps": 1e-10}
     _rules = {"lr": _nonneg, "lr_decay": _nonneg, "weight_decay": _nonneg,
               "initial_accumulator_value": _nonneg, "eps": _nonneg}
+    # `_<hyperparameter>` attributes are set by Optimizer.__init__ (setattr), state arrays by _setup
+    _lr_decay: float
+    _weight_decay: float
+    _initial_accumulator_value: float
+    _eps: float
+    _sum: np.ndarray
 
     def _setup(self) -> None:
         self._sum = self.state["sum"] = np.full(self.n_params, self._initial_accumulator_value)
@@ -628,6 +653,15 @@ class RMSprop(Optimizer):
     defaults = {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0,
                 "centered": False}
     _rules = {"lr": _nonneg, "alpha": _nonneg, "eps": _nonneg, "weight_decay": _nonneg, "momentum": _nonneg}
+    # `_<hyperparameter>` attributes are set by Optimizer.__init__ (setattr), state arrays by _setup
+    _alpha: float
+    _eps: float
+    _weight_decay: float
+    _momentum: float
+    _centered: bool
+    _sq: np.ndarray
+    _buf: np.ndarray | None
+    _gavg: np.ndarray | None
 
     def _setup(self) -> None:
         st, n = self.state, self.n_params
@@ -651,6 +685,12 @@ class Adadelta(Optimizer):
     name = "adadelta"
     defaults = {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.0}
     _rules = {"lr": _nonneg, "rho": lambda v: 0 <= v <= 1, "eps": _nonneg, "weight_decay": _nonneg}
+    # `_<hyperparameter>` attributes are set by Optimizer.__init__ (setattr), state arrays by _setup
+    _rho: float
+    _eps: float
+    _weight_decay: float
+    _sq: np.ndarray
+    _acc: np.ndarray
 
     def _setup(self) -> None:
         self._sq = self.state["square_avg"] = np.zeros(self.n_params)
@@ -669,6 +709,16 @@ class Adam(Optimizer):
     defaults = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False}
     _rules = {"lr": _nonneg, "eps": _nonneg, "weight_decay": _nonneg}
     _decoupled = False
+    # `_<hyperparameter>` attributes are set by Optimizer.__init__ (setattr), state arrays by _setup
+    _betas: tuple[float, float]
+    _eps: float
+    _weight_decay: float
+    _amsgrad: bool
+    _beta1: float
+    _beta2: float
+    _m: np.ndarray
+    _v: np.ndarray
+    _vmax: np.ndarray | None
 
     def _validate(self, h: dict[str, Any]) -> dict[str, Any]:
         h = super()._validate(h)
@@ -718,6 +768,7 @@ class Newton(Optimizer):
     defaults = {"lr": 1.0, "damping": 1e-3}
     _rules = {"lr": _nonneg, "damping": _nonneg}
     needs_objective = True
+    _damping: float  # set by Optimizer.__init__ (setattr)
 
     def step(self, theta: np.ndarray, grad: np.ndarray, objective: Objective | None = None) -> None:
         hessian = np.asarray(self._objective(objective).hessian(theta), dtype=np.float64)

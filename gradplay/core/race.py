@@ -129,6 +129,7 @@ class Race:
         self.kind = s0.kind
         if self.kind == "function":
             land = s0.landscape
+            assert land is not None
             self.target = land.fmin if land.minima else 0.0
         else:
             self.target = 0.0
@@ -136,7 +137,7 @@ class Race:
             self._measure(r)
 
     @classmethod
-    def from_session(cls, session: Session, entries: list[dict], tol: float = 1e-3) -> "Race":
+    def from_session(cls, session: Session, entries: list[dict], tol: float = 1e-3) -> Race:
         """A race from the session's config: the same seed, hence its step-0 weights and batches."""
         return cls(session.config, entries, tol)
 

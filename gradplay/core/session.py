@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from . import fast as fastpaths
 from .hessian import network_hessian
 from .history import History
 from .nn import MLP
+
+if TYPE_CHECKING:
+    from .fast.loop import MLPLoop
 
 STREAMS = ("init", "data", "batch")
 
@@ -49,11 +53,12 @@ class _LandscapeObjective:
 class _BatchObjective:
     """The network's loss (with penalties) on one fixed batch, as a function of a parameter vector."""
 
-    def __init__(self, session: "Session", xb: np.ndarray, yb: np.ndarray):
+    def __init__(self, session: Session, xb: np.ndarray, yb: np.ndarray):
         self.s, self.xb, self.yb = session, xb, yb
 
     def loss_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         model = self.s.model
+        assert model is not None  # a batch objective exists only for a dataset task
         if theta is model.theta:
             loss = self.s._forward_backward(self.xb, self.yb)
             return loss, model.grad.copy()
@@ -72,6 +77,7 @@ class _BatchObjective:
         """Exact Hessian of this batch's loss at theta (the live parameters or any other vector);
         the model, its gradient and batch-norm running statistics are left as they are."""
         s = self.s
+        assert s.model is not None and s.loss_name is not None  # dataset task
         return network_hessian(s.model, self.xb, self.yb, s.loss_name, s._l1, s._l2, theta=theta)
 
 
@@ -81,6 +87,15 @@ class Session:
     `fast` (default True, or False when GRADPLAY_JIT=0) lets `run` use the fast paths of
     `gradplay.core.fast`, which give bit-identical results; False keeps the numpy reference loop.
     """
+
+    # Filled by the task kind: a "dataset" task has data, model and loss_name (landscape and
+    # objective None); a "function" task has landscape and objective (data, model, loss_name None).
+    data: datasets.Dataset | None
+    model: MLP | None
+    loss_name: str | None
+    landscape: landscapes.Landscape | None
+    objective: _LandscapeObjective | None
+    _mlp_loop: MLPLoop | None  # the compiled loop's buffers (fast.runner makes it on first use)
 
     def __init__(self, config: dict, *, fast: bool | None = None):
         self._listeners: list[Callable[[str], None]] = []
@@ -203,11 +218,17 @@ class Session:
         if self.kind == "function" or self.batch_size >= self.n_train:
             return None
         twin = self.clone()
-        return [twin._next_batch().copy() for _ in range(steps)]
+        batches = []
+        for _ in range(steps):
+            idx = twin._next_batch()
+            assert idx is not None  # batch_size < n_train: every step draws a mini-batch
+            batches.append(idx.copy())
+        return batches
 
     def _forward_backward(self, xb: np.ndarray, yb: np.ndarray) -> float:
         """Batch loss with penalties; leaves its gradient in self.grad."""
         model = self.model
+        assert model is not None and self.loss_name is not None  # dataset task
         out = model.forward(xb, train=True)
         loss, dout = losses.loss_and_grad(self.loss_name, out, yb)
         model.backward(dout)
@@ -220,6 +241,7 @@ class Session:
         """Loss at the current parameters and the objective second-order methods need."""
         if self.kind == "function":
             land = self.landscape
+            assert land is not None
             x, y = float(self.theta[0]), float(self.theta[1])
             loss = float(land.f(np.float64(x), np.float64(y)))
             try:
@@ -230,6 +252,7 @@ class Session:
             return loss, self.objective
         idx = self._next_batch()
         self.last_batch = idx
+        assert self.data is not None  # dataset task
         if idx is None:
             xb, yb = self.data.x_train, self.data.y_train
         else:
@@ -317,14 +340,17 @@ class Session:
     def current_loss(self) -> float:
         """Loss at the current parameters (full training set for datasets, f for landscapes)."""
         if self.kind == "function":
+            assert self.landscape is not None
             return self.landscape.value(self.theta)
         return self.evaluate(record=False)["train_loss"]
 
     def evaluate(self, record: bool = True) -> dict[str, float]:
         """Full-set train/test loss and accuracy at the current parameters (eval mode)."""
         if self.kind == "function":
+            assert self.landscape is not None
             return {"train_loss": self.landscape.value(self.theta)}
         d, name = self.data, self.loss_name
+        assert d is not None and name is not None and self.model is not None  # dataset task
         res: dict[str, float] = {}
         with np.errstate(all="ignore"):
             for split, x, y in (("train", d.x_train, d.y_train), ("test", d.x_test, d.y_test)):
@@ -341,6 +367,7 @@ class Session:
 
     def output_grid(self, n: int = 80) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The model's displayed output over the dataset's view plane: xs (n,), ys (n,), Z (n, n[, C])."""
+        assert self.data is not None and self.model is not None and self.loss_name is not None  # dataset task
         x0, x1, y0, y1 = self.data.info.view
         xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
         gx, gy = np.meshgrid(xs, ys)
@@ -398,6 +425,7 @@ class Session:
             "last_loss": self.last_loss,
         }
         if self.kind == "dataset":
+            assert self.model is not None
             snap.update(perm=self._perm.copy(), pos=self._pos, buffers=self.model.buffers())
         return snap
 
@@ -418,11 +446,12 @@ class Session:
         if self.kind == "dataset":
             self._perm = np.asarray(snap["perm"]).copy()
             self._pos = int(snap["pos"])
+            assert self.model is not None
             self.model.load_buffers(snap["buffers"])
         self._emit("reset")
 
     # ----------------------------------------------------------------- twins for a training thread
-    def clone(self) -> "Session":
+    def clone(self) -> Session:
         """An independent twin to train in another thread: config, data and landscape are shared
         read-only; parameters, optimizer, random streams, history and caches are its own; nobody is
         subscribed to it. `sync_from(twin)` later brings its progress back."""
@@ -443,7 +472,7 @@ class Session:
         c.sync_from(self)
         return c
 
-    def sync_from(self, other: "Session") -> None:
+    def sync_from(self, other: Session) -> None:
         """Take over the training state of a twin made by `clone` (in place: arrays the panels hold
         stay valid). Emits nothing; the caller knows what changed."""
         self.step, self.halted, self.last_loss = other.step, other.halted, other.last_loss
@@ -459,6 +488,7 @@ class Session:
         self.history.copy_from(other.history)
         self.evals.copy_from(other.evals)
         if self.model is not None:
+            assert other.model is not None  # a twin of the same config
             self._perm[:] = other._perm
             self._pos = other._pos
             self.model.load_buffers(other.model.buffers())

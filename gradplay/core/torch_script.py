@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -154,6 +154,7 @@ def _literal(a: Any, indent: int = 0, lead: int = 0) -> str:
     `indent` is the indentation of the line the literal starts on, `lead` the characters before it
     on that line (e.g. `X_TRAIN = `), so that one-line forms are only chosen when they fit.
     """
+    rows: list[Any] | None
     if isinstance(a, (list, tuple)) and not all(np.ndim(r) == 0 for r in a):
         rows = list(a)  # ragged (the batches): each row on its own
     else:
@@ -575,6 +576,7 @@ def _dataset_main(cfg: dict, batches: bool, has_test: bool) -> list[str]:
 
 def _data_section(fresh: Session, params: dict[str, np.ndarray], batches: list[np.ndarray] | None) -> list[str]:
     d = fresh.data
+    assert d is not None  # a dataset task
     integer_labels = d.labels != "real"
 
     def labels(y: np.ndarray) -> str:
@@ -639,6 +641,7 @@ def torch_script(session_or_config: Session | Mapping, init_params: Any = None,
     else:
         batches = fresh.upcoming_batches(steps)
         fresh.theta[:] = theta
+        assert fresh.model is not None and fresh.data is not None  # a dataset task
         params = {k: v.copy() for k, v in fresh.model.params().items()}
         parts = [_header(cfg, steps, batched=batches is not None), _imports(cfg),
                  _settings(cfg, steps, None if batches is None else fresh.batch_size),

@@ -17,13 +17,17 @@ weights of a chunk of grid points are stacked and pushed through the layers with
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import losses
 from .nn import BN_EPS, MLP, activate
+
+if TYPE_CHECKING:
+    from .session import Session
 
 Progress = Callable[[int, int], "bool | None"]
 _CHUNK_BYTES = 32 * 2**20   # activations per chunk of grid points, to bound memory on big nets
@@ -96,7 +100,7 @@ class TrajectoryRecorder:
         self._theta = np.zeros((capacity, n_params))
         self._steps = np.zeros(capacity, dtype=np.int64)
         self.n = 0
-        self._session = None
+        self._session: Session | None = None
 
     def record(self, step: int, theta: np.ndarray) -> None:
         """Keep θ (n,) if `stride` steps passed since the last snapshot. A θ of another size (the
@@ -128,7 +132,7 @@ class TrajectoryRecorder:
     def clear(self) -> None:
         self.n, self.stride = 0, 1
 
-    def attach(self, session) -> None:
+    def attach(self, session: Session) -> None:
         """Record the session's θ now and after every run() call; restart on reset."""
         self._session = session
         session.subscribe(self._on_event)
@@ -144,6 +148,7 @@ class TrajectoryRecorder:
         if event == "reset":
             self.clear()
         if event in ("reset", "stepped", "halted"):
+            assert s is not None  # subscribed only while attached
             self.record(s.step, s.theta)
 
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import html
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets, QtSvg
+from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
 from ..core.io import atomic_write_bytes
 

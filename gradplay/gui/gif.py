@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import io as _io
 import math
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 from PySide6 import QtGui, QtWidgets

@@ -14,11 +14,11 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from .. import __version__
 from ..core.config import ConfigError
+from ..core.diagnostics import halt_advice
 from ..core.io import SessionFileError
 from ..presets import load_preset, preset_names
 from . import style
 from .controller import Controller
-from ..core.diagnostics import halt_advice
 from .docks.base import Panel
 from .docks.curvature import CurvaturePanel
 from .docks.diagnostics import DiagnosticsPanel

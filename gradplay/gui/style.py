@@ -8,8 +8,8 @@ so panels read well in light and dark themes and in exported images.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg

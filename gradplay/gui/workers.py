@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import copy
 import threading
-import weakref
 import traceback
-from typing import Any, Callable
+import weakref
+from collections.abc import Callable
+from typing import Any
 
 from PySide6 import QtCore
 
@@ -103,7 +104,7 @@ class _Runnable(QtCore.QRunnable):
             job._post("finished", result)
 
 
-_active: "weakref.WeakSet[Job]" = weakref.WeakSet()
+_active: weakref.WeakSet[Job] = weakref.WeakSet()
 _hooked = False
 
 

@@ -15,7 +15,6 @@ import pytest
 
 from gradplay.core.session import Session
 
-
 DATASET_TOML = """
 seed = 1
 [meta]

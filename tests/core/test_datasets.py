@@ -1,7 +1,8 @@
 """Tests for gradplay.core.datasets: shapes, balance, splits, seeding and each dataset's geometry."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradplay.core.datasets import DATASETS, LABEL_FORMATS, Dataset, label_format_for, make_dataset
 

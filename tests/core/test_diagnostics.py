@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from gradplay.core import config, diagnostics as dg
+from gradplay.core import config
+from gradplay.core import diagnostics as dg
 from gradplay.core.session import Session
 
 

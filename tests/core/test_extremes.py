@@ -92,7 +92,8 @@ def test_network_shape_and_batch_extremes(hidden, opt, batch):
     {"network": {"init": "normal", "init_std": 100.0, "hidden": [64, 64]}, "optimizer": {"name": "sgd", "lr": 1.0}},
     {"network": {"init": "normal", "init_std": 1e-6, "hidden": [8] * 8, "activation": "sigmoid"}},
     {"training": {"clip_norm": 1e-6, "clip_value": 1e-6}, "optimizer": {"name": "sgd", "lr": 1e6}},
-    {"training": {"clip_norm": 1e6, "clip_value": 1e6, "l1": 10.0, "l2": 10.0}, "optimizer": {"name": "adam", "lr": 1e6}},
+    {"training": {"clip_norm": 1e6, "clip_value": 1e6, "l1": 10.0, "l2": 10.0},
+     "optimizer": {"name": "adam", "lr": 1e6}},
     {"training": {"l1": 10.0, "l2": 10.0}, "optimizer": {"name": "sgd", "lr": 1.0}},
     {"schedule": {"name": "exponential", "gamma": 1e-12}, "optimizer": {"name": "adam", "lr": 1e6}},
     {"schedule": {"name": "cosine", "t_max": 1, "eta_min": 1e6}},
@@ -112,7 +113,8 @@ def test_network_shape_and_batch_extremes(hidden, opt, batch):
     {"task": {"name": "sine", "n_samples": 10, "test_fraction": 0.9}, "loss": {"name": "huber"}},
     {"task": {"name": "moons", "n_samples": 10}, "training": {"batch_size": 100_000}},
     {"task": {"name": "moons", "n_samples": 11}, "network": {"batch_norm": True}, "training": {"batch_size": 9}},
-    {"task": {"name": "xor", "noise": 1.0, "n_samples": 20}, "loss": {"name": "hinge"}, "optimizer": {"name": "sgd", "lr": 1e6}},
+    {"task": {"name": "xor", "noise": 1.0, "n_samples": 20}, "loss": {"name": "hinge"},
+     "optimizer": {"name": "sgd", "lr": 1e6}},
 ])
 def test_corners_of_the_other_ranges(raw):
     train({"task": {"name": "circles", "n_samples": 100}, **raw}, 8)
@@ -221,7 +223,8 @@ def test_huge_integers_nan_and_deep_nesting_give_config_errors():
         deep = [deep]
     for raw in ({"task": {"n_samples": 10**400}}, {"optimizer": {"name": "adam", "lr": -10**400}},
                 {"task": {"kind": "function", "start": [10**400, 0]}}, {"training": {"batch_size": 10**400}},
-                {"optimizer": {"name": "lbfgs", "max_iter": 10**400}}, {"schedule": {"name": "step", "step_size": 10**400}},
+                {"optimizer": {"name": "lbfgs", "max_iter": 10**400}},
+                {"schedule": {"name": "step", "step_size": 10**400}},
                 {"task": {"name": deep}}, {"optimizer": {"name": "adam", "lr": math.nan}},
                 {"meta": {"title": "\ud800"}}):
         with pytest.raises(ConfigError) as e:

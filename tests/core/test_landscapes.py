@@ -90,7 +90,7 @@ def test_hessian_matches_finite_differences_and_is_symmetric(name):
         assert Hm.shape == (2, 2) and Hm.dtype == np.float64
         assert Hm[0, 1] == Hm[1, 0]
         # Column k of the finite-difference Hessian differentiates ∂f/∂x_k.
-        fd = np.column_stack([fd_gradient(lambda a, b: L.grad_fn(a, b)[k], x, y) for k in range(2)])
+        fd = np.column_stack([fd_gradient(lambda a, b, k=k: L.grad_fn(a, b)[k], x, y) for k in range(2)])
         assert_close(Hm, fd, np.abs(fd).max())
 
 

@@ -7,8 +7,19 @@ import warnings
 import numpy as np
 import pytest
 
-from gradplay.core.losses import (LOSSES, accuracy, add_penalty_grad, add_penalty_hessian, loss_and_grad, loss_fn,
-                                  loss_hvp, loss_value, output_units, penalty, prediction)
+from gradplay.core.losses import (
+    LOSSES,
+    accuracy,
+    add_penalty_grad,
+    add_penalty_hessian,
+    loss_and_grad,
+    loss_fn,
+    loss_hvp,
+    loss_value,
+    output_units,
+    penalty,
+    prediction,
+)
 
 col = lambda *v: np.array(v, dtype=float)[:, None]   # logits (n, 1)  # noqa: E731
 

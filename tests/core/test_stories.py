@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -27,14 +27,14 @@ def story(*names: str):
     return register
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def trained(name: str, steps: int) -> tuple[Session, dict]:
     """A preset's session after `steps` steps and its headless arrays (shared; do not modify)."""
     s = Session(presets.load_preset(name))
     return s, headless.record(s, steps)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def fresh(name: str) -> Session:
     return Session(presets.load_preset(name))
 
@@ -224,7 +224,7 @@ def _penalties(name):
 
 
 # ------------------------------------------------------------------------- schedules
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def schedule_run(name: str) -> tuple[Session, float]:
     """1000 steps; mean excess of the full training loss over the least-squares optimum in the last 200."""
     s = Session(presets.load_preset(name))

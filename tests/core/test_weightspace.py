@@ -4,7 +4,8 @@ import time
 import numpy as np
 import pytest
 
-from gradplay.core import config, weightspace as ws
+from gradplay.core import config
+from gradplay.core import weightspace as ws
 from gradplay.core.session import Session
 
 

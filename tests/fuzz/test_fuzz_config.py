@@ -14,7 +14,8 @@ import math
 import os
 
 import numpy as np
-from hypothesis import event, given, settings, strategies as st
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from gradplay.core import config, datasets, landscapes, losses, nn, optim
 from gradplay.core.config import ConfigError
@@ -117,7 +118,7 @@ def _paths(obj, prefix=()) -> list[tuple]:
             out.append(prefix + (k,))
             out.extend(_paths(v, prefix + (k,)))
     elif isinstance(obj, list):
-        for i, v in enumerate(obj):
+        for i in range(len(obj)):
             out.append(prefix + (i,))
     return out
 

@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from hypothesis import Phase, given, settings, strategies as st
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from PySide6 import QtCore, QtTest, QtWidgets
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import event, given, settings, strategies as st
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from gradplay.core import config, io

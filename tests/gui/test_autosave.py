@@ -252,8 +252,8 @@ def test_edited_settings_count_as_work(qtbot, window, folders, config_file):
 
 
 def test_autosaver_alone_restores_the_newest_orphan(qtbot, folders, config_file):
-    from gradplay.gui.controller import Controller
     from gradplay.core.session import Session
+    from gradplay.gui.controller import Controller
 
     old = Controller(Session(config_mod.resolve(XOR)))
     a = Autosaver(old, interval=3600)

@@ -23,7 +23,6 @@ from gradplay.core.session import Session
 from gradplay.gui import exporters, file_actions, gif
 from gradplay.gui.main_window import MainWindow
 
-
 # Mini-batches, so continuing exactly needs the batch stream's state too.
 MOONS = {"seed": 2, "task": {"kind": "dataset", "name": "moons", "n_samples": 120},
          "network": {"hidden": [6, 5]}, "optimizer": {"name": "adam", "lr": 0.02},

@@ -66,11 +66,12 @@ def _optimizer_arrays(opt) -> tuple[int, tuple]:
 class MLPLoop:
     """Buffers and layout of one Session's network for the compiled kernel (one per model build)."""
 
-    def __init__(self, s: "Session", fp: np.ndarray) -> None:
+    def __init__(self, s: Session, fp: np.ndarray) -> None:
         from . import mlp
 
         self.mlp, self.fp = mlp, fp
         model, data = s.model, s.data
+        assert model is not None and data is not None and s.loss_name is not None  # a dataset task
         L, B = model.n_layers, s.batch_size
         sizes = (model.n_in, *model.hidden, model.n_out)
         views = model.params()
@@ -137,7 +138,7 @@ class MLPLoop:
         iv[mlp.I_NW], iv[mlp.I_NIN] = self.widx.size, model.n_in
         self.fv = np.zeros(mlp.F_SIZE)
 
-    def _load_hyper(self, s: "Session") -> tuple:
+    def _load_hyper(self, s: Session) -> tuple:
         """Copy what may change between runs (optimizer, penalties, clipping) into iv / fv."""
         mlp, iv, fv, opt = self.mlp, self.iv, self.fv, s.optimizer
         code, arrays = _optimizer_arrays(opt)
@@ -157,7 +158,7 @@ class MLPLoop:
             "lr_decay", 0.0)
         return arrays
 
-    def run(self, s: "Session", n: int) -> int:
+    def run(self, s: Session, n: int) -> int:
         """Train up to n steps of `s` exactly as Session._run_steps does; returns the steps done."""
         mlp, iv, fv, hist = self.mlp, self.iv, self.fv, s.history
         s1, s2, s3 = self._load_hyper(s)
@@ -168,7 +169,8 @@ class MLPLoop:
             return a if a.ndim == 2 else a.reshape(-1, 1)
         h_gn, h_wn, h_ur = col("grad_norm"), col("weight_norm"), col("update_ratio")
         iv[mlp.I_HCAP] = hist.capacity
-        done = tried_lr = 0
+        done = 0
+        tried_lr: float = 0  # the rate of the last step tried; read only once tried_any
         tried_any = False
         while done < n:
             if hist.n == hist.capacity:
@@ -259,7 +261,7 @@ def _coordinate_update(code, hyper, t, lr, step_size, bc2, gk, th, mk, vk, uk, s
     return th - delta * lr, mk, vk, uk
 
 
-def run_landscape(s: "Session", n: int) -> int:
+def run_landscape(s: Session, n: int) -> int:
     """Session._run_steps for a 2-D landscape with a first-order optimizer, on Python floats.
 
     The loss and gradient come from the landscape's own f and grad_fn called as the reference calls
@@ -267,6 +269,7 @@ def run_landscape(s: "Session", n: int) -> int:
     (Python's float arithmetic, math.sqrt and ** are the same IEEE operations and C pow as numpy's).
     """
     land, opt, sched, hist = s.landscape, s.optimizer, s.schedule, s.history
+    assert land is not None  # a function task
     f, grad_fn = land.f, land.grad_fn
     theta, grad = s.theta, s.grad
     h, st = opt.hyper, opt.state
@@ -330,8 +333,10 @@ def run_landscape(s: "Session", n: int) -> int:
                 except (ZeroDivisionError, ValueError):
                     # Python raises where numpy returns inf/nan (x/0, sqrt of a rounding-negative
                     # variance): redo this coordinate with numpy scalars, whose results are IEEE's
+                    # (unpacked by name: mypy cannot count the arguments of a *generator)
+                    gk64, th64, mk64, vk64, uk64 = (np.float64(a) for a in args[6:])
                     th, mk, vk, uk = (float(r) for r in _coordinate_update(
-                        *args[:6], *(np.float64(a) for a in args[6:]), np.sqrt))
+                        *args[:6], gk64, th64, mk64, vk64, uk64, np.sqrt))
                 p[k] = th
                 if m:
                     m[k] = mk

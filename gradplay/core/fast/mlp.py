@@ -9,13 +9,34 @@ results are bit-identical; the comments name the reference line each block stand
 from __future__ import annotations
 
 import math
+from typing import Literal, TypedDict
 
 import numba as nb
 import numpy as np
 
-from ..nn import _GELU_C, _GELU_K, BN_EPS as _BN_EPS, BN_MOMENTUM as _BN_MOM, LEAKY_SLOPE as _LEAKY
-from .prims import (F_EXP, F_EXPM1, F_LOG, F_LOG1P, F_TANH, clip, cpow, dot, matmul, maximum, minimum,
-                    power_scalar, reduce_rows, segment_sq_sum, sign, total, ufunc1)
+from ..nn import _GELU_C, _GELU_K
+from ..nn import BN_EPS as _BN_EPS
+from ..nn import BN_MOMENTUM as _BN_MOM
+from ..nn import LEAKY_SLOPE as _LEAKY
+from .prims import (
+    F_EXP,
+    F_EXPM1,
+    F_LOG,
+    F_LOG1P,
+    F_TANH,
+    clip,
+    cpow,
+    dot,
+    matmul,
+    maximum,
+    minimum,
+    power_scalar,
+    reduce_rows,
+    segment_sq_sum,
+    sign,
+    total,
+    ufunc1,
+)
 
 # Codes shared with loop.py (which also holds the optimizer codes, loop.OPT).
 ACT = {"linear": 0, "relu": 1, "leaky_relu": 2, "elu": 3, "tanh": 4, "sigmoid": 5, "gelu": 6, "silu": 7}
@@ -37,7 +58,13 @@ LOSS = {"mse": 0, "mae": 1, "huber": 2, "bce": 3, "cross_entropy": 4, "hinge": 5
 # status
 DONE, NEED_PERM, HIST_FULL, HALT_LOSS, HALT_GRAD, HALT_PARAMS = range(6)
 
-J = dict(cache=True, error_model="numpy")  # IEEE results (inf/nan) instead of exceptions; vectorisable
+
+class _JitOptions(TypedDict):  # typed, so that njit(**J) matches numba's annotated signature
+    cache: bool
+    error_model: Literal["python", "numpy"]
+
+
+J = _JitOptions(cache=True, error_model="numpy")  # IEEE results (inf/nan) instead of exceptions; vectorisable
 
 
 # Loops below run over slices (v = w[o:o + n]) rather than w[o + i]: plain counters let LLVM vectorise.

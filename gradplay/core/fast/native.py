@@ -4,8 +4,9 @@ Bit-identical results need the same arithmetic in the same order. For matrix pro
 products numpy calls its bundled OpenBLAS (`cblas_dgemm`, `cblas_dgemv`, `cblas_ddot`); for
 transcendental functions it calls its own (often SIMD) ufunc inner loops, which differ from the C
 library's `tanh`/`exp` in about a quarter of the last bits. Python's `x ** y` on floats is the C
-library's `pow` (Numba would use repeated multiplication or a square root instead). This module finds both kinds of function
-pointer, so the kernels in `kernels.py` call exactly what numpy calls. Nothing here imports Numba.
+library's `pow` (Numba would use repeated multiplication or a square root instead). This module
+finds both kinds of function pointer, so the kernels in `mlp.py` and `prims.py` call exactly what
+numpy calls. Nothing here imports Numba.
 """
 from __future__ import annotations
 
@@ -44,10 +45,12 @@ def _ufunc_loop(ufunc: np.ufunc) -> int:
     types = ctypes.c_void_p.from_address(base + 64).value
     if name != ufunc.__name__.encode() or nargs != ufunc.nargs or ntypes != ufunc.ntypes:
         raise OSError(f"unexpected PyUFuncObject layout for {ufunc.__name__}")
+    assert types is not None  # c_void_p.value is None for NULL; a ufunc with loops has its type table
     codes = (ctypes.c_char * (ntypes * nargs)).from_address(types).raw
     double = np.dtype(np.float64).num
     for i in range(ntypes):
         if all(c == double for c in codes[i * nargs:(i + 1) * nargs]):
+            assert functions is not None  # as types: not NULL once the ufunc has loops
             ptr = ctypes.c_void_p.from_address(functions + 8 * i).value
             if ptr:
                 return ptr

@@ -7,9 +7,10 @@ Each helper mirrors one numpy operation the reference path uses, in numpy's own 
 - `pairwise` is numpy's pairwise summation (`x.sum()` is `0.0 + pairwise(x)`), `reduce_rows` is
   `np.add.reduce(z, axis=0)`, `reduceat_sq` is `np.add.reduceat(v * v, starts)` for one segment.
 Arrays are flat float64 buffers addressed as (array, element offset); matrices are C-ordered unless
-a stride says otherwise. Strides below are in elements. Everything compiles with error_model="numpy": IEEE results (inf, nan)
-where Python would raise, and loops free of those checks vectorise. Callers pass int64 variables, not literal constants: Numba compiles
-a separate copy of a function for each literal argument value.
+a stride says otherwise. Strides below are in elements. Everything compiles with
+error_model="numpy": IEEE results (inf, nan) where Python would raise, and loops free of those
+checks vectorise. Callers pass int64 variables, not literal constants: Numba compiles a separate
+copy of a function for each literal argument value.
 """
 from __future__ import annotations
 

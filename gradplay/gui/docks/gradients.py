@@ -75,7 +75,8 @@ class GradientsPanel(Panel):
         self.ratio_plot.setXLink(self.norm_plot)
         self.hist_plot.setLogMode(x=True)
         style.apply_plot_style(self.ratio_plot, "Update / weight ‖Δw‖ / ‖w‖", "step", "ratio", self.th)
-        style.apply_plot_style(self.hist_plot, "Gradients now", "|∂L/∂W| (log scale)", "% of the layer's weights", self.th)
+        style.apply_plot_style(self.hist_plot, "Gradients now", "|∂L/∂W| (log scale)", "% of the layer's weights",
+                               self.th)
         self.ref_line = pg.InfiniteLine(pos=math.log10(HEALTHY_RATIO), angle=0, label="1e−3 healthy",
                                         labelOpts={"position": 0.02, "anchors": [(0, 1.1), (0, 1.1)]})
         self.ratio_plot.addItem(self.ref_line)

@@ -16,8 +16,8 @@ from ...core import datasets, landscapes, losses, nn, optim
 from ..widgets.hyper_form import HyperForm
 from ..widgets.layers_editor import LayersEditor
 from ..widgets.numbers import SciSpinBox, compact_combo, guard_wheel, int_spin, unit_spin
-from .base import Panel
 from ..widgets.setup_parts import Header, ScheduleForm, color_error_label, error_label, group
+from .base import Panel
 
 NOT_ON_LANDSCAPE = ("A landscape task has no network, loss or batches: its parameters are the point "
                     "(x, y) and its loss is f(x, y) itself.")

@@ -139,7 +139,7 @@ class StoryPanel(Panel):
         for n in self.stories:
             groups.setdefault(group_of(n), []).append(n)
         items = []
-        for g, names in groups.items():
+        for names in groups.values():
             links = " · ".join(f"<b>{html.escape(self.stories[n].get('title') or n)}</b>" if n == current else
                                f"<a href='preset:{n}'>{html.escape(self.stories[n].get('title') or n)}</a>"
                                for n in names)

@@ -210,13 +210,13 @@ class WeightsPanel(Panel):
     def _draw_edges(self) -> None:
         m, top = self.session.model, self.levels[1]
         segs: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in self.edges]
-        for l, W in enumerate(m.W):
+        for li, W in enumerate(m.W):
             w = np.nan_to_num(W).ravel()
             cap = self.edge_cap
             idx = np.argpartition(np.abs(w), -cap)[-cap:] if w.size > cap else np.arange(w.size)
             i, j = np.divmod(idx, W.shape[1])
-            x = np.repeat([[COLUMN_GAP * l, COLUMN_GAP * (l + 1)]], len(idx), axis=0).ravel()
-            y = np.column_stack([self.cols[l][i], self.cols[l + 1][j]]).ravel()
+            x = np.repeat([[COLUMN_GAP * li, COLUMN_GAP * (li + 1)]], len(idx), axis=0).ravel()
+            y = np.column_stack([self.cols[li][i], self.cols[li + 1][j]]).ravel()
             a = np.abs(w[idx]) / top
             k = np.minimum((a * N_WIDTHS).astype(int), N_WIDTHS - 1)
             bucket = np.where(w[idx] < 0, 0, N_WIDTHS) + k
@@ -254,7 +254,7 @@ class WeightsPanel(Panel):
                 self.neurons.setSize(self._neuron_size())
 
     def _capped_note(self) -> str:
-        big = [f"W{l + 1}" for l, W in enumerate(self.session.model.W) if W.size > self.edge_cap]
+        big = [f"W{li + 1}" for li, W in enumerate(self.session.model.W) if W.size > self.edge_cap]
         if not big:
             return ""
         return f" · diagram: only the {self.edge_cap} strongest edges of {', '.join(big)}"
@@ -263,14 +263,14 @@ class WeightsPanel(Panel):
     def _hover_maps(self, pos: QtCore.QPointF) -> None:
         if self.session.kind != "dataset":
             return
-        for l, (plot, W) in enumerate(zip(self.maps, self.session.model.W)):
+        for li, (plot, W) in enumerate(zip(self.maps, self.session.model.W)):
             if plot.vb.sceneBoundingRect().contains(pos):
                 p = plot.vb.mapSceneToView(pos)
                 r, c = int(np.floor(p.y())), int(np.floor(p.x()))
                 if 0 <= r < W.shape[0] and 0 <= c < W.shape[1]:
-                    src = f"x{'₁₂'[r]}" if l == 0 else f"neuron {r + 1} of layer {l}"
-                    self.hover.setText(f"W{l + 1}[{r + 1}, {c + 1}] = {style.fmt(W[r, c])}  ({src} → "
-                                       f"{'output' if l == len(self.maps) - 1 else f'layer {l + 1}'} "
+                    src = f"x{'₁₂'[r]}" if li == 0 else f"neuron {r + 1} of layer {li}"
+                    self.hover.setText(f"W{li + 1}[{r + 1}, {c + 1}] = {style.fmt(W[r, c])}  ({src} → "
+                                       f"{'output' if li == len(self.maps) - 1 else f'layer {li + 1}'} "
                                        f"neuron {c + 1})")
                 return
 
