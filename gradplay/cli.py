@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -18,9 +19,11 @@ commands:
   gradplay shot [PRESET_OR_CONFIG] --steps N --out FILE.png
                                               render the app window offscreen after N steps
   gradplay presets                            list the ready-made configs
+  gradplay install-desktop                    add gradplay to the application menu (Linux)
   gradplay bench [--gui] [--json] [--quick]   measure the engine's (or the window's) speed and memory
 
-PRESET_OR_CONFIG is a preset name (see `gradplay presets`) or a path to a TOML config.
+PRESET_OR_CONFIG is a preset name (see `gradplay presets`), a path to a TOML config, or (for the
+app and `shot`) a saved session: a .gradplay file, a session folder or its session.json.
 """
 
 
@@ -42,12 +45,13 @@ def _progress(total: int, desc: str):
 def cmd_run(args: argparse.Namespace) -> int:
     from .core import headless, io
     from .core.session import Session
-    from .presets import resolve_source
+    from .source import classify
 
-    if Path(args.config).is_dir() or Path(args.config).suffix == ".gradplay":
+    src = classify(args.config)
+    if src.is_session:
         return _fail(f"{args.config} is a saved session, not a config: `gradplay run` trains a TOML "
                      f"config or a preset; open the session in the app to continue it")
-    cfg = resolve_source(args.config)
+    cfg = src.load_config()
     try:
         formats = _formats(args.export_formats) if args.export else None
     except ValueError as e:
@@ -121,7 +125,7 @@ def _export(session, out: Path, formats: list[str], scale: float, pixels, every,
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .core.io import load_session
+    from .source import classify
 
     try:
         formats = _formats(args.formats)
@@ -139,11 +143,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _fail(f"--scale must be between 0.25 and 8, got {args.scale}")
     if args.every is not None and args.every < 1:
         return _fail(f"--every must be at least 1 step per frame, got {args.every}")
-    src = Path(args.session)
-    if src.suffix == ".toml":
-        return _fail(f"{src} is a config, not a saved session; to train it and export in one go use "
-                     f"`gradplay run {src} --steps N --out DIR --export DIR`")
-    session = load_session(src)
+    src = classify(args.session)
+    if not src.is_session:
+        return _fail(f"{args.session} is a {src.kind}, not a saved session; to train it and export in one "
+                     f"go use `gradplay run {args.session} --steps N --out DIR --export DIR`")
+    session = src.load_session()
     return _export(session, Path(args.out), formats, args.scale, pixels, args.every, args.quiet)
 
 
@@ -175,6 +179,18 @@ def cmd_shot(args: argparse.Namespace) -> int:
     except OSError as e:
         return _fail(f"cannot write {args.out}: {e.strerror or e}", 1)
     print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_install_desktop(args: argparse.Namespace) -> int:
+    from .desktop import install
+
+    try:
+        written = install(Path(args.data_dir) if args.data_dir else None)
+    except OSError as e:
+        return _fail(f"cannot write the desktop entry: {e}", 1)
+    for path in written:
+        print(f"wrote {path}")
     return 0
 
 
@@ -258,6 +274,13 @@ def build_parser() -> argparse.ArgumentParser:
     ps = sub.add_parser("presets", help="list the ready-made configs")
     ps.set_defaults(func=cmd_presets)
 
+    d = sub.add_parser("install-desktop", help="add gradplay to the desktop's application menu (Linux)",
+                       description="Write gradplay.desktop and its icon into ~/.local/share (or "
+                                   "$XDG_DATA_HOME), so desktop environments list gradplay among "
+                                   "their applications.")
+    d.add_argument("--data-dir", default=None, help="write under this folder instead of ~/.local/share")
+    d.set_defaults(func=cmd_install_desktop)
+
     b = sub.add_parser("bench", help="measure engine speed, memory and start-up",
                        description="Headless engine throughput (optimizer steps/s, median of several "
                                    "runs after a warm-up) for fixed configs (a)-(d), on the fast path "
@@ -276,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
-    commands = {"run", "shot", "presets", "export", "bench"}
+    commands = {"run", "shot", "presets", "export", "bench", "install-desktop"}
     # `gradplay spiral_tanh` opens the app on a preset: anything that is not a subcommand or option.
     if not argv or argv[0] == "--play" or (argv[0] not in commands and not argv[0].startswith("-")):
         gui = argparse.ArgumentParser(prog="gradplay")
@@ -301,6 +324,12 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(e))
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except BrokenPipeError:  # `gradplay presets | head`: the reader left; say nothing more
+        try:
+            sys.stdout = open(os.devnull, "w")  # stays open until exit: Python flushes it then
+        except OSError:
+            pass
+        return 0
     except MemoryError as e:  # e.g. --steps 10**11: numpy cannot allocate the per-step arrays
         return _fail(f"not enough memory for this request ({e}); try fewer --steps or a smaller network", 1)
 

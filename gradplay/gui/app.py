@@ -4,22 +4,14 @@ from __future__ import annotations
 import signal
 import sys
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..presets import resolve_source
+from .. import source as source_mod
 
 
 def load_source(source: str | None):
     """A resolved config (preset name, TOML path, None: default preset) or a saved Session."""
-    from pathlib import Path
-
-    if source is not None:
-        p = Path(source)
-        if p.is_dir() or p.suffix == ".gradplay":
-            from ..core.io import load_session
-
-            return load_session(p)
-    return resolve_source(source)
+    return source_mod.load(source)
 
 
 def make_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
@@ -30,6 +22,15 @@ def make_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
     app.setOrganizationName("gradplay")
     app.setApplicationName("gradplay")
     app.setApplicationDisplayName("gradplay")
+    from ..core import fast
+
+    fast.gui_process()  # sessions train on numpy until start_fast_path has the kernels ready
+    app.setDesktopFileName("gradplay")  # Wayland matches the window to gradplay.desktop by this
+    from ..desktop import icon_bytes
+
+    pixmap = QtGui.QPixmap()
+    if pixmap.loadFromData(icon_bytes(), "SVG"):  # without Qt's SVG plugin: Qt's default icon
+        app.setWindowIcon(QtGui.QIcon(pixmap))
     return app
 
 
@@ -67,6 +68,9 @@ def start_fast_path(parent: QtCore.QObject) -> QtCore.QProcess | None:
     from ..core import fast
 
     if not fast.requested():
+        return None
+    if fast.cache_warm():  # ~0.3 s to load in a thread: no child process needed
+        fast.warm_up()
         return None
     proc = QtCore.QProcess(parent)
     proc.finished.connect(lambda *args: fast.warm_up())

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore
 
-from ..core import config as config_mod
-from ..core import io
+from .. import source
 from ..core.session import Session
 from ..presets import load_preset
 from .trainer import Trainer, run_guarded
@@ -253,12 +252,8 @@ class Controller(QtCore.QObject):
 
         Raises ConfigError / SessionFileError with a message for the user; the current session stays.
         """
-        path = Path(path)
-        if path.is_dir() or path.suffix == ".gradplay" or path.name == "session.json":
-            session = io.load_session(path.parent if path.name == "session.json" else path)
-        else:
-            session = Session(config_mod.load(path))
-        self.open_session(session)
+        opened = source.load(path)
+        self.open_session(opened if isinstance(opened, Session) else Session(opened))
 
     def status(self) -> dict[str, float]:
         """Numbers for the status line: the latest batch loss and, for datasets, the last evaluation."""

@@ -14,31 +14,30 @@ from __future__ import annotations
 import copy
 import re
 import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from .. import source as source_mod
 from ..core import io
+from ..core.io import SESSION_SUFFIX
 from . import exporters, gif
 
-SESSION_SUFFIX = ".gradplay"
 OPEN_FILTER = ("gradplay files (*.toml *.gradplay session.json);;Configs (*.toml);;"
                "Saved sessions (*.gradplay session.json);;All files (*)")
 SAVE_FILE_FILTER = "gradplay session (*.gradplay)"
 SAVE_FOLDER_FILTER = "Session folder: session.json + arrays.npz (*)"
 
 
-def is_session_path(path: str | Path) -> bool:
-    """A saved session: a folder, a .gradplay file, or the session.json inside a folder."""
-    p = Path(path)
-    return p.is_dir() or p.suffix == SESSION_SUFFIX or p.name == "session.json"
-
-
-def session_location(path: str | Path) -> Path:
-    """Where a session lives (the folder for a picked session.json)."""
-    p = Path(path)
-    return p.parent if p.name == "session.json" else p
+def session_location(path: str | Path | None) -> Path | None:
+    """Where the saved session that `path` names lives (the folder for a picked session.json), or
+    None when it names a preset or a config; `source.classify` decides."""
+    try:
+        found = source_mod.classify(path)
+    except ValueError:  # ConfigError and SessionFileError: nothing that can be saved back to
+        return None
+    return found.path.resolve() if found.is_session and found.path is not None else None
 
 
 def slug(text: str) -> str:
@@ -133,7 +132,7 @@ class FileActions(QtCore.QObject):
 
     def adopt(self, source: str | Path | None) -> None:
         """The window was opened on `source` (command line): remember it if it is a session file."""
-        self.path = session_location(source).resolve() if source and is_session_path(source) else None
+        self.path = session_location(source) if source else None
         self._mark_clean()
         self.update_title()
 
@@ -154,7 +153,7 @@ class FileActions(QtCore.QObject):
         """Open a TOML config or a saved session; False (the reason shown by the window) if not."""
         if not self.window.open_path(path):
             return False
-        self.path = session_location(path).resolve() if is_session_path(path) else None
+        self.path = session_location(path)
         self._mark_clean()
         self.update_title()
         return True

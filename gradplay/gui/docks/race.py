@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -305,7 +305,7 @@ class RacePanel(Panel):
         lay.addWidget(self.error)
         lay.addWidget(self.info)
         lay.addLayout(plots, 1)
-        self.setMinimumSize(420, 320)
+        self.setMinimumSize(420, 260)
         self.reset()
 
     def retheme(self) -> None:
