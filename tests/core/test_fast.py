@@ -193,6 +193,38 @@ def test_gradplay_jit_0_selects_the_reference(monkeypatch):
     assert s.engine == "numpy"
 
 
+def test_a_cold_cache_trains_on_numpy_while_a_child_compiles(monkeypatch, tmp_path):
+    """Headless, without a warm-cache marker nothing waits for the compiler: the run goes on on the
+    numpy path while a child process fills Numba's cache, then switches to the kernels, bit for bit."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no marker here: the cache counts as cold
+    monkeypatch.setattr(fast, "_state", {"status": "cold", "error": None, "fp": None, "seconds": None,
+                                         "thread": None, "child": None, "polled": 0.0, "gui": False})
+    assert not fast.cache_warm()
+    cfg = config.resolve({**SPIRAL, "network": {"hidden": [4, 3]}})
+    got, ref = Session(cfg), Session(cfg, fast=False)
+    got.run(5)
+    assert got.engine == "numpy" and fast._state["status"] == "cold"
+    child = fast._state["child"]
+    assert child and child.wait(timeout=600) == 0  # compiles, or loads what this machine cached
+    assert fast.cache_warm(), "the child leaves a marker for the next run"
+    monkeypatch.setattr(fast, "POLL_SECONDS", 0.0)
+    got.run(5)
+    assert got.engine == "compiled" and fast.ready()
+    ref.run(10)
+    assert_same(ref, got)
+
+
+def test_a_warm_cache_loads_at_once(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    fast._mark_warm(__import__("gradplay.core.fast.mlp", fromlist=["mlp"]))
+    assert fast.cache_warm()
+    monkeypatch.setattr(fast, "_state", {"status": "cold", "error": None, "fp": None, "seconds": None,
+                                         "thread": None, "child": None, "polled": 0.0, "gui": False})
+    s = Session(config.resolve({**SPIRAL, "network": {"hidden": [3]}}))
+    s.run(3)
+    assert s.engine == "compiled" and fast._state["child"] is None
+
+
 # ----------------------------------------------------------------------------- the primitives
 def test_sums_match_numpy():
     from gradplay.core.fast import prims
@@ -281,7 +313,7 @@ def test_an_exception_in_the_gradient_leaves_the_same_state():
         calls = [0]
         grad_fn = s.landscape.grad_fn
 
-        def flaky(x, y):
+        def flaky(x, y, calls=calls, grad_fn=grad_fn):
             calls[0] += 1
             if calls[0] == 7:
                 raise ZeroDivisionError("a user-typed gradient")
