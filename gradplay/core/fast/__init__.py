@@ -280,13 +280,25 @@ def _compiler_busy() -> bool:
     return False
 
 
+def _numba_importable() -> bool:
+    """Whether this interpreter could import Numba (without importing it: that takes ~0.3 s)."""
+    if "numba" in sys.modules:
+        return sys.modules["numba"] is not None
+    from importlib.util import find_spec
+
+    try:
+        return find_spec("numba") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _headless_ready() -> bool:
     """For a process without Qt: load the kernels now if the cache is warm; otherwise have a child
     compile them and report False (train on numpy) until its marker appears."""
     if _state["status"] != "cold":
         return ensure(block=_state["thread"] is None)
     if _state["child"] is None:
-        if cache_warm():
+        if cache_warm() or not _numba_importable():  # load at once, or fail at once
             return ensure(block=True)
         _state["child"] = compile_in_child() or False
         _state["polled"] = time.monotonic()
