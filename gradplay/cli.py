@@ -51,7 +51,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if src.is_session:
         return _fail(f"{args.config} is a saved session, not a config: `gradplay run` trains a TOML "
                      f"config or a preset; open the session in the app to continue it")
-    cfg = src.load_config()
+    cfg = _with_timeline(src.load_config(), args.set or [], args.steps)
     try:
         formats = _formats(args.export_formats) if args.export else None
     except ValueError as e:
@@ -87,6 +87,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.export:
         return _export(session, Path(args.export), formats, 2.0, None, None, args.quiet)
     return 0
+
+
+def _with_timeline(cfg: dict, sets: list[str], steps: int) -> dict:
+    """The config with `--set key=VALUE@STEP` edits on its timeline; every entry must fall in the run."""
+    from .core import config, timeline
+
+    if sets:
+        raw = dict(cfg, timeline=timeline.with_sets(cfg["timeline"], [timeline.parse_set(t) for t in sets]))
+        cfg = config.resolve(raw)
+    late = [e["step"] for e in cfg["timeline"] if e["step"] >= steps and not e.get("restart")]
+    if late:
+        raise config.ConfigError(f"timeline entry at step {late[0]} is past the run's {steps} steps "
+                                 f"(steps count from 0; the last one is {steps - 1})")
+    return cfg
 
 
 def _formats(text: str) -> list[str]:
@@ -232,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--steps", type=int, required=True, help="optimizer steps to train (N)")
     r.add_argument("--out", required=True, help="output folder (created if missing)")
     r.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    r.add_argument("--set", action="append", metavar="KEY=VALUE@STEP",
+                   help="change a setting from a step on, e.g. optimizer.lr=0.3@1000 (repeatable; added to "
+                        "the config's [[timeline]])")
     r.add_argument("--export", metavar="DIR", default=None,
                    help="after the run, export its plots and data into DIR (as `gradplay export`)")
     r.add_argument("--export-formats", metavar="LIST", default="png,svg,csv,gif,py,summary",
@@ -243,7 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Export a saved session (a .gradplay file, or a folder with session.json + "
                     "arrays.npz such as `gradplay run --out` writes) into DIR without a display. "
                     "Formats: png (each panel), svg (each panel, text kept as text), csv "
-                    "(history.csv, evals.csv), gif (landscape.gif: the path on the landscape, or "
+                    "(history.csv, evals.csv, timeline.csv: the edits of the run), gif (landscape.gif: "
+                    "the path on the landscape, or "
                     "the decision map as the network learns, one frame every k steps), py "
                     "(train_torch.py: the same run in PyTorch), summary (summary.png: all panels "
                     "and the config on one page).")

@@ -38,6 +38,7 @@ MAX_NEWTON_PARAMS = 2000
 MAX_SECOND_ORDER_SECONDS = 2.0
 
 TOP_KEYS = ("seed", "meta", "task", "network", "loss", "optimizer", "training", "schedule")
+TIMELINE = "timeline"  # [[timeline]] entries: edits from step k on (core/timeline.py)
 FUNCTION_TASK_KEYS = ("kind", "name", "start")
 DATASET_TASK_KEYS = ("kind", "name", "n_samples", "noise", "test_fraction")
 META_KEYS = ("title", "description", "try")
@@ -382,7 +383,7 @@ def resolve(raw: dict) -> dict:
     """Validate a raw config dict and return a new one with every default filled in."""
     if not isinstance(raw, dict):
         raise ConfigError(f"a config must be a table of sections, got {_type_name(raw)}")
-    _check_keys(raw, TOP_KEYS, "")
+    _check_keys(raw, (*TOP_KEYS, TIMELINE), "")
     meta = _table(raw, "meta")
     _check_keys(meta, META_KEYS, "meta.")
     cfg: dict[str, Any] = {
@@ -402,6 +403,9 @@ def resolve(raw: dict) -> dict:
     cfg["training"] = _resolve_training(raw)
     cfg["schedule"] = _resolve_schedule(raw)
     _check_consistency(cfg)
+    from . import timeline  # (it builds on this module)
+
+    cfg[TIMELINE] = timeline.resolve_entries(raw.get(TIMELINE, []), cfg)
     return cfg
 
 
@@ -452,7 +456,14 @@ def dumps(cfg: dict) -> str:
             if v is None:
                 continue
             lines.append(f"{k} = {_toml_value(v)}")
+    for entry in cfg.get(TIMELINE, []):
+        lines.append(f"\n[[{TIMELINE}]]")
+        lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in entry.items()]
     return "\n".join(lines) + "\n"
+
+
+def _toml_key(k: str) -> str:
+    return k if k.replace("_", "").isalnum() else _toml_value(k)
 
 
 def _toml_value(v: Any) -> str:

@@ -5,7 +5,8 @@ kept, so after a long run the past is thinned (see `history.History`) and the `s
 which steps they are. Per-layer columns are expanded to one column per layer (`grad_norm_layer1`,
 `grad_norm_layer2`, ...); a landscape has no layers, so its columns keep their plain names and add
 the point `x`, `y` at which the step started. `evals_csv` writes the full-set evaluations
-(train/test loss and accuracy) taken on the session so far.
+(train/test loss and accuracy) taken on the session so far. `timeline_csv` writes the run's edits
+(core/timeline.py): one row per changed key, with the step from which it holds.
 
 Numbers are written with `repr`, the shortest text that reads back as the same float64, so
 `float(cell)` recovers every value exactly; non-finite values are written `nan`, `inf`, `-inf`.
@@ -23,6 +24,7 @@ from .io import atomic_write_bytes
 
 HISTORY_FILE = "history.csv"
 EVALS_FILE = "evals.csv"
+TIMELINE_FILE = "timeline.csv"
 
 
 # Columns that hold one value per layer (see Session._build).
@@ -83,6 +85,25 @@ def evals_csv(session) -> str:
     return _history_table(ev, ["step", *ev.columns])
 
 
+def timeline_csv(session) -> str:
+    """The run's edit timeline as CSV text: step, key, value, origin (config or app), restart.
+
+    One row per changed "section.key"; values are written as JSON (strings quoted, lists in
+    brackets), so `json.loads(cell)` gives each back as the config holds it."""
+    import json
+
+    from .timeline import changes
+
+    buf = _io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["step", "key", "value", "origin", "restart"])
+    for entry in session.timeline:
+        for key, value in changes(entry).items():
+            w.writerow([entry["step"], key, json.dumps(value), entry.get("origin", "config"),
+                        "true" if entry.get("restart") else "false"])
+    return buf.getvalue()
+
+
 def write_history_csv(session, path: str | Path) -> Path:
     """Write `history_csv(session)` to `path` atomically (a failed write leaves any old file intact)."""
     path = Path(path)
@@ -98,8 +119,11 @@ def write_evals_csv(session, path: str | Path) -> Path:
 
 
 def write_contract_csvs(session, out_dir: str | Path) -> dict[str, Path]:
-    """Write `history.csv` and `evals.csv` into `out_dir` (created if needed); returns their paths."""
+    """Write `history.csv`, `evals.csv` and `timeline.csv` into `out_dir` (created if needed);
+    returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    path = out / TIMELINE_FILE
+    atomic_write_bytes(path, timeline_csv(session).encode("utf-8"))
     return {"history": write_history_csv(session, out / HISTORY_FILE),
-            "evals": write_evals_csv(session, out / EVALS_FILE)}
+            "evals": write_evals_csv(session, out / EVALS_FILE), "timeline": path}

@@ -51,16 +51,17 @@ def _record_dataset(s: Session, steps: int, progress: Callable[[int], bool | Non
     out.update({f"init.{k}": v.copy() for k, v in s.model.params().items()})
     loss = np.empty(steps)
     gnorm = np.empty((steps, s.n_layers))
-    sampled = s.batch_size < s.n_train
-    bidx = np.full((steps, s.batch_size), -1, dtype=np.int64) if sampled else None
+    # (N, B): B the largest sampled batch of the run (the timeline may change the size); -1 pads a
+    # smaller batch, and a full-batch step of a run that also samples is a row of -1
+    sampled = [b for b in s.batch_sizes_ahead() if b < s.n_train]
+    bidx = np.full((steps, max(sampled)), -1, dtype=np.int64) if sampled else None
     done = 0
     while done < steps:
         if s.run(1) == 0:
             break
         loss[done] = s.last_loss
         gnorm[done] = s.grad_norms
-        if bidx is not None:  # sampled
-            assert s.last_batch is not None  # every sampled step draws a batch
+        if bidx is not None and s.last_batch is not None:  # a sampled step
             bidx[done, : len(s.last_batch)] = s.last_batch
         done += 1
         if progress is not None and done % chunk == 0 and progress(done) is False:

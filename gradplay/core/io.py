@@ -104,7 +104,8 @@ def session_files(session, contract: dict[str, np.ndarray] | None = None) -> tup
     if contract is None:
         contract = contract_arrays(session)
     arrays.update(contract)
-    meta = {"format": FORMAT, "version": VERSION, "config": session.config, "steps": session.step,
+    # The run's config: its step-0 settings and the timeline of edits, which replay it from the start
+    meta = {"format": FORMAT, "version": VERSION, "config": session.run_config, "steps": session.step,
             "versions": versions(), "state": state}
     return json.dumps(meta, indent=1, default=_json_default).encode(), npz_bytes(arrays)
 
@@ -288,6 +289,8 @@ def check_state(session, state: Any) -> None:
         raise ValueError(f"the state needs the keys {sorted(needed)}")
     _real_arrays(state, "state")
     step = _int(state["step"], "step", 0, 10**15)
+    session.seek_settings(step)  # the optimizer the timeline had in force at that step
+    fresh = session.snapshot()
     if state["halted"] is not None and not isinstance(state["halted"], str):
         raise ValueError(f"halted must be a message or null, got {config_mod._show(state['halted'])}")
     _array(state["theta"], "theta", session.theta.shape)

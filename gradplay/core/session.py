@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import datasets, landscapes, losses, optim, schedules
+from . import datasets, landscapes, losses, optim, schedules, timeline
 from . import fast as fastpaths
 from .hessian import network_hessian
 from .history import History
@@ -105,7 +105,12 @@ class Session:
         self._build(config)
 
     # ----------------------------------------------------------------- construction
-    def _build(self, config: dict) -> None:
+    def _build(self, run_config: dict) -> None:
+        # run_config: the step-0 settings and the edit timeline, which replays the whole run;
+        # config: the settings in force now (what the panels show), without a timeline.
+        self.run_config = run_config
+        self._next_edit = 0  # index of the next timeline entry to apply
+        config = self._settings_at(0)
         self.config = config
         self.kind = config["task"]["kind"]
         self.rngs = make_streams(config["seed"])
@@ -155,14 +160,56 @@ class Session:
         self.theta, self.grad = self.model.theta, self.model.grad
         self.layer_slices = self.model.layer_slices
         self.n_train = len(self.data.x_train)
-        bs = self.config["training"]["batch_size"]
-        self.batch_size = self.n_train if bs == "full" else min(int(bs), self.n_train)
+        self.batch_size = self.batch_rows(self.config["training"]["batch_size"])
         self._perm = np.arange(self.n_train)
         self._pos = self.n_train  # forces a fresh permutation at the first step
         self._min_batch = 2 if net["batch_norm"] else 1
         self.objective = None
         t = self.config["training"]
         self._l1, self._l2 = t["l1"], t["l2"]
+
+    # ----------------------------------------------------------------- the edit timeline
+    @property
+    def timeline(self) -> list[dict]:
+        """The run's edits: [{"step": k, "section.key": value, ...}, ...] (see core/timeline.py)."""
+        return self.run_config.get("timeline", [])
+
+    def _settings_at(self, step: int) -> dict:
+        """The settings in force after `step` steps; sets the index of the next entry to apply."""
+        entries = self.timeline
+        self._next_edit = next((i for i, e in enumerate(entries) if e["step"] > step), len(entries))
+        if not entries:
+            return self.run_config if "timeline" in self.run_config else dict(self.run_config, timeline=[])
+        return dict(timeline.config_at(self.run_config, step), timeline=[])
+
+    def _next_edit_step(self) -> int | None:
+        entries = self.timeline
+        return entries[self._next_edit]["step"] if self._next_edit < len(entries) else None
+
+    def _apply_due_edits(self) -> bool:
+        """Apply the timeline entries whose step has come; True if the settings changed."""
+        entries = self.timeline
+        changed = False
+        while self._next_edit < len(entries) and entries[self._next_edit]["step"] <= self.step:
+            entry = entries[self._next_edit]
+            self._next_edit += 1
+            if not entry.get("restart"):
+                self._continue_with(dict(timeline.apply(self.config, timeline.changes(entry)), timeline=[]))
+                changed = True
+        return changed
+
+    def _continue_with(self, config: dict) -> None:
+        """Train on with new optimizer/schedule/training settings: the parameters stay, the
+        optimizer and schedule start afresh, a new batch size takes effect at the next batch."""
+        self.config = config
+        self._make_optimizer()
+        if self.kind == "dataset":
+            t = config["training"]
+            self._l1, self._l2 = t["l1"], t["l2"]
+            size = self.batch_rows(t["batch_size"])
+            if size != self.batch_size:
+                self.batch_size = size
+                self._mlp_loop = None  # the compiled loop's buffers are sized for one batch size
 
     def _make_optimizer(self) -> None:
         oc = dict(self.config["optimizer"])
@@ -174,6 +221,15 @@ class Session:
         self.schedule = schedules.make_schedule(sc.pop("name"), self.optimizer.lr, **sc)
         t = self.config["training"]
         self._clip_norm, self._clip_value = t["clip_norm"], t["clip_value"]
+
+    def batch_rows(self, batch_size: int | str) -> int:
+        """Rows of a batch for the config value `training.batch_size` ("full" or a number)."""
+        return self.n_train if batch_size == "full" else min(int(batch_size), self.n_train)
+
+    def batch_sizes_ahead(self) -> list[int]:
+        """The batch sizes this run uses from its current step on (the timeline may change it)."""
+        return [self.batch_size] + [self.batch_rows(e["training.batch_size"]) for e in self.timeline
+                                    if e["step"] >= self.step and "training.batch_size" in e]
 
     @property
     def n_layers(self) -> int:
@@ -212,18 +268,20 @@ class Session:
         self._pos += self.batch_size
         return idx
 
-    def upcoming_batches(self, steps: int) -> list[np.ndarray] | None:
-        """Indices of the next `steps` mini-batches as training will draw them, leaving this
-        session's batch stream where it is; None when every step sees the whole set."""
-        if self.kind == "function" or self.batch_size >= self.n_train:
+    def upcoming_batches(self, steps: int) -> list[np.ndarray | None] | None:
+        """Indices of the next `steps` batches as training will draw them (None for a step that sees
+        the whole set), following the timeline's batch-size changes, and leaving this session's
+        batch stream where it is; None when every step sees the whole set."""
+        if self.kind == "function":
             return None
         twin = self.clone()
-        batches = []
+        batches: list[np.ndarray | None] = []
         for _ in range(steps):
+            twin._apply_due_edits()
             idx = twin._next_batch()
-            assert idx is not None  # batch_size < n_train: every step draws a mini-batch
-            batches.append(idx.copy())
-        return batches
+            batches.append(None if idx is None else idx.copy())
+            twin.step += 1
+        return batches if any(b is not None for b in batches) else None
 
     def _forward_backward(self, xb: np.ndarray, yb: np.ndarray) -> float:
         """Batch loss with penalties; leaves its gradient in self.grad."""
@@ -269,9 +327,21 @@ class Session:
         """
         if self.halted:
             return 0
+        done, edited = 0, False
         # Overflow is expected at extreme settings; it is caught as a halt, not printed as a warning.
         with np.errstate(all="ignore"):
-            done = self._run_steps(n)
+            while True:
+                edited = self._apply_due_edits() or edited
+                if done >= n or self.halted:
+                    break
+                nxt = self._next_edit_step()
+                chunk = n - done if nxt is None else min(n - done, nxt - self.step)
+                got = self._run_steps(chunk)
+                done += got
+                if got < chunk:
+                    break
+        if edited:
+            self._emit("config")
         self._emit("halted" if self.halted else "stepped")
         return done
 
@@ -378,8 +448,12 @@ class Session:
 
     # ----------------------------------------------------------------- control
     def reset(self) -> None:
-        """Back to step 0 with the same seed: the same initial weights, data and batch order."""
-        self._build(self.config)
+        """Back to step 0 with the same seed: the same initial weights, data and batch order.
+
+        A scripted timeline replays from its start; once the user has edited the run, its
+        settings of now are those of the new run (and the script is over)."""
+        edited = any(e.get("origin") == "app" and not e.get("restart") for e in self.timeline)
+        self._build(dict(self.config, timeline=[]) if edited else self.run_config)
         self._emit("reset")
 
     def set_config(self, config: dict) -> None:
@@ -389,25 +463,29 @@ class Session:
         current parameters with a fresh optimizer state; any other change rebuilds the run.
         """
         old = self.config
-        keep = ("optimizer", "schedule", "training", "meta")
-        same_problem = all(old[k] == config[k] for k in old if k not in keep) and (
-            old["training"]["batch_size"] == config["training"]["batch_size"])
+        config = dict(config, timeline=[])
+        keep = ("optimizer", "schedule", "training", "meta", "timeline")
+        same_problem = all(old[k] == config[k] for k in old if k not in keep)
         if same_problem and not self.halted:
-            self.config = config
-            self._make_optimizer()
-            if self.kind == "dataset":
-                self._l1, self._l2 = config["training"]["l1"], config["training"]["l2"]
+            self.run_config = timeline.record(self.run_config, self.step, old, config)
+            self._settings_at(self.step)  # the index of the next entry, in the new timeline
+            self._continue_with(config)
             self._emit("config")
         else:
-            self._build(config)
-            self._emit("reset")
+            self._restart(old, config)
+
+    def _restart(self, old: dict, config: dict) -> None:
+        """Rebuild the run from `config`; the timeline records which edit restarted it."""
+        edits = timeline.diff(old, config)
+        entries = [{"step": 0, **edits, "origin": "app", "restart": True}] if edits else []
+        self._build(dict(config, timeline=entries))
+        self._emit("reset")
 
     def move_start(self, x: float, y: float) -> None:
         """Landscapes: restart from a new point (the config's start changes with it)."""
         cfg = dict(self.config)
         cfg["task"] = dict(cfg["task"], start=[float(x), float(y)])
-        self._build(cfg)
-        self._emit("reset")
+        self._restart(self.config, cfg)
 
     # ----------------------------------------------------------------- snapshots
     def snapshot(self) -> dict[str, Any]:
@@ -430,7 +508,8 @@ class Session:
         return snap
 
     def restore(self, snap: dict[str, Any]) -> None:
-        """Return to a snapshot taken from a session of the same config."""
+        """Return to a snapshot taken from a session of the same run config."""
+        self.seek_settings(int(snap["step"]))
         self.step = int(snap["step"])
         self.halted = snap.get("halted")
         self.theta[:] = snap["theta"]
@@ -449,6 +528,13 @@ class Session:
             assert self.model is not None
             self.model.load_buffers(snap["buffers"])
         self._emit("reset")
+
+    def seek_settings(self, step: int) -> None:
+        """Put the settings (and optimizer and schedule objects) of step `step` in force, as a
+        restore to that step needs before it loads their state."""
+        config = self._settings_at(step)
+        if config != self.config:
+            self._continue_with(config)
 
     # ----------------------------------------------------------------- twins for a training thread
     def clone(self) -> Session:
@@ -472,9 +558,14 @@ class Session:
         c.sync_from(self)
         return c
 
-    def sync_from(self, other: Session) -> None:
+    def sync_from(self, other: Session) -> bool:
         """Take over the training state of a twin made by `clone` (in place: arrays the panels hold
-        stay valid). Emits nothing; the caller knows what changed."""
+        stay valid). Emits nothing; returns True when the twin's timeline changed the settings."""
+        edited = other.config is not self.config
+        if edited:
+            self.run_config = other.run_config
+            self._continue_with(other.config)
+        self._next_edit = other._next_edit
         self.step, self.halted, self.last_loss = other.step, other.halted, other.last_loss
         self.engine = other.engine
         self.theta[:] = other.theta
@@ -492,3 +583,4 @@ class Session:
             self._perm[:] = other._perm
             self._pos = other._pos
             self.model.load_buffers(other.model.buffers())
+        return edited

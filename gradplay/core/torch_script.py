@@ -11,6 +11,10 @@ conventions"); the script only has to start from the same numbers. Initial weigh
 config's init stream (a fresh Session at step 0, whatever the given session has done since), and
 the batch order is replayed from the config's batch stream exactly as the session draws it.
 Differences are then rounding: ~1e-15 per step, growing slowly with the steps.
+
+A run edited while it trained (its timeline, core/timeline.py) is replayed segment by segment: at
+each edit the script builds a fresh optimizer and scheduler from the new settings, as gradplay does,
+and uses that segment's clipping, penalties and batches.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import config as config_mod
+from . import timeline as timeline_mod
 from .io import atomic_write_bytes
 from .landscapes import get_landscape
 from .session import Session
@@ -155,6 +160,8 @@ def _literal(a: Any, indent: int = 0, lead: int = 0) -> str:
     on that line (e.g. `X_TRAIN = `), so that one-line forms are only chosen when they fit.
     """
     rows: list[Any] | None
+    if a is None:
+        return "None"
     if isinstance(a, (list, tuple)) and not all(np.ndim(r) == 0 for r in a):
         rows = list(a)  # ragged (the batches): each row on its own
     else:
@@ -206,7 +213,7 @@ def _comment_block(text: str) -> list[str]:
 # ----------------------------------------------------------------------------- the run to export
 def _resolve(session_or_config: Session | Mapping) -> tuple[dict, Session | None]:
     if isinstance(session_or_config, Session):
-        return session_or_config.config, session_or_config
+        return session_or_config.run_config, session_or_config
     if isinstance(session_or_config, Mapping):
         return config_mod.resolve(dict(session_or_config)), None
     raise TypeError(f"torch_script needs a Session or a config dict, got {type(session_or_config).__name__}")
@@ -257,8 +264,26 @@ def _steps(session: Session | None, steps: int | None) -> int:
     return int(steps)
 
 
+class Segment:
+    """Steps [start, stop) of the run and the settings in force there (`text`: the edit that began it)."""
+
+    def __init__(self, start: int, stop: int, cfg: dict, text: str = ""):
+        self.start, self.stop, self.cfg, self.text = start, stop, cfg, text
+
+
+def _segments(run_cfg: dict, steps: int) -> list[Segment]:
+    """The run cut at its timeline's edits (one segment for an unedited run)."""
+    edits = [e for e in run_cfg.get("timeline", []) if not e.get("restart") and 0 < e["step"] < steps]
+    bounds = [0] + [e["step"] for e in edits] + [steps]
+    out = []
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        text = timeline_mod.describe(edits[i - 1]) if i else ""
+        out.append(Segment(a, b, timeline_mod.config_at(run_cfg, a), text))
+    return out
+
+
 # ----------------------------------------------------------------------------- code sections
-def _header(cfg: dict, steps: int, batched: bool = False) -> list[str]:
+def _header(cfg: dict, steps: int, batched: bool = False, segments: int = 1) -> list[str]:
     from .. import __version__
 
     if cfg["task"]["kind"] == "function":
@@ -276,6 +301,12 @@ def _header(cfg: dict, steps: int, batched: bool = False) -> list[str]:
         "To carry the experiment on, edit it freely: the model, the loss and the training loop are plain "
         "PyTorch, and the literals at the end of the file hold gradplay's numbers.",
     ]
+    if segments > 1:
+        paragraphs.insert(1, f"The run was edited while it trained ({segments - 1} edit"
+                          f"{'s' if segments > 2 else ''}, the [[timeline]] below). The script replays each edit at "
+                          "its step: like gradplay, it then builds a fresh optimizer and scheduler from the new "
+                          "settings (the old optimizer's state is dropped) and trains on with that segment's "
+                          "clipping, penalties and batches.")
     lines = [f'"""A gradplay run as a standalone PyTorch script (exported by gradplay {__version__}).']
     for text in paragraphs:
         lines += [""] + textwrap.wrap(text, WIDTH - 4, break_on_hyphens=False)
@@ -385,10 +416,13 @@ def _model_section(cfg: dict, n_out: int) -> list[str]:
     return out
 
 
-def _loss_section(cfg: dict, functional: bool) -> list[str]:
+def _loss_section(cfg: dict, functional: bool, penalty_args: bool = False) -> list[str]:
+    """data_loss and objective; with `penalty_args` the penalties are objective's l1 and l2 arguments
+    (a timeline that changes them), else the constants L1 and L2 (when not zero)."""
     doc, body = _LOSS_CODE[cfg["loss"]["name"]]
     t = cfg["training"]
-    penalty = bool(t["l1"] or t["l2"])
+    penalty = penalty_args or bool(t["l1"] or t["l2"])
+    extra = ", l1=0.0, l2=0.0" if penalty_args else ""
     summary = "Mean loss of the batch (x, y)" + (", plus the weight penalties" if penalty else "") + "."
     out = ["def data_loss(logits, y):", f'    """{doc}"""', f"    {body}", "", ""]
     if functional:
@@ -402,7 +436,7 @@ def _loss_section(cfg: dict, functional: bool) -> list[str]:
             "    return params",
             "",
             "",
-            "def objective(model, x, y, params=None):",
+            f"def objective(model, x, y{extra}, params=None):",
             f'    """{summary}',
             "",
             "    With `params` ({name: tensor}) the model is evaluated at those values instead of its own",
@@ -418,7 +452,7 @@ def _loss_section(cfg: dict, functional: bool) -> list[str]:
         weights = "[params[f\"{k}.weight\"] for k, m in model.named_children() if isinstance(m, nn.Linear)]"
     else:
         out += [
-            "def objective(model, x, y):",
+            f"def objective(model, x, y{extra}):",
             f'    """{summary}"""',
             "    loss = data_loss(model(x), y)",
         ]
@@ -428,9 +462,12 @@ def _loss_section(cfg: dict, functional: bool) -> list[str]:
             "    # L1/L2 act on the weight matrices only: not on biases, not on batch-norm scale and shift",
             f"    weights = {weights}",
         ]
-        if t["l1"]:
+        if penalty_args:
+            out += ["    if l1:", "        loss = loss + l1 * sum(w.abs().sum() for w in weights)",
+                    "    if l2:", "        loss = loss + l2 * sum((w * w).sum() for w in weights)"]
+        if t["l1"] and not penalty_args:
             out.append("    loss = loss + L1 * sum(w.abs().sum() for w in weights)")
-        if t["l2"]:
+        if t["l2"] and not penalty_args:
             out.append("    loss = loss + L2 * sum((w * w).sum() for w in weights)")
     out.append("    return loss")
     return out
@@ -467,23 +504,26 @@ def _schedule_lines(cfg: dict) -> list[str]:
             f"scheduler = torch.optim.lr_scheduler.{call}"]
 
 
-def _clip_lines(cfg: dict, params: str) -> list[str]:
+def _clip_lines(cfg: dict, params: str, literal: bool = False) -> list[str]:
     t = cfg["training"]
     out = []
     if t["clip_norm"] > 0:
-        out.append(f"torch.nn.utils.clip_grad_norm_({params}, max_norm=CLIP_NORM)")
+        value = _number(t["clip_norm"]) if literal else "CLIP_NORM"
+        out.append(f"torch.nn.utils.clip_grad_norm_({params}, max_norm={value})")
     if t["clip_value"] > 0:
-        out.append(f"torch.nn.utils.clip_grad_value_({params}, clip_value=CLIP_VALUE)")
+        value = _number(t["clip_value"]) if literal else "CLIP_VALUE"
+        out.append(f"torch.nn.utils.clip_grad_value_({params}, clip_value={value})")
     return out
 
 
-def _step_lines(cfg: dict, params: str, loss_expr: str, newton_fn: str) -> list[str]:
+def _step_lines(cfg: dict, params: str, loss_expr: str, newton_fn: str, segmented: bool = False) -> list[str]:
     """One training step's body: loss before the update, gradient, clipping, update."""
     name = cfg["optimizer"]["name"]
     t = cfg["training"]
     clipping = t["clip_norm"] > 0 or t["clip_value"] > 0
     stop = ["if not math.isfinite(loss.item()):  # gradplay pauses here, before the update",
             '    print(f"step {step}: the loss is {loss.item()}, stopping")',
+            *(["    halted = True"] if segmented else []),
             "    break"]
     if name == "lbfgs":
         out = [
@@ -501,14 +541,21 @@ def _step_lines(cfg: dict, params: str, loss_expr: str, newton_fn: str) -> list[
         stop[0] = "if not math.isfinite(loss.item()):  # gradplay pauses before such a step"
         return out + stop
     out = ["optimizer.zero_grad()", f"loss = {loss_expr}"] + stop + ["loss.backward()"]
-    out += _clip_lines(cfg, params)
+    out += _clip_lines(cfg, params, literal=segmented)
     out.append(f"optimizer.step({newton_fn})" if name == "newton" else "optimizer.step()")
     return out
 
 
-def _loop(cfg: dict, step_body: list[str], batches: bool) -> list[str]:
-    out = ["for step in range(STEPS):"]
-    if batches:
+def _loop(cfg: dict, step_body: list[str], batches: bool, span: tuple[int, int] | None = None,
+          some_full: bool = False) -> list[str]:
+    out = ["for step in range(STEPS):" if span is None else f"for step in range({span[0]}, {span[1]}):"]
+    if batches and some_full:
+        out += ["    if BATCHES[step] is None:  # a full-batch step",
+                "        xb, yb = x_train, y_train",
+                "    else:",
+                "        idx = torch.tensor(BATCHES[step])",
+                "        xb, yb = x_train[idx], y_train[idx]"]
+    elif batches:
         out += ["    idx = torch.tensor(BATCHES[step])", "    xb, yb = x_train[idx], y_train[idx]"]
     out += ["    " + line if line else "" for line in step_body]
     if cfg["schedule"]["name"] != "constant":
@@ -517,17 +564,44 @@ def _loop(cfg: dict, step_body: list[str], batches: bool) -> list[str]:
     return out
 
 
-def _landscape_main(cfg: dict) -> list[str]:
+def _indent(lines: list[str], by: int = 4) -> list[str]:
+    return [" " * by + line if line else "" for line in lines]
+
+
+def _training(segments: list[Segment], params: str, body_for, batches: bool, some_full: bool) -> list[str]:
+    """main()'s training: optimizer, scheduler and loop, once per segment of the timeline.
+
+    `body_for(cfg, segmented)` gives one step's lines under that segment's settings."""
+    if len(segments) == 1:
+        cfg = segments[0].cfg
+        return (_optimizer_lines(cfg, params) + _schedule_lines(cfg)
+                + _loop(cfg, body_for(cfg, False), batches, some_full=some_full))
+    out = ["halted = False  # gradplay stops training at a non-finite loss", ""]
+    for i, seg in enumerate(segments):
+        block = (_optimizer_lines(seg.cfg, params) + _schedule_lines(seg.cfg)
+                 + _loop(seg.cfg, body_for(seg.cfg, True), batches, (seg.start, seg.stop), some_full))
+        if i == 0:
+            out.append(f"# steps {seg.start} to {seg.stop - 1}: the config's settings")
+            out += block
+        else:
+            note = textwrap.wrap(f"{seg.text}. A fresh optimizer and scheduler from here, as gradplay builds "
+                                 f"them at an edit (steps {seg.start} to {seg.stop - 1}).", WIDTH - 6)
+            out += ["", *("# " + line for line in note), "if not halted:"] + _indent(block)
+    return out
+
+
+def _landscape_main(segments: list[Segment]) -> list[str]:
     params = "[point]"
-    body = _step_lines(cfg, params, "f(point[0], point[1])", "lambda p: f(p[0], p[1])")
+
+    def body(cfg: dict, segmented: bool) -> list[str]:
+        return _step_lines(cfg, params, "f(point[0], point[1])", "lambda p: f(p[0], p[1])", segmented)
+
     out = [
         "def main():",
         "    # On a landscape the parameters are the point (x, y) itself and the loss is f.",
         "    point = torch.tensor(START, requires_grad=True)",
     ]
-    out += ["    " + line for line in _optimizer_lines(cfg, params)]
-    out += ["    " + line for line in _schedule_lines(cfg)]
-    out += ["    " + line if line else "" for line in _loop(cfg, body, batches=False)]
+    out += _indent(_training(segments, params, body, batches=False, some_full=False))
     out += [
         "    with torch.no_grad():",
         '        print(f"final loss {f(point[0], point[1]).item()!r}")',
@@ -536,11 +610,19 @@ def _landscape_main(cfg: dict) -> list[str]:
     return out
 
 
-def _dataset_main(cfg: dict, batches: bool, has_test: bool) -> list[str]:
+def _dataset_main(segments: list[Segment], batches: bool, has_test: bool, some_full: bool,
+                  penalty_args: bool) -> list[str]:
+    cfg = segments[-1].cfg  # what the run ends with (batch norm, loss and optimizer kind at the end)
     params = "model.parameters()"
     xb, yb = ("xb", "yb") if batches else ("x_train", "y_train")
-    body = _step_lines(cfg, params, f"objective(model, {xb}, {yb})",
-                       f"lambda theta: objective(model, {xb}, {yb}, unflatten(model, theta))")
+
+    def body(seg_cfg: dict, segmented: bool) -> list[str]:
+        t = seg_cfg["training"]
+        pen = f", l1={_number(t['l1'])}, l2={_number(t['l2'])}" if penalty_args else ""
+        return _step_lines(seg_cfg, params, f"objective(model, {xb}, {yb}{pen})",
+                           f"lambda theta: objective(model, {xb}, {yb}{pen}, params=unflatten(model, theta))",
+                           segmented)
+
     ydtype = "torch.long" if cfg["loss"]["name"] == "cross_entropy" else "torch.float64"
     out = [
         "def main():",
@@ -548,15 +630,14 @@ def _dataset_main(cfg: dict, batches: bool, has_test: bool) -> list[str]:
         "    model.train()  # batch statistics in batch norm while training",
         f"    x_train, y_train = torch.tensor(X_TRAIN), torch.tensor(Y_TRAIN, dtype={ydtype})",
     ]
-    out += ["    " + line for line in _optimizer_lines(cfg, params)]
-    out += ["    " + line for line in _schedule_lines(cfg)]
-    out += ["    " + line if line else "" for line in _loop(cfg, body, batches)]
+    out += _indent(_training(segments, params, body, batches, some_full))
+    pen = (f", l1={_number(cfg['training']['l1'])}, l2={_number(cfg['training']['l2'])}" if penalty_args else "")
     out += [
         "",
         "    # The final loss: the training objective on the whole training set (in train mode, so batch",
         "    # norm uses that set's statistics), i.e. what one more full-batch step would print first.",
         "    with torch.no_grad():",
-        '        print(f"final loss {objective(model, x_train, y_train).item()!r}")',
+        f'        print(f"final loss {{objective(model, x_train, y_train{pen}).item()!r}}")',
     ]
     if has_test:
         out += [
@@ -574,7 +655,8 @@ def _dataset_main(cfg: dict, batches: bool, has_test: bool) -> list[str]:
     return out
 
 
-def _data_section(fresh: Session, params: dict[str, np.ndarray], batches: list[np.ndarray] | None) -> list[str]:
+def _data_section(fresh: Session, params: dict[str, np.ndarray],
+                  batches: list[np.ndarray | None] | None) -> list[str]:
     d = fresh.data
     assert d is not None  # a dataset task
     integer_labels = d.labels != "real"
@@ -606,6 +688,8 @@ def _data_section(fresh: Session, params: dict[str, np.ndarray], batches: list[n
                 "# every epoch, cut into consecutive batches (what a DataLoader with shuffle=True does)."]
         if fresh.config["network"]["batch_norm"]:
             out.append("# Batch norm needs two samples: a leftover batch of one is skipped.")
+        if any(b is None for b in batches):
+            out.append("# None: a step that saw the whole training set (a full batch).")
         out.append(f"BATCHES = {_literal(batches, lead=10)}")
     return out
 
@@ -627,26 +711,36 @@ def torch_script(session_or_config: Session | Mapping, init_params: Any = None,
     training objective on the whole training set), all with repr precision. Landscape scripts also
     print "final point x y"; dataset scripts with a test set "final test loss v" (eval mode).
     """
-    cfg, session = _resolve(session_or_config)
+    run_cfg, session = _resolve(session_or_config)
     steps = _steps(session, steps)
-    fresh = Session(cfg)  # step 0 of this config: its init, data and batch streams untouched
+    fresh = Session(run_cfg)  # step 0 of this run: its init, data and batch streams untouched
+    cfg = fresh.config  # the settings at step 0
+    segments = _segments(run_cfg, steps)
     theta = _initial_theta(fresh, init_params)
-    newton = cfg["optimizer"]["name"] == "newton"
+    newton = any(seg.cfg["optimizer"]["name"] == "newton" for seg in segments)
     newton_class = _NEWTON_CLASS.rstrip("\n").split("\n") if newton else []
+    # an edited run spells out each segment's clipping and penalties where it starts
+    plain = [f"STEPS = {steps}  # optimizer steps to train"]
 
     if cfg["task"]["kind"] == "function":
-        parts = [_header(cfg, steps), _imports(cfg), _settings(cfg, steps, None), _landscape_section(cfg),
-                 newton_class, _landscape_main(cfg),
+        parts = [_header(run_cfg, steps, segments=len(segments)), _imports(cfg),
+                 _settings(cfg, steps, None) if len(segments) == 1 else plain,
+                 _landscape_section(cfg), newton_class, _landscape_main(segments),
                  ["# The start point (x, y).", f"START = {_literal(theta, lead=8)}"]]
     else:
         batches = fresh.upcoming_batches(steps)
+        some_full = batches is not None and any(b is None for b in batches)
         fresh.theta[:] = theta
         assert fresh.model is not None and fresh.data is not None  # a dataset task
         params = {k: v.copy() for k, v in fresh.model.params().items()}
-        parts = [_header(cfg, steps, batched=batches is not None), _imports(cfg),
-                 _settings(cfg, steps, None if batches is None else fresh.batch_size),
-                 _model_section(cfg, fresh.model.n_out), _loss_section(cfg, functional=newton), newton_class,
-                 _dataset_main(cfg, batches is not None, len(fresh.data.x_test) > 0),
+        penalty_args = len(segments) > 1 and any(seg.cfg["training"]["l1"] or seg.cfg["training"]["l2"]
+                                                for seg in segments)
+        settings = (_settings(cfg, steps, None if batches is None else fresh.batch_size)
+                    if len(segments) == 1 else plain)
+        parts = [_header(run_cfg, steps, batched=batches is not None, segments=len(segments)), _imports(cfg),
+                 settings, _model_section(cfg, fresh.model.n_out),
+                 _loss_section(cfg, functional=newton, penalty_args=penalty_args), newton_class,
+                 _dataset_main(segments, batches is not None, len(fresh.data.x_test) > 0, some_full, penalty_args),
                  ["# " + "-" * 97, "# gradplay's numbers", ""] + _data_section(fresh, params, batches)]
     parts.append(['if __name__ == "__main__":', "    main()"])
     return _join(parts)

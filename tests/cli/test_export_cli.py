@@ -67,7 +67,7 @@ def test_export_writes_every_format(spiral_run, tmp_path, pil_image):
                     "--size", "800x600", "--every", "10")
     panels = ("landscape", "loss", "gradients", "weights")
     expected = {f"{p}.{ext}" for p in panels for ext in ("png", "svg")}
-    expected |= {"history.csv", "evals.csv", "landscape.gif", "train_torch.py", "summary.png"}
+    expected |= {"history.csv", "evals.csv", "timeline.csv", "landscape.gif", "train_torch.py", "summary.png"}
     assert {p.name for p in out.iterdir()} == expected
     assert done.stdout.count("wrote ") == len(expected) and "propagateSizeHints" not in done.stderr
     for p in panels:
@@ -107,7 +107,8 @@ def test_run_and_export_in_one_go(tmp_path):
              "--export", str(tmp_path / "ex"), "--export-formats", "csv,summary", "-q")
     meta = json.loads((tmp_path / "run" / "session.json").read_text())
     assert meta["steps"] == 20
-    assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == ["evals.csv", "history.csv", "summary.png"]
+    assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == ["evals.csv", "history.csv", "summary.png",
+                                                                   "timeline.csv"]
     with open(tmp_path / "ex" / "history.csv", newline="") as f:
         assert len(list(csv.reader(f))) == 21
 

@@ -107,7 +107,7 @@ def test_non_finite_values_are_written_readably(make_session):
     assert rows[1][header.index("loss")] == "inf"
 
 
-def test_write_contract_csvs_writes_both_files_atomically(make_session, tmp_path):
+def test_write_contract_csvs_writes_the_files_atomically(make_session, tmp_path):
     s = make_session(**MOONS)
     s.run(8)
     s.evaluate()
@@ -115,7 +115,8 @@ def test_write_contract_csvs_writes_both_files_atomically(make_session, tmp_path
     paths = export.write_contract_csvs(s, out)
     assert paths["history"].read_text() == export.history_csv(s)
     assert paths["evals"].read_text() == export.evals_csv(s)
-    assert sorted(p.name for p in out.iterdir()) == ["evals.csv", "history.csv"]  # no temp files left
+    assert paths["timeline"].read_text() == export.timeline_csv(s)
+    assert sorted(p.name for p in out.iterdir()) == ["evals.csv", "history.csv", "timeline.csv"]  # no temp files
     s.run(4)
     export.write_history_csv(s, paths["history"])  # overwrites in place
     assert len(parse(paths["history"].read_text())[1]) == 12
