@@ -195,7 +195,8 @@ class Controller(QtCore.QObject):
         t = self._trainer
         fresh = t.take()
         if fresh:
-            s.sync_from(t.twin)
+            if s.sync_from(t.twin):  # the timeline changed a setting in that slice
+                self.config_changed.emit()
             self._sec_per_step = t.sec_per_step or self._sec_per_step
         if t.idle and not s.halted and not (self._target is not None and s.step >= self._target):
             owed = max(1, round(self.speed * min(max(dt * 1000 / FRAME_MS, 1.0), CATCH_UP)))

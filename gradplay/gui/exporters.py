@@ -51,10 +51,12 @@ def exportable_panels(window) -> dict[str, QtWidgets.QWidget]:
 
 
 def run_title(session) -> str:
-    """The run's name for headers and captions: the config's title, else task · optimizer."""
+    """The run's name for headers and captions: the config's title ("based on TITLE" once edited in
+    the app), else task · optimizer."""
+    from ..core.timeline import title as timeline_title
+
     cfg = session.config
-    title = (cfg.get("meta") or {}).get("title")
-    return title or f"{cfg['task']['name']} · {cfg['optimizer']['name']}"
+    return timeline_title(session.run_config)[0] or f"{cfg['task']['name']} · {cfg['optimizer']['name']}"
 
 
 # ----------------------------------------------------------------------------- offscreen widgets
@@ -262,7 +264,7 @@ def export_all(window, out_dir: str | Path, formats: tuple[str, ...] | list[str]
     """Write every asked format of the window's session into `out_dir`; the paths written.
 
     png/svg: one file per panel (`landscape.png`, `loss.svg`, ...); `pixels` fixes every PNG's
-    size, else each panel's export size × `scale`. csv: history.csv and evals.csv. gif: landscape.gif,
+    size, else each panel's export size × `scale`. csv: history.csv, evals.csv and timeline.csv. gif: landscape.gif,
     the landscape panel over the run (gif.py). py: train_torch.py (a standalone PyTorch script).
     summary: summary.png, all panels and the config on one page. Returns None if cancelled through
     `progress` (files already written stay). `notes` collects remarks for the user (gif.write_gif).

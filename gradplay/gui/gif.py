@@ -88,7 +88,7 @@ def _landscape_frames(panel, session: Session, steps: list[int]) -> Iterator[Non
 
 def _dataset_frames(panel, session: Session, steps: list[int], mismatch: list[str]) -> Iterator[None]:
     """Replay the run from step 0 and stop at each frame's step."""
-    replay = Session(session.config)
+    replay = Session(session.run_config)  # the step-0 settings and the timeline: the run that happened
     panel.holder.session = replay
     for target in steps:
         while replay.step < target and not replay.halted:

@@ -7,6 +7,7 @@ so panels read well in light and dark themes and in exported images.
 """
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -354,6 +355,7 @@ class HoverReadout:
     def __init__(self, plot: pg.PlotItem, xname: str = "step"):
         self.plot, self.xname = plot, xname
         self.series: dict[str, tuple[np.ndarray, np.ndarray, str]] = {}
+        self.marks: list[tuple[float, str]] = []  # (x, text): events at an x, listed when the mouse is near
         th = theme()
         self.line = pg.InfiniteLine(angle=90, pen=pg.mkPen(th.muted, style=QtCore.Qt.PenStyle.DashLine))
         self.text = pg.TextItem(anchor=(0, 0), fill=legend_brush(th), border=pg.mkPen(th.muted))
@@ -382,6 +384,9 @@ class HoverReadout:
                 best_x = float(xs[i])
             rows.append(f"<span style='color:{color}'>■</span> {name}: {fmt(ys[i])}")
         head = f"{self.xname} {fmt(best_x, 6)}" if not math.isnan(best_x) else ""
+        (x0, x1), _ = self.plot.vb.viewRange()
+        near = 0.02 * abs(x1 - x0)  # within 2 % of the view: a few pixels of the mark's line
+        rows += [html.escape(text) for mx, text in self.marks if abs(mx - x) <= near]
         return best_x, "<br>".join([head] + rows)
 
     def _moved(self, pos: QtCore.QPointF) -> None:

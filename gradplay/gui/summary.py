@@ -95,7 +95,7 @@ class SummaryPage(QtWidgets.QWidget):
         head = QtWidgets.QLabel("Config")
         head.setStyleSheet("font-size: 11pt; font-weight: bold; margin-top: 6px;")
         side.addWidget(head)
-        cfg = QtWidgets.QLabel(config_text(s.config))
+        cfg = QtWidgets.QLabel(config_text(s.run_config))  # step-0 settings and the edits
         cfg.setTextFormat(QtCore.Qt.TextFormat.PlainText)
         font = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
         font.setPointSizeF(8.5)

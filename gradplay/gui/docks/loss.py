@@ -1,5 +1,8 @@
 """Loss vs step: the noisy batch loss, the full-set train and test loss, and accuracy.
 
+Edits of the run (its timeline: an lr raised, an optimizer switched, from step k on) are dotted
+vertical lines at their steps; hovering near one lists what changed.
+
 The batch loss (one value per step, from the history) shows the noise of stochastic gradients;
 the full-set curves (from the evaluations the window records once per frame) show the real
 progress, and the gap between train and test shows over-fitting. Landscapes have one curve, f
@@ -11,6 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from ...core import timeline
 from .. import style
 from .base import Panel, SessionHolder
 
@@ -51,6 +55,8 @@ class LossPanel(Panel):
         self._pen_curves()
         self.loss_hover = style.HoverReadout(self.loss_plot)
         self.acc_hover = style.HoverReadout(self.acc_plot)
+        self.edit_lines: list[pg.InfiniteLine] = []  # one per edit of the timeline, at its step
+        self._edits_shown: list | None = None
 
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.info, 1)
@@ -102,6 +108,7 @@ class LossPanel(Panel):
             self._pen_curves()
         for curve in (self.batch_curve, self.train_curve, self.test_curve, self.train_acc, self.test_acc):
             curve.setData([], [])
+        self._edits_shown = None
         self._titles()
         self.loss_plot.enableAutoRange()
         super().reset()
@@ -158,7 +165,26 @@ class LossPanel(Panel):
         if self.due():  # (~1.5 ms: at the throttled rate; the first refresh after a reset is due)
             self.legend_corner = style.place_legend(
                 self.loss_legend, (self.batch_curve, self.train_curve, self.test_curve), self.legend_corner)
+        self._show_edits()
         self.info.setText(self._summary())
+
+    def _show_edits(self) -> None:
+        """A dotted line at each edit's step (not restarts: their step 0 begins the run)."""
+        entries = [e for e in self.session.timeline if not e.get("restart") and e["step"] > 0]
+        if entries == self._edits_shown:
+            return
+        self._edits_shown = entries
+        for line in self.edit_lines:
+            self.loss_plot.removeItem(line)
+        pen = pg.mkPen(self.th.muted, width=1, style=QtCore.Qt.PenStyle.DotLine)
+        self.edit_lines = []
+        for e in entries:
+            line = pg.InfiniteLine(pos=e["step"], angle=90, pen=pen, movable=False)
+            line.setToolTip(timeline.describe(e))
+            line.setZValue(-5)  # under the curves
+            self.loss_plot.addItem(line, ignoreBounds=True)
+            self.edit_lines.append(line)
+        self.loss_hover.marks = [(e["step"], "edit " + timeline.describe(e)) for e in entries]
 
     def _summary(self) -> str:
         s = self.session

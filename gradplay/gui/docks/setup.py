@@ -12,7 +12,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ...core import config as config_mod
-from ...core import datasets, landscapes, losses, nn, optim
+from ...core import datasets, landscapes, losses, nn, optim, timeline
 from ..widgets.hyper_form import HyperForm
 from ..widgets.layers_editor import LayersEditor
 from ..widgets.numbers import SciSpinBox, compact_combo, guard_wheel, int_spin, unit_spin
@@ -49,6 +49,7 @@ class SetupPanel(Panel):
     def __init__(self, holder, parent: QtWidgets.QWidget | None = None):
         super().__init__(holder, parent)
         self._loading = False
+        self._loaded: dict | None = None  # the config the form shows (see refresh)
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
@@ -189,14 +190,20 @@ class SetupPanel(Panel):
         self.show_error("")
         self.load(self.session.config)
 
+    def refresh(self) -> None:
+        """Show settings that changed without the form: a timeline's edit while playing, a fix
+        applied from the Diagnostics panel (nothing to do, and nothing repainted, otherwise)."""
+        if self.session.config is not self._loaded:
+            self.load(self.session.config)
+
     def load(self, cfg: dict) -> None:
+        self._loaded = cfg
         self._loading = True
         try:
             self._load(cfg)
         finally:
             self._loading = False
-        origin = getattr(self.holder, "origin_config", None)
-        self.header.show_meta(cfg["meta"], modified=origin is not None and _differs(origin, cfg))
+        self.header.show_meta(cfg["meta"], *timeline.title(self.session.run_config))
 
     def _load(self, cfg: dict) -> None:
         task, net, tr = cfg["task"], cfg["network"], cfg["training"]
@@ -334,5 +341,3 @@ def _fits(loss: str, info: datasets.DatasetInfo) -> bool:
         return False
 
 
-def _differs(a: dict, b: dict) -> bool:
-    return {k: v for k, v in a.items() if k != "meta"} != {k: v for k, v in b.items() if k != "meta"}

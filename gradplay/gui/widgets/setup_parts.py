@@ -75,11 +75,10 @@ class Header(QtWidgets.QWidget):
         for w in (self.title, self.description, self.try_):
             col.addWidget(w)
 
-    def show_meta(self, meta: dict[str, str], modified: bool = False) -> None:
-        title = meta.get("title") or "Custom run"
-        self.title.setText(title + ("  (modified)" if modified else ""))
-        self.title.setToolTip("The settings differ from the file or preset they were loaded from"
-                              if modified else "")
+    def show_meta(self, meta: dict[str, str], title: str = "", edits: str = "") -> None:
+        """The run's title ("based on TITLE" once edited; `edits` lists the changes on hover)."""
+        self.title.setText(title or meta.get("title") or "Custom run")
+        self.title.setToolTip(edits)
         self.description.setText(meta.get("description", ""))
         self.description.setVisible(bool(meta.get("description")))
         self.try_.setText(f"Try: {meta['try']}" if meta.get("try") else "")
