@@ -560,8 +560,13 @@ class Session:
 
     def sync_from(self, other: Session) -> bool:
         """Take over the training state of a twin made by `clone` (in place: arrays the panels hold
-        stay valid). Emits nothing; returns True when the twin's timeline changed the settings."""
+        stay valid). Returns True when the twin's timeline changed the settings.
+
+        Emits "stepped" (or "halted") as run() does when the twin trained, so whatever follows the
+        session's steps (the weight-space and curvature recorders) sees the steps Play trains in
+        the worker thread by the same event as single steps."""
         edited = other.config is not self.config
+        stepped = other.step != self.step
         if edited:
             self.run_config = other.run_config
             self._continue_with(other.config)
@@ -583,4 +588,6 @@ class Session:
             self._perm[:] = other._perm
             self._pos = other._pos
             self.model.load_buffers(other.model.buffers())
+        if stepped:
+            self._emit("halted" if self.halted else "stepped")
         return edited

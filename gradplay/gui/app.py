@@ -86,6 +86,7 @@ def start_fast_path(parent: QtCore.QObject) -> QtCore.QProcess | None:
 def run_app(source: str | None, play: bool = False) -> int:
     """Open the window on `source` (preset name or TOML path; None: the default preset); exit code."""
     window = build_window(source, play)
+    window.confirm_unsaved = True  # a person's window: never drop an unsaved run without asking
     app = QtWidgets.QApplication.instance()
     start_fast_path(app)
     from .errors import install_excepthook
@@ -104,6 +105,7 @@ def _quit_on_signals(app: QtWidgets.QApplication, window) -> None:
     def on_signal(signum, frame) -> None:
         if window.autosaver is not None:
             window.autosaver.crash_exit()
+        window.confirm_unsaved = False  # no question at logout: the autosave offers the run back
         app.quit()
 
     for sig in (signal.SIGTERM, signal.SIGINT):

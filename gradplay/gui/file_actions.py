@@ -159,6 +159,32 @@ class FileActions(QtCore.QObject):
         return True
 
     # ----------------------------------------------------------------- save
+    # ----------------------------------------------------------------- unsaved work
+    def confirm_discard(self, doing: str) -> bool:
+        """Before the run is dropped (`doing`: "opening the preset X", "quitting"): True to go on.
+
+        When the window asks (`MainWindow.confirm_unsaved`, set by the app) and the run has steps
+        or edits that are not saved, it offers Save / Discard / Cancel; Save goes on only once
+        saved. The autosave slot stays a safety net either way."""
+        s = self.session
+        if not self.window.confirm_unsaved or not self.is_modified() or (s.step == 0 and not s.timeline):
+            return True
+        self.controller.pause()
+        what = f"{s.step:,} training steps" + (" and edits" if s.timeline else "")
+        choice = self.ask_unsaved(f"This run has {what} that are not saved. Save it before {doing}?")
+        if choice == QtWidgets.QMessageBox.StandardButton.Save:
+            return self.save()
+        return choice == QtWidgets.QMessageBox.StandardButton.Discard
+
+    def ask_unsaved(self, text: str) -> QtWidgets.QMessageBox.StandardButton:
+        """The Save / Discard / Cancel question (tests replace this method)."""
+        buttons = (QtWidgets.QMessageBox.StandardButton.Save | QtWidgets.QMessageBox.StandardButton.Discard
+                   | QtWidgets.QMessageBox.StandardButton.Cancel)
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Question, "Unsaved run", text, buttons, self.window)
+        box.setDefaultButton(QtWidgets.QMessageBox.StandardButton.Save)
+        box.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        return QtWidgets.QMessageBox.StandardButton(box.exec())
+
     def save(self) -> bool:
         """Save to the current session file; asks where when the run has none yet."""
         if self.path is None:

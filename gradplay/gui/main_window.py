@@ -90,6 +90,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addToolBar(QtCore.Qt.ToolBarArea.TopToolBarArea, self.banner)
         self.banner.closed.connect(self._banner_closed)
         self.status = QtWidgets.QLabel()
+        self.status.setTextFormat(QtCore.Qt.TextFormat.PlainText)  # a saved halt message is the file's text
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().setSizeGripEnabled(False)
 
@@ -333,13 +334,18 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ----------------------------------------------------------------- files and presets
     def load_preset(self, name: str) -> None:
+        if not self.files.confirm_discard(f"opening the preset '{name}'"):
+            return
         try:
             self.controller.load_preset(name)
         except ConfigError as e:
             self.banner.show_message(f"Cannot open preset '{name}': {e}", "warning")
 
     def open_path(self, path: str | Path) -> bool:
-        """Open a config or saved session; False (with the reason shown) if it cannot be read."""
+        """Open a config or saved session; False (with the reason shown) if it cannot be read, or if
+        the user keeps the unsaved run."""
+        if not self.files.confirm_discard(f"opening {Path(path).name}"):
+            return False
         try:
             self.controller.load_config(path)
         except (ConfigError, SessionFileError) as e:
@@ -391,6 +397,9 @@ class MainWindow(QtWidgets.QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if not self.files.confirm_discard("quitting"):
+            event.ignore()
+            return
         self.controller.pause()
         self.save_layout()
         if self.autosaver is not None:  # a clean exit: last save, marked clean (no restore offer)
@@ -398,6 +407,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self._orphans = []
             self.autosaver.finish()
         super().closeEvent(event)
+
+    # Ask Save / Discard / Cancel before an unsaved run is dropped (build_window sets it for the
+    # app; windows that scripts and tests drive close without asking).
+    confirm_unsaved = False
 
     # ----------------------------------------------------------------- autosave (gui/autosave.py)
     autosaver = None

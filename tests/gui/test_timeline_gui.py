@@ -1,7 +1,9 @@
-"""The edit timeline in the window: a scripted edit applies while Play trains in the worker thread,
-the Setup panel and the title say what the run is now, and the Loss panel marks the edit."""
+"""The truth of an edited run in the window: a scripted edit applies while Play trains in the worker
+thread, the Setup panel and the title say what the run is now, the Loss panel marks the edit; and
+an unsaved run is never dropped without asking."""
 import numpy as np
-from PySide6 import QtCore
+import pytest
+from PySide6 import QtCore, QtWidgets
 
 from gradplay.core import config
 from gradplay.core.session import Session
@@ -51,3 +53,78 @@ def test_an_edit_in_the_app_is_recorded_and_titled(qtbot, make_window):
     loss = w.panels["loss"]
     loss.refresh()
     assert [line.value() for line in loss.edit_lines] == [30]
+
+
+# ----------------------------------------------------------------------------- unsaved work
+@pytest.fixture
+def asking(make_window, monkeypatch):
+    """A window that asks before dropping an unsaved run (as the app's does), answering `answer[0]`."""
+    from gradplay.gui.file_actions import FileActions
+
+    asked: list[str] = []
+    answer = [QtWidgets.QMessageBox.StandardButton.Cancel]
+
+    def ask(self, text):
+        asked.append(text)
+        return answer[0]
+
+    monkeypatch.setattr(FileActions, "ask_unsaved", ask)
+    w = make_window(config.resolve({k: v for k, v in RAW.items() if k != "timeline"}))
+    w.confirm_unsaved = True
+    return w, asked, answer
+
+
+def test_switching_preset_asks_and_cancel_keeps_the_run(asking):
+    w, asked, answer = asking
+    w.load_preset("xor_relu")  # nothing trained yet: nothing to lose, no question
+    assert asked == [] and w.controller.session.config["task"]["name"] == "xor"
+    w.controller.run_steps(25, frames=2)
+    before = w.controller.session
+    w.load_preset("circles_relu")
+    assert len(asked) == 1 and "25 training steps" in asked[0] and "circles_relu" in asked[0]
+    assert w.controller.session is before  # Cancel: the run stays
+    answer[0] = QtWidgets.QMessageBox.StandardButton.Discard
+    w.load_preset("circles_relu")
+    assert w.controller.session.config["task"]["name"] == "circles"
+
+
+def test_quitting_asks_and_save_saves_first(asking, tmp_path):
+    w, asked, answer = asking
+    w.controller.run_steps(12, frames=2)
+    closed = []
+    w.destroyed.connect(lambda: closed.append(True))
+    assert not w.close()  # Cancel: the window stays
+    assert w.isVisible() and len(asked) == 1
+    w.files.path = tmp_path / "kept.gradplay"  # Save goes to the run's file
+    answer[0] = QtWidgets.QMessageBox.StandardButton.Save
+    assert w.close()
+    from gradplay.core import io
+
+    assert io.load_session(tmp_path / "kept.gradplay").step == 12
+
+
+def test_opening_a_file_asks_too(asking, tmp_path):
+    w, asked, answer = asking
+    w.controller.run_steps(5, frames=1)
+    (tmp_path / "other.toml").write_text('[task]\nname = "xor"\n')
+    assert not w.open_path(tmp_path / "other.toml")
+    assert "other.toml" in asked[0] and w.controller.session.config["task"]["name"] == "moons"
+
+
+def test_play_feeds_the_recorders_that_follow_the_run(qtbot, make_window):
+    """The weight-space recorder hears the steps Play trains in the worker thread (it heard only
+    single steps: 3,520 played steps left one θ recorded)."""
+    w = make_window(config.resolve({k: v for k, v in RAW.items() if k != "timeline"}))
+    rec = w.panels["weightspace"].recorder
+    assert rec is not None and rec.n == 1
+    w.controller.set_speed(5)
+    qtbot.mouseClick(w.transport.play_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.controller.session.step > 120, timeout=20000)
+    qtbot.mouseClick(w.transport.play_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not w.controller.playing)
+    s = w.controller.session
+    assert rec.n >= 4 and rec.steps[-1] <= s.step
+    replay = Session(s.run_config)  # each recorded θ is the run's θ at that step
+    for step, theta in zip(rec.steps, rec.thetas):
+        replay.run(int(step) - replay.step)
+        assert np.array_equal(replay.theta, theta), step
