@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import datetime
 import math
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,8 @@ MAX_NEWTON_PARAMS = 2000
 MAX_SECOND_ORDER_SECONDS = 2.0
 
 TOP_KEYS = ("seed", "meta", "task", "network", "loss", "optimizer", "training", "schedule")
+MAX_TEXT = 4000  # characters in a title, description or "try" line
+MAX_CONFIG_BYTES = 2**20  # a TOML config (a long timeline is ~100 bytes an entry)
 TIMELINE = "timeline"  # [[timeline]] entries: edits from step k on (core/timeline.py)
 FUNCTION_TASK_KEYS = ("kind", "name", "start")
 DATASET_TASK_KEYS = ("kind", "name", "n_samples", "noise", "test_fraction")
@@ -154,6 +158,12 @@ def _string(val: Any, key: str) -> str:
     except UnicodeEncodeError:
         raise ConfigError(f"'{key}' = {_show(val)} is not valid text (it holds an unpaired surrogate "
                           f"character)") from None
+    bad = next((c for c in val if _control(c) and c not in "\n\t"), None)
+    if bad is not None:  # "\x00" made every exported SVG ill-formed and train_torch.py unrunnable
+        raise ConfigError(f"'{key}' holds the control character U+{ord(bad):04X}; text may hold line breaks "
+                          f"and tabs, no other control characters")
+    if len(val) > MAX_TEXT:  # a 1 MB title took the window 68-82 s to open
+        raise ConfigError(f"'{key}' has {len(val):,} characters; at most {MAX_TEXT:,} are allowed")
     return val
 
 
@@ -425,6 +435,12 @@ def load(path: str | Path) -> dict:
     """Read, parse and resolve a TOML config file."""
     path = Path(path)
     try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # /dev/null trained the defaults; a FIFO hung
+            raise ConfigError(f"{path} is not a regular file (a folder, pipe or device), so it is not read "
+                              f"as a config")
+        if st.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path} has {st.st_size:,} bytes; a config has at most {MAX_CONFIG_BYTES:,}")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import io as _io
 import json
+import math
 import os
 import platform
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -25,6 +27,14 @@ from . import config as config_mod
 FORMAT = "gradplay-session"
 VERSION = 1
 SESSION_SUFFIX = ".gradplay"  # a saved session in one file: a zip of session.json + arrays.npz
+
+# Limits checked before anything is read or inflated, so a small hostile file cannot take the
+# machine's memory or time (a 22 KB file with a nested compressed member peaked at 5.96 GB).
+MAX_JSON_BYTES = 32 * 2**20      # session.json: config and state without arrays (~1 MB is large)
+MAX_ARRAYS_BYTES = 4 * 2**30     # arrays.npz unpacked: a 1M-step run with batch 32 is ~0.3 GB
+MIN_RATIO_ALLOWANCE = 64 * 2**20  # a compressed member may unpack to this much whatever its ratio...
+MAX_RATIO = 20                    # ...and beyond it to this many times its compressed size (gradplay's
+#                                   own members compress less than 3:1; zeros compress 1000:1)
 
 
 class SessionFileError(ValueError):
@@ -157,12 +167,55 @@ def pack_session(meta: bytes, arrays: bytes) -> bytes:
     return buf.getvalue()
 
 
+def _size(n: float) -> str:
+    return f"{n / 2**20:,.0f} MB" if n >= 2**20 else f"{n / 2**10:,.0f} KB"
+
+
+def _limit(path: Path, member: str, size: int, compressed: int | None = None) -> None:
+    """SessionFileError when a member would unpack to more than gradplay reads (see MAX_*)."""
+    cap = MAX_JSON_BYTES if member == "session.json" else MAX_ARRAYS_BYTES
+    if compressed is not None:
+        cap = min(cap, max(MIN_RATIO_ALLOWANCE, MAX_RATIO * compressed))
+    if size > cap:
+        raise SessionFileError(f"{path}: {member} would take {_size(size)} when read, more than the "
+                               f"{_size(cap)} gradplay reads for it (a damaged or hostile file?)")
+
+
+def regular_file(path: Path) -> os.stat_result:
+    """stat() of `path`, which must be a regular file (not a FIFO, a device such as /dev/zero, a
+    socket or a folder); OSError otherwise. Symlinks to regular files are fine."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise IsADirectoryError(21, "is a folder") if stat.S_ISDIR(st.st_mode) else OSError(
+            f"{path} is not a regular file (a pipe, device or socket), so it is not read")
+    return st
+
+
+def _read_regular(path: Path, member: str) -> bytes:
+    _limit(path.parent, member, regular_file(path).st_size)
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _read_zip_member(z: zipfile.ZipFile, path: Path, member: str) -> bytes:
+    infos = [i for i in z.infolist() if i.filename == member]
+    if len(infos) > 1:  # zipfile reads the last one, unzip shows the first
+        raise SessionFileError(f"{path} holds {len(infos)} members named {member}: not a file gradplay wrote")
+    if not infos:
+        raise KeyError(member)
+    info = infos[0]
+    _limit(path, member, info.file_size, info.compress_size)
+    return z.read(info)  # zipfile stops at the declared size, so the check above bounds it
+
+
 def _read_members(path: Path) -> tuple[bytes, bytes]:
     try:
         if path.is_dir():
-            return (path / "session.json").read_bytes(), (path / "arrays.npz").read_bytes()
+            return _read_regular(path / "session.json", "session.json"), _read_regular(path / "arrays.npz",
+                                                                                        "arrays.npz")
+        regular_file(path)
         with zipfile.ZipFile(path) as z:
-            return z.read("session.json"), z.read("arrays.npz")
+            return _read_zip_member(z, path, "session.json"), _read_zip_member(z, path, "arrays.npz")
     except FileNotFoundError as e:
         raise SessionFileError(f"{path} is not a gradplay session: {Path(e.filename or '').name or 'file'} "
                                f"is missing") from None
@@ -183,8 +236,9 @@ def load_session(path: str | Path):
     meta_b, arrays_b = _read_members(path)
     try:
         meta = json.loads(meta_b.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        # RecursionError: thousands of nested brackets, which no gradplay file has
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        # RecursionError: thousands of nested brackets, which no gradplay file has; ValueError
+        # (besides JSONDecodeError): an integer of more than 4,300 digits
         raise SessionFileError(f"{path}: session.json is corrupt ({_brief(e)})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise SessionFileError(f"{path} is not a gradplay session file (no '{FORMAT}' format marker)")
@@ -199,6 +253,7 @@ def load_session(path: str | Path):
         cfg = config_mod.resolve(meta["config"])
     except (KeyError, config_mod.ConfigError) as e:
         raise SessionFileError(f"{path}: the saved config is invalid: {_brief(e, name=False)}") from None
+    _check_npz(path, arrays_b)
     try:
         with np.load(_io.BytesIO(arrays_b), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
@@ -214,6 +269,38 @@ def load_session(path: str | Path):
             raise SessionFileError(f"{path}: the saved training state does not fit its config "
                                    f"({_brief(e)})") from None
     return session
+
+
+def _check_npz(path: Path, data: bytes) -> None:
+    """Before numpy inflates or allocates anything: every .npy member of arrays.npz is within the
+    limits, and its header declares no more bytes than the member holds (numpy allocates the
+    declared shape before it reads)."""
+    where = f"{path}: arrays.npz"
+    try:
+        with zipfile.ZipFile(_io.BytesIO(data)) as z:
+            total = 0
+            for info in z.infolist():
+                _limit(path, f"arrays.npz member {info.filename}", info.file_size,
+                       info.compress_size if info.compress_type != zipfile.ZIP_STORED else None)
+                total += info.file_size
+                _limit(path, "arrays.npz", total)
+                with z.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                    else:
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                if dtype.hasobject:
+                    raise SessionFileError(f"{where} member {info.filename} holds Python objects, which gradplay "
+                                           f"never writes and does not read")
+                declared = math.prod(shape) * dtype.itemsize
+                if declared > info.file_size:
+                    raise SessionFileError(f"{where} member {info.filename} declares {_size(declared)} of data "
+                                           f"but holds {_size(info.file_size)}: the file is damaged")
+    except SessionFileError:
+        raise
+    except Exception as e:  # a damaged zip or npy header: numpy and zipfile raise many kinds
+        raise SessionFileError(f"{where} is corrupt ({_brief(e)})") from None
 
 
 def _brief(e: BaseException, name: bool = True, limit: int = 300) -> str:
@@ -294,6 +381,9 @@ def check_state(session, state: Any) -> None:
     if state["halted"] is not None and not isinstance(state["halted"], str):
         raise ValueError(f"halted must be a message or null, got {config_mod._show(state['halted'])}")
     _array(state["theta"], "theta", session.theta.shape)
+    if not np.isfinite(np.asarray(state["theta"], dtype=np.float64)).all():
+        # a run keeps its last finite parameters when it halts: no genuine file has others
+        raise ValueError("theta holds non-finite values (inf or nan)")
     if "grad" in state:
         _array(state["grad"], "grad", session.grad.shape)
     if isinstance(state["last_loss"], bool) or not isinstance(state["last_loss"], (int, float)):

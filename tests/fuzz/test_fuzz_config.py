@@ -87,7 +87,9 @@ def legal_raw(draw) -> dict:
             lo, hi = config.SCHEDULE_RANGES[key]
             raw["schedule"][key] = draw(st.integers(lo, 10**6) if key in ("step_size", "t_max") else _in(lo, hi))
     if draw(st.booleans()):
-        raw["meta"] = {"title": draw(st.text(max_size=20))}
+        # any text but control characters (line breaks and tabs aside), which configs refuse
+        raw["meta"] = {"title": draw(st.text(st.characters(exclude_categories=("Cc", "Cs")) | st.sampled_from("\n\t"),
+                                             max_size=20))}
     return raw
 
 

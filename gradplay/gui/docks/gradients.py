@@ -32,6 +32,9 @@ def _columns(a: np.ndarray, n: int) -> np.ndarray:
     return np.asarray(a, dtype=np.float64).reshape(len(a), -1) if len(a) else np.zeros((0, n))
 
 
+LOG_LIMIT = 300.0  # histogram edges within 10**±LOG_LIMIT
+
+
 def log_histograms(grads: list[np.ndarray], bins: int | None = None
                    ) -> tuple[np.ndarray, list[np.ndarray], list[float]]:
     """Shared log10-spaced bin edges of |g| (bins + 1,), per layer the percentage of its weights in
@@ -49,9 +52,13 @@ def log_histograms(grads: list[np.ndarray], bins: int | None = None
         rest.append(1.0 - ok.sum() / max(a.size, 1))
     every = np.concatenate(logs) if logs else np.zeros(0)
     lo, hi = (float(every.min()), float(every.max())) if every.size else (-3.0, 0.0)
+    # Edges stay within 1e±300: a gradient of 1e308 put the last edge at 10**308.75 = inf, and
+    # pyqtgraph died painting it (SIGSEGV). Values beyond fall into the end bins.
+    lo, hi = max(lo, -LOG_LIMIT), min(hi, LOG_LIMIT)
     if hi - lo < 1.0:  # at least one decade, so a tight cluster is not stretched across the axis
-        mid = (lo + hi) / 2
+        mid = min(max((lo + hi) / 2, -LOG_LIMIT + 0.5), LOG_LIMIT - 0.5)
         lo, hi = mid - 0.5, mid + 0.5
+    logs = [np.clip(lg, lo, hi) for lg in logs]
     edges = np.linspace(lo, hi, bins + 1)
     fracs = [100.0 * np.histogram(lg, edges)[0] / max(np.size(g), 1) for lg, g in zip(logs, grads)]
     return 10.0**edges, fracs, rest

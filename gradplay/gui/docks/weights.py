@@ -201,7 +201,7 @@ class WeightsPanel(Panel):
         m = s.model
         self.levels = style.symmetric_levels(*m.W, *m.b)
         for img, W in zip(self.images, m.W):
-            img.setImage(np.nan_to_num(W), autoLevels=False, levels=self.levels)
+            img.setImage(style.drawable(W), autoLevels=False, levels=self.levels)
         self._draw_edges()
         self.legend.set_range(*self.levels)
         self.info.setText(f"<b>step {s.step}</b> · one colour range ±{style.fmt(self.levels[1])} for all layers · "
@@ -211,7 +211,7 @@ class WeightsPanel(Panel):
         m, top = self.session.model, self.levels[1]
         segs: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in self.edges]
         for li, W in enumerate(m.W):
-            w = np.nan_to_num(W).ravel()
+            w = style.drawable(W).ravel()
             cap = self.edge_cap
             idx = np.argpartition(np.abs(w), -cap)[-cap:] if w.size > cap else np.arange(w.size)
             i, j = np.divmod(idx, W.shape[1])

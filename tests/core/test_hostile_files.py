@@ -1,0 +1,134 @@
+"""Hostile and damaged session files: a clear SessionFileError before anything large is read,
+inflated or allocated, and never a hang.
+
+Each case reproduces an attack that once cost gigabytes or hung: a nested compressed member, a
+session.json that inflates to gigabytes, an npy header that declares a huge shape, /dev/zero or a
+FIFO in a session folder, a 5,000-digit JSON integer, two members of the same name.
+"""
+import io as _io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from gradplay.core import config, io
+from gradplay.core.io import SessionFileError
+from gradplay.core.session import Session
+
+
+@pytest.fixture
+def good(tmp_path):
+    """The two members of a genuine small session."""
+    s = Session(config.resolve({"task": {"name": "xor", "n_samples": 40}, "network": {"hidden": [3]}}))
+    s.run(5)
+    return io.session_files(s)
+
+
+def zipped(path, members: dict[str, bytes], compress=zipfile.ZIP_DEFLATED):
+    with zipfile.ZipFile(path, "w", compress) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_a_nested_compressed_member_is_refused_by_its_declared_size(tmp_path, good):
+    meta, _ = good
+    inner = _io.BytesIO()
+    np.savez_compressed(inner, big=np.zeros(200 * 2**20 // 8))  # 200 MB of zeros in ~200 KB
+    path = zipped(tmp_path / "nested.gradplay", {"session.json": meta, "arrays.npz": inner.getvalue()})
+    assert path.stat().st_size < 2 * 2**20
+    with pytest.raises(SessionFileError, match=r"member big.npy would take 200 MB when read, more than the 64 MB"):
+        io.load_session(path)
+
+
+def test_a_session_json_that_inflates_is_refused(tmp_path, good):
+    _, arrays = good
+    huge = b"{" + b" " * (40 * 2**20) + b"}"
+    path = zipped(tmp_path / "inflating.gradplay", {"session.json": huge, "arrays.npz": arrays})
+    with pytest.raises(SessionFileError, match=r"session.json would take 40 MB when read, more than the"):
+        io.load_session(path)
+
+
+def test_an_npy_header_declaring_more_than_it_holds_is_refused(tmp_path, good):
+    meta, _ = good
+    buf = _io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "<f8", "fortran_order": False, "shape": (10**9,)})
+    inner = _io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        z.writestr("loss.npy", buf.getvalue() + b"\0" * 64)
+    path = zipped(tmp_path / "liar.gradplay", {"session.json": meta, "arrays.npz": inner.getvalue()})
+    with pytest.raises(SessionFileError, match="declares 7,629 MB of data but holds"):
+        io.load_session(path)
+
+
+def test_special_files_in_a_session_folder_are_not_read(tmp_path, good):
+    meta, arrays = good
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "session.json").write_bytes(meta)
+    os.symlink("/dev/zero", folder / "arrays.npz")
+    with pytest.raises(SessionFileError, match="not a regular file"):
+        io.load_session(folder)
+    # a FIFO as session.json hung for ever; run it in a child with a timeout to prove it returns
+    fifo = tmp_path / "fifo_run"
+    fifo.mkdir()
+    os.mkfifo(fifo / "session.json")
+    (fifo / "arrays.npz").write_bytes(arrays)
+    code = ("import sys\nfrom gradplay.core import io\n"
+            "try:\n    io.load_session(sys.argv[1])\nexcept io.SessionFileError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(fifo)], capture_output=True, text=True, timeout=60)
+    assert "not a regular file" in out.stdout, out.stderr
+
+
+def test_a_huge_json_integer_is_a_clear_error(tmp_path, good):
+    meta, arrays = good
+    doc = json.loads(meta)
+    text = json.dumps(doc).replace(f'"steps": {doc["steps"]}', '"steps": ' + "9" * 5000)
+    path = zipped(tmp_path / "digits.gradplay", {"session.json": text.encode(), "arrays.npz": arrays})
+    with pytest.raises(SessionFileError, match="session.json is corrupt"):
+        io.load_session(path)
+
+
+def test_two_members_of_one_name_are_refused(tmp_path, good):
+    meta, arrays = good
+    path = tmp_path / "twice.gradplay"
+    with zipfile.ZipFile(path, "w") as z, pytest.warns(UserWarning, match="Duplicate name"):
+        z.writestr("session.json", meta)
+        z.writestr("session.json", meta.replace(b'"steps": 5', b'"steps": 6'))
+        z.writestr("arrays.npz", arrays)
+    with pytest.raises(SessionFileError, match="holds 2 members named session.json"):
+        io.load_session(path)
+
+
+def test_the_genuine_file_still_opens(tmp_path, good):
+    meta, arrays = good
+    back = io.load_session(zipped(tmp_path / "fine.gradplay", {"session.json": meta, "arrays.npz": arrays}))
+    assert back.step == 5
+
+
+def test_huge_saved_values_export_without_a_crash(tmp_path):
+    """A saved gradient of 1e308 killed `export --formats summary` with SIGSEGV in pyqtgraph painting
+    (the histogram's last edge became inf); 1e308 weights overflowed its colour levels."""
+    s = Session(config.resolve({"task": {"name": "xor", "n_samples": 40}, "network": {"hidden": [3]}}))
+    s.run(5)
+    s.grad[:] = 1e308
+    s.theta[:3] = 1e308
+    path = io.save_session(s, tmp_path / "huge.gradplay")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    p = subprocess.run([sys.executable, "-m", "gradplay", "export", str(path), "--out", str(tmp_path / "exp"),
+                        "--formats", "summary,png", "-q"], capture_output=True, text=True, timeout=300, env=env)
+    assert p.returncode == 0, p.stderr
+    assert "overflow" not in p.stderr and (tmp_path / "exp" / "summary.png").stat().st_size > 10_000
+
+
+def test_non_finite_parameters_are_refused(tmp_path):
+    s = Session(config.resolve({"task": {"name": "xor", "n_samples": 40}, "network": {"hidden": [3]}}))
+    s.run(5)
+    s.theta[0] = np.inf
+    path = io.save_session(s, tmp_path / "inf.gradplay")
+    with pytest.raises(SessionFileError, match="theta holds non-finite values"):
+        io.load_session(path)
