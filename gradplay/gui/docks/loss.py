@@ -10,6 +10,8 @@ along the trajectory.
 """
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
@@ -206,5 +208,5 @@ class LossPanel(Panel):
             parts.append("no steps yet: train to draw the curve")
         text = " · ".join(parts)
         if s.halted:
-            text += f"<br><span style='color:{style.CLASS_COLORS[0]}'>{s.halted}</span>"
+            text += f"<br><span style='color:{style.CLASS_COLORS[0]}'>{html.escape(s.halted)}</span>"
         return text

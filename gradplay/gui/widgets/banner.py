@@ -26,6 +26,7 @@ class Banner(QtWidgets.QToolBar):
         row.setContentsMargins(10, 2, 4, 2)
         self.icon = QtWidgets.QLabel()
         self.text = QtWidgets.QLabel(wordWrap=True)
+        self.text.setTextFormat(QtCore.Qt.TextFormat.PlainText)  # messages quote files: never markup
         self.text.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.text.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
                                 QtWidgets.QSizePolicy.Policy.Preferred)

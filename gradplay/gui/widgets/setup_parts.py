@@ -73,6 +73,7 @@ class Header(QtWidgets.QWidget):
         fi.setItalic(True)
         self.try_.setFont(fi)
         for w in (self.title, self.description, self.try_):
+            w.setTextFormat(QtCore.Qt.TextFormat.PlainText)  # a preset or session's text, never markup
             col.addWidget(w)
 
     def show_meta(self, meta: dict[str, str], title: str = "", edits: str = "") -> None:
