@@ -31,7 +31,11 @@ MAX_SHOT = 8192  # pixels each way for `gradplay shot --size`
 
 
 def _fail(msg: str, code: int = 2) -> int:
-    print(f"gradplay: error: {msg}", file=sys.stderr)
+    if sys.stderr is not None:  # `gradplay ... 2>&-` closes it: the exit code still tells
+        try:
+            print(f"gradplay: error: {msg}", file=sys.stderr)
+        except OSError:
+            pass
     return code
 
 
@@ -39,6 +43,8 @@ def _progress(total: int, desc: str):
     """A progress bar on a terminal, nothing when piped (tqdm decides with disable=None)."""
     from tqdm import tqdm
 
+    if sys.stderr is None:  # stderr closed (2>&-): no bar, and nothing that writes to None
+        return tqdm(total=total, disable=True)
     return tqdm(total=total, desc=desc, unit="step", disable=None, file=sys.stderr, leave=False)
 
 
@@ -56,27 +62,38 @@ def cmd_run(args: argparse.Namespace) -> int:
         formats = _formats(args.export_formats) if args.export else None
     except ValueError as e:
         return _fail(str(e))
+    problem = _writable_folder(Path(args.out))  # before training: hours were lost on a read-only --out
+    if problem:
+        return _fail(f"cannot write to {args.out}: {problem}", 1)
     session = Session(cfg)
     # With --export the full-set losses are evaluated ~60 times along the run, as the app does once
     # a frame, so the exported loss plot has train and test curves (training itself is unaffected).
     chunk = max(1, args.steps // 60) if args.export else 256
     if args.export:
         session.evaluate()
-    with _progress(args.steps, "training") as bar:
+    interrupted = _Interrupt()
+    with _progress(args.steps, "training") as bar, interrupted:
         last = [0]
 
-        def progress(done: int) -> None:
+        def progress(done: int) -> bool:
             bar.update(done - last[0])
             last[0] = done
-            if args.export:
+            if args.export and done % chunk == 0:
                 session.evaluate()
+            return not interrupted.seen
 
-        arrays = headless.record(session, args.steps, progress=progress, chunk=chunk)
+        # Ctrl+C is looked at every `every` steps (at most 256, a divisor of the evaluation chunk)
+        every = next(d for d in range(min(chunk, 256), 0, -1) if chunk % d == 0)
+        arrays = headless.record(session, args.steps, progress=progress, chunk=every)
         bar.update(session.step - last[0])
     try:
         io.write_run(args.out, session, arrays)
     except OSError as e:
         return _fail(f"cannot write to {args.out}: {e}", 1)
+    if interrupted.seen:
+        _fail(f"interrupted: saved the {session.step:,} steps done to {Path(args.out) / 'session.json'} "
+              f"and arrays.npz", 130)
+        return 130
     if session.halted:
         print(session.halted, file=sys.stderr)
     if not args.quiet:
@@ -87,6 +104,48 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.export:
         return _export(session, Path(args.export), formats, 2.0, None, None, args.quiet)
     return 0
+
+
+def _writable_folder(path: Path) -> str | None:
+    """Why `path` cannot take the run's files (None if it can): created if missing, then probed."""
+    import tempfile
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        return e.strerror or str(e)
+    return None
+
+
+class _Interrupt:
+    """Ctrl+C during `gradplay run`: finish the step in progress, then stop and save what was done
+    (the first Ctrl+C; a second one interrupts at once)."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._old = None
+
+    def __enter__(self) -> _Interrupt:
+        import signal
+
+        def handler(signum, frame) -> None:
+            if self.seen:
+                raise KeyboardInterrupt
+            self.seen = True
+
+        try:
+            self._old = signal.signal(signal.SIGINT, handler)
+        except ValueError:  # not the main thread
+            self._old = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
 
 
 def _with_timeline(cfg: dict, sets: list[str], steps: int) -> dict:
@@ -350,6 +409,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except MemoryError as e:  # e.g. --steps 10**11: numpy cannot allocate the per-step arrays
         return _fail(f"not enough memory for this request ({e}); try fewer --steps or a smaller network", 1)
+    except OSError as e:  # printing to a full disk (`> /dev/full`); commands handle their own files
+        sys.stdout = open(os.devnull, "w")
+        return _fail(f"cannot write {e.filename or 'the output'}: {e.strerror or e}", 1)
+    finally:
+        _flush_stdout()
+
+
+def _flush_stdout() -> None:
+    """Flush what the command printed now, so a full disk (`> /dev/full`) is one line on stderr and
+    exit status 1, not a traceback at interpreter exit."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        sys.stdout = open(os.devnull, "w")  # the reader left: say nothing more
+    except OSError as e:
+        _fail(f"cannot write the output: {e.strerror or e}", 1)
+        sys.stdout = open(os.devnull, "w")
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":
