@@ -75,8 +75,9 @@ class FileActions(QtCore.QObject):
         self._fill_export_menu()
 
         c = window.controller
-        for signal in (c.stepped, c.session_replaced, c.config_changed):
+        for signal in (c.stepped, c.session_replaced):
             signal.connect(self._changed)
+        c.config_changed.connect(self.update_title)  # an edit: "based on TITLE", and the unsaved mark
 
     def _action(self, menu: QtWidgets.QMenu, text: str, slot: Callable, key, tip: str) -> QtGui.QAction:
         action = menu.addAction(text, slot)
@@ -126,7 +127,7 @@ class FileActions(QtCore.QObject):
         if self.path is not None:
             name = self.path.name
         else:
-            name = (self.session.config.get("meta") or {}).get("title") or "untitled"
+            name = exporters.run_title(self.session) or "untitled"  # "based on TITLE" once edited
         self.window.setWindowTitle(f"{name}[*] — gradplay")
         self._changed()
 

@@ -49,6 +49,7 @@ def test_an_edit_in_the_app_is_recorded_and_titled(qtbot, make_window):
     assert [e["step"] for e in s.timeline] == [30] and s.timeline[0]["origin"] == "app"
     header = w.panels["setup"].header
     assert header.title.text() == "based on Moons with a learning-rate drop"
+    assert w.windowTitle() == "based on Moons with a learning-rate drop[*] — gradplay"
     assert "step 30: optimizer.name = sgd" in header.title.toolTip()
     loss = w.panels["loss"]
     loss.refresh()
@@ -128,3 +129,50 @@ def test_play_feeds_the_recorders_that_follow_the_run(qtbot, make_window):
     for step, theta in zip(rec.steps, rec.thetas):
         replay.run(int(step) - replay.step)
         assert np.array_equal(replay.theta, theta), step
+
+
+# ----------------------------------------------------------------------------- exports of an edited run
+def test_exports_of_a_run_edited_in_the_window_tell_the_truth(make_window, tmp_path, pil_image):
+    """An lr change, an optimizer switch and a batch-size change at different steps, made in the
+    window: the PyTorch script prints the run's losses (1e-8), and the GIF's last frame is the map
+    the PNG shows (the GIF replayed the final settings from step 0 before, a nearly untrained map)."""
+    import re
+    import subprocess
+    import sys
+
+    from gradplay.gui import gif
+
+    w = make_window(config.resolve({k: v for k, v in RAW.items() if k != "timeline"}))
+    c = w.controller
+    c.run_steps(40, frames=2)
+    c.apply_config(config.with_changes(c.session.config, optimizer={"lr": 0.02}))
+    c.run_steps(40, frames=2)
+    c.apply_config(config.with_changes(c.session.config, optimizer={"name": "sgd", "lr": 0.1, "momentum": 0.9}))
+    c.run_steps(40, frames=2)
+    c.apply_config(config.with_changes(c.session.config, training={"batch_size": 30}))
+    c.run_steps(40, frames=2)
+    s = c.session
+    assert [e["step"] for e in s.timeline] == [40, 80, 120]
+    png = w.files.export_panel_png("landscape", tmp_path / "map.png",
+                                   pixels=(round(gif.FRAME_SIZE[0] * gif.FRAME_SCALE),
+                                           round(gif.FRAME_SIZE[1] * gif.FRAME_SCALE)), scale=gif.FRAME_SCALE)
+    notes: list[str] = []
+    path = w.files.export_gif(tmp_path / "map.gif", every=40, notes=notes)
+    assert notes == []
+    with pil_image.open(path) as im, pil_image.open(png) as ref:
+        im.seek(im.n_frames - 1)
+        last = np.asarray(im.convert("RGB"), dtype=float)
+        im.seek(0)
+        first = np.asarray(im.convert("RGB"), dtype=float)
+        want = np.asarray(ref.convert("RGB"), dtype=float)
+    assert last.shape == want.shape
+    assert np.abs(last - want).mean() < 3.0  # the same map, up to the GIF's 256-colour palette
+    assert np.abs(first - want).mean() > 2 * np.abs(last - want).mean()  # (step 0 is another picture)
+    pytest.importorskip("torch")
+    script = w.files.export_torch(tmp_path / "train_torch.py")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    theirs = np.array([float(m.group(1)) for m in re.finditer(r"^step \d+ loss (\S+)$", out.stdout, re.M)])
+    ours = s.history.get("loss")
+    assert len(theirs) == len(ours) == 160
+    assert np.max(np.abs(theirs - ours) / np.abs(ours)) < 1e-8
