@@ -8,6 +8,7 @@ destroys an earlier save.
 """
 from __future__ import annotations
 
+import hashlib
 import io as _io
 import json
 import math
@@ -15,6 +16,7 @@ import os
 import platform
 import stat
 import tempfile
+import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -114,10 +116,12 @@ def session_files(session, contract: dict[str, np.ndarray] | None = None) -> tup
     if contract is None:
         contract = contract_arrays(session)
     arrays.update(contract)
-    # The run's config: its step-0 settings and the timeline of edits, which replay it from the start
+    data = npz_bytes(arrays)
+    # The run's config: its step-0 settings and the timeline of edits, which replay it from the start;
+    # the hash ties this session.json to its arrays.npz (a folder's two files are written one by one)
     meta = {"format": FORMAT, "version": VERSION, "config": session.run_config, "steps": session.step,
-            "versions": versions(), "state": state}
-    return json.dumps(meta, indent=1, default=_json_default).encode(), npz_bytes(arrays)
+            "versions": versions(), "state": state, "arrays_sha256": hashlib.sha256(data).hexdigest()}
+    return json.dumps(meta, indent=1, default=_json_default).encode(), data
 
 
 def contract_arrays(session) -> dict[str, np.ndarray]:
@@ -137,11 +141,47 @@ def contract_arrays(session) -> dict[str, np.ndarray]:
 
 def write_run(out_dir: str | Path, session, contract: dict[str, np.ndarray]) -> None:
     """Write a headless run's folder (session.json + arrays.npz)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    meta, arrays = session_files(session, contract)
-    atomic_write_bytes(out / "arrays.npz", arrays)
-    atomic_write_bytes(out / "session.json", meta)
+    write_folder(Path(out_dir), *session_files(session, contract))
+
+
+PREVIOUS = ".arrays.npz.prev"  # a folder's last complete arrays.npz while a save replaces it
+STALE_SECONDS = 600  # temp files of a killed write older than this are removed by the next save
+
+
+def write_folder(folder: Path, meta: bytes, arrays: bytes) -> None:
+    """Write a session folder so that it always opens as the old save or the new one, whatever
+    moment the process is killed or the disk fills.
+
+    The two files are replaced one after the other, each atomically, arrays first; the old
+    arrays.npz is kept as PREVIOUS (a hard link, so no copy) until the new session.json (the commit)
+    is in place. session.json names its arrays by hash, so a reader that finds new arrays beside the
+    old session.json takes PREVIOUS instead (`_read_members`). Before this, a kill between the two
+    replacements (4 of 4 tries) left a folder that no longer opened.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(folder)
+    current, previous = folder / "arrays.npz", folder / PREVIOUS
+    if current.is_file():
+        previous.unlink(missing_ok=True)
+        try:
+            os.link(current, previous)
+        except OSError:  # a file system without hard links: a copy
+            atomic_write_bytes(previous, current.read_bytes())
+    atomic_write_bytes(current, arrays)
+    atomic_write_bytes(folder / "session.json", meta)
+    previous.unlink(missing_ok=True)
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    """Temp files that a killed write left (up to the full size), older than STALE_SECONDS."""
+    now = time.time()
+    for tmp in folder.glob(".*.tmp"):
+        if tmp.name.startswith((".arrays.npz.", ".session.json.")):
+            try:
+                if now - tmp.stat().st_mtime > STALE_SECONDS:
+                    tmp.unlink()
+            except OSError:
+                pass
 
 
 def save_session(session, path: str | Path) -> Path:
@@ -151,9 +191,7 @@ def save_session(session, path: str | Path) -> Path:
     if path.suffix == ".gradplay":
         atomic_write_bytes(path, pack_session(meta, arrays))
     else:
-        path.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path / "arrays.npz", arrays)
-        atomic_write_bytes(path / "session.json", meta)
+        write_folder(path, meta, arrays)
     return path
 
 
@@ -208,6 +246,21 @@ def _read_zip_member(z: zipfile.ZipFile, path: Path, member: str) -> bytes:
     return z.read(info)  # zipfile stops at the declared size, so the check above bounds it
 
 
+def _matching_arrays(path: Path, arrays: bytes, want: Any) -> bytes:
+    """The arrays.npz that a session folder's session.json names by hash (see `write_folder`):
+    `arrays` itself, or PREVIOUS when a save was interrupted between the two files. (A .gradplay
+    file is written whole, at once; files written before the hash have none.)"""
+    if not path.is_dir() or not isinstance(want, str) or hashlib.sha256(arrays).hexdigest() == want:
+        return arrays
+    previous = path / PREVIOUS
+    if previous.exists():
+        kept = _read_regular(previous, "arrays.npz")
+        if hashlib.sha256(kept).hexdigest() == want:  # the previous save, whole
+            return kept
+    raise SessionFileError(f"{path}: arrays.npz does not belong to session.json (a save was interrupted, "
+                           f"or the file was changed)")
+
+
 def _read_members(path: Path) -> tuple[bytes, bytes]:
     try:
         if path.is_dir():
@@ -242,6 +295,7 @@ def load_session(path: str | Path):
         raise SessionFileError(f"{path}: session.json is corrupt ({_brief(e)})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise SessionFileError(f"{path} is not a gradplay session file (no '{FORMAT}' format marker)")
+    arrays_b = _matching_arrays(path, arrays_b, meta.get("arrays_sha256"))
     version = meta.get("version")
     if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
         raise SessionFileError(f"{path} was written by a newer gradplay (format version {version}); "

@@ -132,3 +132,52 @@ def test_non_finite_parameters_are_refused(tmp_path):
     path = io.save_session(s, tmp_path / "inf.gradplay")
     with pytest.raises(SessionFileError, match="theta holds non-finite values"):
         io.load_session(path)
+
+
+# ----------------------------------------------------------------------------- saves that stop half-way
+def test_a_folder_save_cut_between_its_two_files_opens_as_the_previous_save(tmp_path, monkeypatch):
+    """Repro of the issue: a good folder from 5 steps, then a save of a longer run killed (or out of
+    disk) just after arrays.npz was replaced: the folder no longer opened ("history.step must rise
+    ... below the step count 5"). Now it opens as the 5-step save, and the next save completes it."""
+    s = Session(config.resolve({"task": {"name": "xor", "n_samples": 40}, "network": {"hidden": [3]}}))
+    s.run(5)
+    folder = io.save_session(s, tmp_path / "K")
+    s.run(60)
+    real = io.atomic_write_bytes
+
+    def full_disk_on_the_json(path, data):
+        if path.name == "session.json":
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(io, "atomic_write_bytes", full_disk_on_the_json)
+    with pytest.raises(OSError):
+        io.save_session(s, folder)
+    assert io.load_session(folder).step == 5  # the previous save, whole
+    monkeypatch.setattr(io, "atomic_write_bytes", real)
+    io.save_session(s, folder)
+    assert io.load_session(folder).step == 65
+    assert sorted(p.name for p in folder.iterdir()) == ["arrays.npz", "session.json"]
+
+
+def test_a_folder_whose_arrays_belong_to_another_save_is_refused(tmp_path):
+    s = Session(config.resolve({"task": {"name": "xor", "n_samples": 40}, "network": {"hidden": [3]}}))
+    a = io.save_session(s, tmp_path / "a")
+    s.run(3)
+    b = io.save_session(s, tmp_path / "b")
+    (a / "arrays.npz").write_bytes((b / "arrays.npz").read_bytes())
+    with pytest.raises(SessionFileError, match="arrays.npz does not belong to session.json"):
+        io.load_session(a)
+
+
+def test_stale_temp_files_of_a_killed_save_are_removed_by_the_next(tmp_path):
+    s = Session(config.resolve({"task": {"name": "xor", "n_samples": 40}, "network": {"hidden": [3]}}))
+    folder = io.save_session(s, tmp_path / "K")
+    stale = folder / ".arrays.npz.abc123.tmp"
+    stale.write_bytes(b"\0" * 1000)
+    fresh = folder / ".session.json.def456.tmp"  # maybe another process writing right now: kept
+    fresh.write_bytes(b"{")
+    old = os.stat(stale).st_mtime - 2 * io.STALE_SECONDS
+    os.utime(stale, (old, old))
+    io.save_session(s, folder)
+    assert not stale.exists() and fresh.exists()
