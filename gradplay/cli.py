@@ -212,6 +212,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                 raise ValueError
         except ValueError:
             return _fail(f"--size must look like 1600x1000 (at least 16 pixels each way), got {args.size!r}")
+        if max(pixels) > MAX_SHOT:  # 100000x100000 peaked at 19.7 GB of 23
+            return _fail(f"--size must be at most {MAX_SHOT}x{MAX_SHOT} pixels, got {args.size!r}")
     if not 0.25 <= args.scale <= 8:
         return _fail(f"--scale must be between 0.25 and 8, got {args.scale}")
     if args.every is not None and args.every < 1:
@@ -236,6 +238,8 @@ def cmd_presets(args: argparse.Namespace) -> int:
 def cmd_shot(args: argparse.Namespace) -> int:
     from .gui.shot import take_shot
 
+    if Path(args.out).suffix.lower() != ".png":  # it wrote PNG bytes into s.jpg
+        return _fail(f"--out must name a .png file (the shot is a PNG), got {args.out!r}")
     size = None
     if args.size:
         try:
@@ -392,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         func = args.func
     if getattr(args, "steps", 1) is not None and getattr(args, "steps", 1) < 0:
         return _fail("--steps must be >= 0")
+    if getattr(args, "out", None) is not None and not str(args.out).strip():
+        return _fail("--out is empty: name the folder or file to write (it wrote into the current folder)")
     from .core.config import ConfigError
     from .core.io import SessionFileError
 

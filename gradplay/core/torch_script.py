@@ -33,6 +33,7 @@ from .landscapes import get_landscape
 from .session import Session
 
 DEFAULT_STEPS = 100
+MAX_SCRIPT_INDICES = 3_000_000  # batch indices written into a script (~20 MB of text)
 WIDTH = 100  # wrap embedded literals at this many characters
 
 _ACTIVATION_MODULES = {
@@ -751,9 +752,33 @@ def _join(parts: Sequence[list[str]]) -> str:
     return "\n\n\n".join("\n".join(p) for p in parts if p) + "\n"
 
 
+def capped_steps(session: Session) -> tuple[int, str | None]:
+    """Steps a script of `session` covers, and why it covers fewer than the run (None if all).
+
+    The script writes every sampled batch as a literal: a genuine 1M-step run gave a 102 MB file
+    built with 975 MB, and a 16 KB session claiming 10^9 steps grew to 11.2 GB. Above
+    MAX_SCRIPT_INDICES batch indices the script covers the run's first steps only, and says so."""
+    steps = session.step
+    if session.kind != "dataset":
+        return steps, None
+    rows = max(b for b in session.batch_sizes_ahead() + [session.batch_rows(session.run_config["training"]
+                                                                            ["batch_size"])])
+    if rows >= session.n_train or steps * rows <= MAX_SCRIPT_INDICES:
+        return steps, None
+    cap = MAX_SCRIPT_INDICES // rows
+    return cap, (f"the PyTorch script covers the first {cap:,} of the run's {steps:,} steps: every step's "
+                 f"batch is written into it, and more would pass {MAX_SCRIPT_INDICES:,} indices")
+
+
 def write_torch_script(session_or_config: Session | Mapping, path: str | Path, init_params: Any = None,
-                       steps: int | None = None) -> Path:
-    """Write `torch_script(...)` to `path` atomically; returns the path."""
+                       steps: int | None = None, notes: list[str] | None = None) -> Path:
+    """Write `torch_script(...)` to `path` atomically; returns the path. For a session and no
+    `steps`, a very long sampled run is cut to its first steps (`capped_steps`; the reason goes
+    to `notes`)."""
+    if steps is None and isinstance(session_or_config, Session):
+        steps, why = capped_steps(session_or_config)
+        if why and notes is not None:
+            notes.append(why)
     path = Path(path)
     atomic_write_bytes(path, torch_script(session_or_config, init_params, steps).encode("utf-8"))
     return path

@@ -292,12 +292,21 @@ def export_all(window, out_dir: str | Path, formats: tuple[str, ...] | list[str]
     if "py" in formats:
         from ..core.torch_script import write_torch_script
 
-        jobs.append(("PyTorch script", lambda: [write_torch_script(session, out / "train_torch.py")]))
+        jobs.append(("PyTorch script", lambda: [write_torch_script(session, out / "train_torch.py",
+                                                                   notes=notes)]))
     if "summary" in formats:
         from .summary import write_summary
 
         jobs.append(("summary", lambda: [write_summary(window, out / "summary.png")]))
     gif_job = "gif" in formats and "landscape" in panels
+    if gif_job:
+        from .gif import replay_refusal
+
+        refused = replay_refusal(session)
+        if refused:
+            gif_job = False
+            if notes is not None:
+                notes.append(refused)
     total = len(jobs) + (1 if gif_job else 0)
     written: list[Path] = []
     for i, (label, job) in enumerate(jobs):

@@ -28,6 +28,7 @@ from ..core.io import atomic_write_bytes
 from ..core.session import Session
 from . import exporters
 
+MAX_REPLAY_STEPS = 5_000_000  # a dataset GIF replays the run: ~20-60 s at the compiled engine's speed
 FRAME_SIZE = (640, 600)   # logical pixels of a frame
 FRAME_SCALE = 1.0         # GIFs are for screens and slides: 1× keeps files small
 MAX_FRAMES = 100          # the default k aims at about this many frames
@@ -144,6 +145,15 @@ def gif_bytes(frames: list, fps: float = FPS) -> bytes:
     return buf.getvalue()
 
 
+def replay_refusal(session: Session) -> str | None:
+    """Why no GIF is made of `session` (None: it can be): a dataset's frames come from a replay of
+    the run, and a file claiming 10^9 steps replayed them all."""
+    if session.kind == "dataset" and session.step > MAX_REPLAY_STEPS:
+        return (f"no GIF: it would replay all {session.step:,} steps of the run, more than the "
+                f"{MAX_REPLAY_STEPS:,} a GIF export replays")
+    return None
+
+
 def write_gif(like: QtWidgets.QWidget, holder, path: str | Path, every: int | None = None,
               size: tuple[int, int] = FRAME_SIZE, scale: float = FRAME_SCALE, fps: float = FPS,
               progress: Callable[[int, int], bool] | None = None,
@@ -155,6 +165,11 @@ def write_gif(like: QtWidgets.QWidget, holder, path: str | Path, every: int | No
     does not match the run). Nothing is written when cancelled.
     """
     session = holder.session
+    refused = replay_refusal(session)
+    if refused:
+        if notes is not None:
+            notes.append(refused)
+        return None
     every = every or default_every(session.step)
     steps = frame_steps(session.step, every)
     framed = exporters.framed_panel(like, _Holder(session))

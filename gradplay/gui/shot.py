@@ -23,6 +23,7 @@ def take_shot(source: str | None, steps: int, out: Path, size: tuple[int, int] |
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never open a window for a screenshot
     from PySide6 import QtCore
 
+    from . import exporters
     from .app import load_source, make_app
     from .controller import Controller
     from .main_window import MainWindow
@@ -59,11 +60,11 @@ def take_shot(source: str | None, steps: int, out: Path, size: tuple[int, int] |
             if window.size() != QtCore.QSize(w, h):
                 raise RuntimeError(f"the window cannot be {w}x{h}: its panels need at least "
                                    f"{window.minimumSizeHint().width()}x{window.minimumSizeHint().height()}")
-            image = window.grab()
+            image = window.grab().toImage()
             out = Path(out)
             out.parent.mkdir(parents=True, exist_ok=True)
-            if not image.save(str(out), "PNG"):
-                raise OSError(f"cannot write {out}")
+            # atomic: on a full disk the previous PNG stays whole (QImage.save left it truncated)
+            exporters.write_png(image, out, f"gradplay — {exporters.run_title(window.controller.session)}")
         finally:
             window.controller.pause()
             window.close()

@@ -241,6 +241,9 @@ def test_negative_zero_is_zero():
     train({"task": {"name": "circles", "noise": -0.0}}, 2)
 
 
-def test_resolved_configs_with_control_characters_round_trip_through_toml():
-    cfg = config.resolve({"meta": {"title": "tab\there\x01\x7f\r\n\"quoted\" \\ é 漢 😀"}})
+def test_resolved_configs_with_line_breaks_and_quotes_round_trip_through_toml():
+    cfg = config.resolve({"meta": {"title": "tab\there\n\"quoted\" \\ é 漢 😀"}})
     assert config.loads(config.dumps(cfg)) == cfg
+    for bad in ("\x01", "\x7f", "\r"):  # other control characters are refused (they broke SVG and .py exports)
+        with pytest.raises(config.ConfigError, match="control character"):
+            config.resolve({"meta": {"title": f"a{bad}b"}})

@@ -67,7 +67,7 @@ def test_twin_progress_synced_back_equals_training_in_place(case):
     assert_same(state(shown), state(direct))
 
 
-def test_sync_keeps_the_arrays_panels_hold_and_emits_nothing():
+def test_sync_keeps_the_arrays_panels_hold_and_tells_that_it_stepped():
     s = Session(config.resolve(CASES["sgd-momentum-l2-clip"]))
     events = []
     s.subscribe(events.append)
@@ -75,8 +75,10 @@ def test_sync_keeps_the_arrays_panels_hold_and_emits_nothing():
     twin = s.clone()
     twin.run(5)
     assert events == []  # nobody listens to the twin
+    assert s.sync_from(twin) is False  # no edit of the settings
+    assert events == ["stepped"] and s.theta is theta and s.grad is grad and s.step == 5
     s.sync_from(twin)
-    assert events == [] and s.theta is theta and s.grad is grad and s.step == 5
+    assert events == ["stepped"], "nothing new: no event"
 
 
 def test_twin_halt_is_carried_back():
