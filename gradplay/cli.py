@@ -66,6 +66,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if problem:
         return _fail(f"cannot write to {args.out}: {problem}", 1)
     session = Session(cfg)
+    problem = _memory_problem(session, args.steps)
+    if problem:
+        return _fail(problem, 1)
     # With --export the full-set losses are evaluated ~60 times along the run, as the app does once
     # a frame, so the exported loss plot has train and test curves (training itself is unaffected).
     chunk = max(1, args.steps // 60) if args.export else 256
@@ -104,6 +107,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.export:
         return _export(session, Path(args.export), formats, 2.0, None, None, args.quiet)
     return 0
+
+
+def _memory_problem(session, steps: int) -> str | None:
+    """Why the run's per-step arrays would not fit in memory (None if they do): `--steps 60000000`
+    reached 6.5 GB in 14 s before failing; now the estimate is checked first."""
+    if session.kind == "function":
+        per_step = 8 * 3  # trajectory (x, y) and loss
+    else:
+        sampled = [b for b in session.batch_sizes_ahead() if b < session.n_train]
+        per_step = 8 * (1 + session.n_layers + (max(sampled) if sampled else 0))
+    need = steps * per_step * 2  # the arrays, and their copy into arrays.npz
+    free = _available_memory()
+    if free is None or need <= 0.8 * free:
+        return None
+    return (f"not enough memory: --steps {steps:,} needs about {need / 1e9:,.1f} GB for its per-step arrays "
+            f"(loss, gradient norms{', batch indices' if session.kind == 'dataset' else ', trajectory'}); "
+            f"this machine has "
+            f"{free / 1e9:,.1f} GB available: run fewer steps")
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available now (Linux /proc/meminfo), or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 def _writable_folder(path: Path) -> str | None:

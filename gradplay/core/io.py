@@ -269,6 +269,8 @@ def _read_members(path: Path) -> tuple[bytes, bytes]:
         regular_file(path)
         with zipfile.ZipFile(path) as z:
             return _read_zip_member(z, path, "session.json"), _read_zip_member(z, path, "arrays.npz")
+    except SessionFileError:  # (a ValueError too: it carries its own message)
+        raise
     except FileNotFoundError as e:
         raise SessionFileError(f"{path} is not a gradplay session: {Path(e.filename or '').name or 'file'} "
                                f"is missing") from None

@@ -310,6 +310,9 @@ class Autosaver(QtCore.QObject):
         except SessionFileError:
             self.discard([orphan, *others])
             raise
+        except Exception as e:  # anything else a damaged file provokes: never a crash loop at launch
+            self.discard([orphan, *others])
+            raise SessionFileError(f"{orphan.path.name} could not be opened ({type(e).__name__}: {e})") from None
         self.save_now()  # our slot has it before the orphan's copy goes
         self.discard([orphan, *others])
 

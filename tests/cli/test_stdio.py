@@ -45,7 +45,7 @@ def test_out_is_checked_before_training(tmp_path):
 
 def test_ctrl_c_saves_the_steps_done(tmp_path):
     out = tmp_path / "run"
-    p = subprocess.Popen([*CMD, "run", "xor_relu", "--steps", "100000000", "--out", out],
+    p = subprocess.Popen([*CMD, "run", "xor_relu", "--steps", "10000000", "--out", out],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(5)  # imports, then training
     p.send_signal(signal.SIGINT)
@@ -101,3 +101,11 @@ def test_export_size_is_bounded(tmp_path):
     p = subprocess.run([*CMD, "export", tmp_path / "none.gradplay", "--out", tmp_path / "e", "--size", "100000x100000"],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and "--size must be at most 8192x8192" in p.stderr
+
+
+def test_a_run_too_long_for_memory_is_refused_before_training(tmp_path):
+    t0 = time.monotonic()
+    p = subprocess.run([*CMD, "run", "spiral_tanh", "--steps", "3000000000", "--out", tmp_path / "o"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1 and "needs about 1,728.0 GB for its per-step arrays" in p.stderr, p.stderr
+    assert time.monotonic() - t0 < 60  # (`--steps 60000000` reached 6.5 GB in 14 s before)
