@@ -246,9 +246,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ----------------------------------------------------------------- redraw
     def refresh(self) -> None:
-        """After a training frame: visible panels pull the new state, then the readouts."""
+        """After a training frame: visible panels pull the new state, then the readouts. While
+        playing, expensive redraws (the decision map, the weights) come at a throttled rate; when
+        paused every picture shows the current step (a paused map could show an older one)."""
+        exact = not self.controller.playing
         for name, panel in self.panels.items():
             if self.on_screen(name):
+                if exact:
+                    panel.make_due()
                 panel.timed_refresh()
         self._update_readouts()
 
@@ -309,7 +314,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if playing:
             self.banner.dismiss()  # the hint did its job; a halt message is stale once playing
             self.settings.setValue("hint/seen", True)
-        self._update_readouts()
+            self._update_readouts()
+        else:
+            self.refresh()  # paused: the last frame may have skipped a throttled redraw
 
     def show_halt(self, message: str) -> None:
         """Training stopped on NaN/inf: the run is paused and kept; say why, without a modal box."""

@@ -21,6 +21,20 @@ NEGATIVE = "#f59322"
 ZERO = "#e8eaeb"
 POSITIVE = "#0877bd"
 DIVERGING = pg.ColorMap([0.0, 0.5, 1.0], [NEGATIVE, ZERO, POSITIVE], name="gradplay-diverging")
+# The decision map under the data points: TF Playground paints its scale at alpha 160/255 over white,
+# so that points of either class stay readable on it (on the full colours they vanished into
+# hollow outlines). The same blend, as colours of their own.
+MAP_ALPHA = 160 / 255
+
+
+def pale(color: str, alpha: float = MAP_ALPHA) -> str:
+    """`color` painted at `alpha` over white, as #rrggbb."""
+    r, g, b = pg.mkColor(color).getRgb()[:3]
+    return "#" + "".join(f"{round(255 - alpha * (255 - c)):02x}" for c in (r, g, b))
+
+
+PALE_DIVERGING = pg.ColorMap([0.0, 0.5, 1.0], [pale(NEGATIVE), pale(ZERO), pale(POSITIVE)],
+                             name="gradplay-diverging-pale")
 
 # Classes: 0 / −1 is orange and 1 / +1 is blue, as on the diverging scale; a third class is green.
 CLASS_COLORS = (NEGATIVE, POSITIVE, "#3aa655")
@@ -432,6 +446,7 @@ class ColorLegend(QtWidgets.QWidget):
         self.caption, self.lo, self.hi = caption, -1.0, 1.0
         self.labels: tuple[str, str, str] | None = None
         self.classes: list[tuple[str, str]] = []
+        self.pale = False  # the bar in the map's pale colours (PALE_DIVERGING), not the full ones
         self.setFixedHeight(22)
 
     def set_range(self, lo: float, hi: float, caption: str | None = None,
@@ -478,7 +493,7 @@ class ColorLegend(QtWidgets.QWidget):
         bar_w = max(60, min(160, self.width() - x - fm.horizontalAdvance(hi) - 10))
         grad = QtGui.QLinearGradient(x, 0, x + bar_w, 0)
         for pos, color in ((0.0, NEGATIVE), (0.5, ZERO), (1.0, POSITIVE)):
-            grad.setColorAt(pos, QtGui.QColor(color))
+            grad.setColorAt(pos, QtGui.QColor(pale(color) if self.pale else color))
         p.fillRect(QtCore.QRectF(x, h / 2 - 5, bar_w, 10), grad)
         p.drawLine(QtCore.QPointF(x + bar_w / 2, h / 2 - 7), QtCore.QPointF(x + bar_w / 2, h / 2 + 7))
         p.drawText(int(x + bar_w + 4), cy, hi)

@@ -1,6 +1,7 @@
 """The contract between the main window and its dock panels."""
 from __future__ import annotations
 
+import math
 import time
 from typing import Protocol
 
@@ -70,6 +71,10 @@ class Panel(QtWidgets.QWidget):
             self._last_slow = self._slow_began = now
             return True
         return False
+
+    def make_due(self) -> None:
+        """The next `due()` is True: the window wants an exact picture (paused, a single step)."""
+        self._last_slow = -math.inf
 
     def timed_refresh(self) -> None:
         """`refresh()`, timing it when it did an expensive redraw (the window calls this)."""

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from .. import style
 from .base import Panel, SessionHolder
@@ -65,6 +65,8 @@ class LandscapePanel(Panel):
         self.hover = QtWidgets.QLabel(" ")
         self.legend = style.ColorLegend()
         self.view = pg.GraphicsLayoutWidget()
+        # bilinear scaling of the map's grid (32-80 cells a side), which drawn as blocks looked pixelated
+        self.view.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform)
         self.plot = self.view.addPlot(row=0, col=0, axisItems=style.axes())
         self.plot.setAspectLocked(True)  # equal scales: ∇f is visibly perpendicular to the contours
         self.plot.setMenuEnabled(False)
@@ -117,6 +119,8 @@ class LandscapePanel(Panel):
 
     def reset(self) -> None:
         s = self.session
+        self.hover.setText(" ")  # a readout of the last run's surface is stale under this one
+        self.legend.pale = s.kind == "dataset"  # the decision map is pale (PALE_DIVERGING)
         self._grid_n = OUT_GRID  # the network may be another size: measure again
         if s.kind != self._kind:  # swap the item sets only when the task kind changes
             old, new = ((self.dataset_items, self.function_items) if s.kind == "function"
@@ -180,7 +184,7 @@ class LandscapePanel(Panel):
         if s.loss_name == "cross_entropy":
             self.img.setLookupTable(None)  # RGB image: colours are computed here
             names = [f"class {c}" for c in range(info.n_classes)]
-            self.legend.set_classes(names, style.CLASS_COLORS[: info.n_classes],
+            self.legend.set_classes(names, [style.pale(c) for c in style.CLASS_COLORS[: info.n_classes]],
                                     "colour: most likely class (paler = less sure)")
             what = "most likely class"
         elif s.loss_name == "bce":
@@ -193,7 +197,7 @@ class LandscapePanel(Panel):
                 " and target y" if info.kind == "regression" else " (sign = class)"))
             what = "output ŷ"
         if s.loss_name != "cross_entropy":
-            self.img.setColorMap(style.DIVERGING)
+            self.img.setColorMap(style.PALE_DIVERGING)
         self._point_colors(d, info.kind == "regression")
         style.apply_plot_style(self.plot, f"{info.title}: {what} over the input plane", "x₁", "x₂", self.th,
                                grid=False)
@@ -262,8 +266,8 @@ class LandscapePanel(Panel):
             C = Z.shape[-1]
             cls = np.nan_to_num(Z).argmax(axis=-1)
             conf = np.clip((np.nan_to_num(Z).max(axis=-1) - 1 / C) / (1 - 1 / C), 0, 1)[..., None]
-            rgb = np.array([pg.mkColor(c).getRgb()[:3] for c in style.CLASS_COLORS[:C]], float)[cls]
-            white = np.array(pg.mkColor(style.ZERO).getRgb()[:3], float)
+            rgb = np.array([pg.mkColor(style.pale(c)).getRgb()[:3] for c in style.CLASS_COLORS[:C]], float)[cls]
+            white = np.array(pg.mkColor(style.pale(style.ZERO)).getRgb()[:3], float)
             return (white + conf * (rgb - white)).astype(np.uint8), (0.0, 255.0)
         D = 2.0 * Z - 1.0 if s.loss_name == "bce" else Z  # P(class 1) ∈ [0, 1] -> [−1, 1], ½ is white
         return np.nan_to_num(D, nan=0.0), self._levels

@@ -30,6 +30,8 @@ def _column_y(n: int) -> np.ndarray:
     return np.linspace(span / 2, -span / 2, n) if n > 1 else np.zeros(1)
 
 
+HOVER_HINT = "hover a cell or a neuron for its exact value"
+
 class WeightsPanel(Panel):
     """Weight heatmaps (shared symmetric levels) above a network diagram updated in place."""
 
@@ -53,7 +55,7 @@ class WeightsPanel(Panel):
         self.net.setMenuEnabled(False)
         self.net.hideButtons()
         self.legend = style.ColorLegend("colour: weight / bias value, edge width: |w|")
-        self.hover = QtWidgets.QLabel("hover a cell or a neuron for its exact value")
+        self.hover = QtWidgets.QLabel(HOVER_HINT)
 
         # Edge curves: one per (sign, width class); the pen (colour and width) of each never changes.
         self.edges: list[pg.PlotCurveItem] = []
@@ -101,6 +103,7 @@ class WeightsPanel(Panel):
 
     def reset(self) -> None:
         s = self.session
+        self.hover.setText(HOVER_HINT)  # "W1[2,7] = …" of the last network is stale under this one
         shape = (s.kind, s.n_layers)
         if shape != self._shape:
             self._shape = shape

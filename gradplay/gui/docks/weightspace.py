@@ -154,6 +154,7 @@ class WeightSpacePanel(Panel):
 
     # ----------------------------------------------------------------- structure
     def reset(self) -> None:
+        self.hover.setText(" ")  # the last slice's readout is stale for this session
         self.follow_session()
         s = self.session
         dataset = s.kind == "dataset"
