@@ -1,6 +1,7 @@
 """Pictures and readouts show the current state: the throttled decision map is redrawn when
 training pauses, and hover readouts of another run do not stay under a new one."""
 import numpy as np
+import pytest
 from PySide6 import QtCore
 
 from gradplay.core import config
@@ -44,3 +45,55 @@ def test_hover_readouts_of_another_run_are_cleared(make_window):
     weights.hover.setText("W1[2, 7] = −0.0977")
     w.load_preset("xor_relu")
     assert "W1[2, 7]" not in weights.hover.text()
+
+
+# ----------------------------------------------------------------------------- divergence
+def test_clip_path_cuts_segments_at_the_box():
+    from gradplay.gui.docks.landscape import clip_path
+
+    box = (-1.0, 1.0, -1.0, 1.0)
+    x, y = np.array([0.0, 0.5, 0.25]), np.array([0.0, 0.5, -0.5])
+    assert clip_path(x, y, box) == (x, y)  # all inside: untouched
+    # a zig-zag that diverges: 0.5 -> -0.6 -> 0.72 ... along the diagonal, out to 50, then to 1e23
+    x = np.array([0.5, -0.6, 0.72, -0.864, 50.0, -1e23])
+    cx, cy = clip_path(x, -x, box)
+    pieces = np.split(np.column_stack([cx, cy]), np.flatnonzero(np.isnan(cx)) + 1)
+    pieces = [p[~np.isnan(p[:, 0])] for p in pieces if np.isfinite(p).any()]
+    assert len(pieces) == 4, "the segment out to 1e23 and back is too far to place: left out"
+    assert np.isfinite(np.concatenate(pieces)).all()
+    last = pieces[-1]
+    assert last[0, 0] == -0.864 and last[1] == pytest.approx([1.0, -1.0])  # cut where it leaves the box
+    for (a, b), (p, q) in zip(zip(x[:-1], x[1:]), pieces):  # every piece lies on its own segment
+        for px, py in (p, q):
+            assert py == pytest.approx(-px) and min(a, b) - 1e-12 <= px <= max(a, b) + 1e-12
+
+
+def test_a_diverging_path_stays_drawn(qtbot, make_window, recwarn):
+    """lr_limit_above: once the point overflowed, the whole path vanished and the start marker
+    became a white square; pyqtgraph printed overflow warnings."""
+    from gradplay.presets import load_preset
+
+    w = make_window(load_preset("lr_limit_above"))
+    w.controller.run_steps(300, frames=3)
+    land = w.panels["landscape"]
+    x, y = land.path.getData()
+    finite = np.isfinite(x) & np.isfinite(y)
+    x0, x1, y0, y1 = land._box
+    assert finite.sum() > 20 and (x[finite] >= x0).all() and (x[finite] <= x1).all()
+    assert (y[finite] >= y0).all() and (y[finite] <= y1).all()
+    assert len(land.start.data) == 1  # the start marker is still there
+    assert len(land.point.data) == 0  # the point is far outside: no marker, no arrow
+    w.grab()  # paint it all
+    assert not [m for m in recwarn if "overflow" in str(m.message)]
+
+
+def test_a_loss_curve_cut_by_the_log_axis_says_so(make_window):
+    from gradplay.presets import load_preset
+
+    w = make_window(load_preset("saddle_sgd"))
+    w.controller.run_steps(200, frames=2)
+    loss = w.panels["loss"]
+    loss.refresh()
+    assert "the curve stops at step" in loss.info.text() and "untick log y" in loss.info.text()
+    loss.log_check.setChecked(False)
+    assert "the curve stops" not in loss.info.text()

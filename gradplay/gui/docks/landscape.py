@@ -34,6 +34,49 @@ def _rect(xs: np.ndarray, ys: np.ndarray) -> QtCore.QRectF:
     return QtCore.QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys))
 
 
+DRAW_MARGIN = 10  # views around the view that a diverging path is drawn into before it is cut
+FAR_BOXES = 1e5   # segments with an end farther than this many boxes away are not drawn
+
+
+def _inside(x: float, y: float, box: tuple[float, float, float, float]) -> bool:
+    return box[0] <= x <= box[1] and box[2] <= y <= box[3]
+
+
+def clip_path(x: np.ndarray, y: np.ndarray, box: tuple[float, float, float, float]
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The polyline (x, y) cut to `box` (x0, x1, y0, y1): each segment that leaves it is cut at its
+    edge (Liang-Barsky), pieces separated by NaN (draw with connect="finite").
+
+    A diverging path reaches 1e23 and beyond; handed to Qt it wiped the whole plot (the path, the
+    surface), turned the start marker into a white square, and pyqtgraph warned of overflow.
+    Segments with an end more than FAR_BOXES boxes away are left out: where the box lies, float64
+    can place them only to ~|end| × 2e-16 (at 1e17, tens of units), while nearer ends are exact to
+    ~1e-10 of the box."""
+    x0, x1, y0, y1 = box
+    if len(x) < 2 or bool(np.all((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))):
+        return x, y
+    ax, ay, bx, by = x[:-1], y[:-1], x[1:], y[1:]
+    far = FAR_BOXES * max(x1 - x0, y1 - y0)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    with np.errstate(all="ignore"):
+        dx, dy = bx - ax, by - ay
+        t0, t1 = np.zeros_like(ax), np.ones_like(ax)
+        out = ~(np.isfinite(dx) & np.isfinite(dy))
+        out |= np.maximum.reduce([abs(ax - cx), abs(bx - cx), abs(ay - cy), abs(by - cy)]) > far
+        for p, q in ((-dx, ax - x0), (dx, x1 - ax), (-dy, ay - y0), (dy, y1 - ay)):
+            parallel = p == 0
+            out |= parallel & (q < 0)
+            r = np.divide(q, p, out=np.zeros_like(q), where=~parallel)
+            t0 = np.where(~parallel & (p < 0), np.maximum(t0, r), t0)
+            t1 = np.where(~parallel & (p > 0), np.minimum(t1, r), t1)
+        keep = ~out & (t0 <= t1)
+        px = np.clip(np.column_stack([ax + t0 * dx, ax + t1 * dx]), x0, x1)  # (rounding at the edge)
+        py = np.clip(np.column_stack([ay + t0 * dy, ay + t1 * dy]), y0, y1)
+        gap = np.full((len(ax), 1), np.nan)
+        px, py = np.hstack([px, gap])[keep], np.hstack([py, gap])[keep]
+    return px.ravel(), py.ravel()
+
+
 def draw_surface(img: pg.ImageItem, contours: list, land, grid: tuple | None = None) -> tuple[float, float]:
     """Fill `img` with f over the landscape's view (log colour when it asks for it) and place the
     contour lines at evenly spaced levels; `grid` is land.grid(GRID, GRID) if the caller has it.
@@ -109,6 +152,7 @@ class LandscapePanel(Panel):
         self.view.scene().sigMouseMoved.connect(self._moved)
         self._kind: str | None = None
         self._grad_ref, self._span = 1.0, 1.0
+        self._box = (-np.inf, np.inf, -np.inf, np.inf)
         self._levels = (-1.0, 1.0)
         self.overlays: list = []  # extra items at the point, e.g. the Curvature panel's eigen-directions
         self.reset()
@@ -160,6 +204,9 @@ class LandscapePanel(Panel):
         mags = mags[np.isfinite(mags)]
         self._grad_ref = float(np.percentile(mags, 90)) if mags.size else 1.0
         self._span = min(xs[-1] - xs[0], ys[-1] - ys[0])
+        w, h = xs[-1] - xs[0], ys[-1] - ys[0]  # what is drawn: the view and DRAW_MARGIN views around it
+        m = DRAW_MARGIN
+        self._box = (xs[0] - m * w, xs[-1] + m * w, ys[0] - m * h, ys[-1] + m * h)
         style.apply_plot_style(self.plot, f"{land.title}: f(x, y) = {land.formula}", "x", "y", self.th,
                                grid=False)
         self.plot.setRange(xRange=land.xrange, yRange=land.yrange, padding=0)
@@ -230,14 +277,16 @@ class LandscapePanel(Panel):
         x = np.append(h.get("x"), s.theta[0])
         y = np.append(h.get("y"), s.theta[1])
         keep = np.isfinite(x) & np.isfinite(y)
-        x, y = x[keep], y[keep]
-        self.path_shadow.setData(x, y)
-        self.path.setData(x, y)
-        self.point.setData(pos=[(s.theta[0], s.theta[1])])
-        self.start.setData(pos=[s.config["task"]["start"]])
+        x, y = clip_path(x[keep], y[keep], self._box)
+        self.path_shadow.setData(x, y, connect="finite")
+        self.path.setData(x, y, connect="finite")
+        here = _inside(float(s.theta[0]), float(s.theta[1]), self._box)
+        self.point.setData(pos=[(s.theta[0], s.theta[1])] if here else [])
+        start = s.config["task"]["start"]
+        self.start.setData(pos=[start] if _inside(start[0], start[1], self._box) else [])
         g = s.landscape.gradient(s.theta)
         norm = float(np.hypot(*g))
-        if not math.isfinite(norm) or norm == 0.0:
+        if not here or not math.isfinite(norm) or norm == 0.0:  # a point far outside has no arrow in view
             self.arrow_line.setData([], [])
             self.arrow_head.hide()
             return

@@ -58,6 +58,7 @@ class LossPanel(Panel):
         self.loss_hover = style.HoverReadout(self.loss_plot)
         self.acc_hover = style.HoverReadout(self.acc_plot)
         self.edit_lines: list[pg.InfiniteLine] = []  # one per edit of the timeline, at its step
+        self._cut_note = ""
         self._edits_shown: list | None = None
 
         top = QtWidgets.QHBoxLayout()
@@ -148,6 +149,13 @@ class LossPanel(Panel):
         if s.kind == "function" and log:
             loss = loss - s.landscape.fmin  # a log axis needs f − f* > 0 (f itself may be negative)
         self.loss_hover.clear()
+        # On a log axis values ≤ 0 cannot be drawn: say from which step the curve is cut (a saddle's
+        # f falls below the lowest f in view, and the curve just stopped at step 55)
+        with np.errstate(invalid="ignore"):
+            cut = steps[~(loss > 0)] if log else steps[:0]
+        self._cut_note = (f"the curve stops at step {int(cut[0]):,}: from there "
+                          f"{'f − f* ≤ 0' if s.kind == 'function' else 'the loss is 0 or not finite'}, which a "
+                          f"log axis cannot show (untick log y)") if len(cut) else ""
         bx, by = self._curve(steps, loss, log)
         self.batch_curve.setData(bx, by)
         self.loss_hover.set("f" if s.kind == "function" else "batch", bx, by, self.th.fg)
@@ -206,6 +214,8 @@ class LossPanel(Panel):
                                  f"{style.fmt(100 * ev.last('test_acc'))}%")
         if len(s.history) == 0:
             parts.append("no steps yet: train to draw the curve")
+        if self._cut_note:
+            parts.append(self._cut_note)
         text = " · ".join(parts)
         if s.halted:
             text += f"<br><span style='color:{style.CLASS_COLORS[0]}'>{html.escape(s.halted)}</span>"
