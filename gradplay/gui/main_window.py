@@ -32,6 +32,7 @@ from .docks.weights import WeightsPanel
 from .docks.weightspace import WeightSpacePanel
 from .file_actions import FileActions
 from .widgets.banner import Banner
+from .widgets.keys import GiveKeysBack
 from .widgets.transport import TransportBar
 
 LAYOUT_VERSION = 2  # bump when the set of docks changes: old saved states are then ignored
@@ -83,6 +84,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # signal says whether it is on screen, so tabbed-away panels do no work either.
         self._on_screen: dict[str, bool] = {}
 
+        self.keys = GiveKeysBack(self)  # Enter or Esc in a field gives Space and → back
         self.transport = TransportBar(controller, self)
         self.addToolBar(QtCore.Qt.ToolBarArea.TopToolBarArea, self.transport)
         self.addToolBarBreak()

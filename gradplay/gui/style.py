@@ -189,6 +189,9 @@ def _nice_step(x: float) -> float:
     return next(k for k in (1.0, 2.0, 5.0, 10.0) if k >= m * (1 - 1e-9)) * 10.0**e
 
 
+EMPTY_RANGE = (0.0, 1.0)  # what an auto-ranged axis shows while its plot has no data
+
+
 class StickyViewBox(pg.ViewBox):
     """A ViewBox whose auto-range moves in coarse steps.
 
@@ -211,6 +214,18 @@ class StickyViewBox(pg.ViewBox):
         self._moving = moving
         self._sticky = [None, None]
         self.queueUpdateAutoRange()
+
+    def updateAutoRange(self) -> None:  # noqa: N802 (pyqtgraph API)
+        """pyqtgraph keeps the last range when there is nothing to fit: after Reset or a new run the
+        empty loss plot at step 0 still spanned steps -162...162 and the last run's values. An
+        auto-ranged axis with no data shows 0...1 instead."""
+        bounds = self.childrenBounds()
+        empty = [self.state["autoRange"][ax] is not False and bounds[ax] is None for ax in (0, 1)]
+        if any(empty):
+            self._sticky = [None if e else s for e, s in zip(empty, self._sticky)]
+            self.setRange(xRange=EMPTY_RANGE if empty[0] else None, yRange=EMPTY_RANGE if empty[1] else None,
+                          padding=0, update=False, disableAutoRange=False)
+        super().updateAutoRange()
 
     def childrenBounds(self, frac=None, orthoRange=(None, None), items=None):  # noqa: N802 (pyqtgraph API)
         bounds = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)

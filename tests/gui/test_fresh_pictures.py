@@ -97,3 +97,41 @@ def test_a_loss_curve_cut_by_the_log_axis_says_so(make_window):
     assert "the curve stops at step" in loss.info.text() and "untick log y" in loss.info.text()
     loss.log_check.setChecked(False)
     assert "the curve stops" not in loss.info.text()
+
+
+# ----------------------------------------------------------------------------- keys
+def test_space_plays_after_enter_in_the_lr_field(qtbot, make_window):
+    """After typing a learning rate and pressing Enter, Space replaced the value with a space."""
+    w = make_window(config.resolve(MOONS), activate=True)
+    field = w.panels["setup"].hyper.widget_for("lr")
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    field.lineEdit().selectAll()
+    qtbot.keyClicks(field, "0.02")
+    qtbot.keyClick(field, QtCore.Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not field.hasFocus())
+    assert w.controller.session.config["optimizer"]["lr"] == 0.02  # Enter committed it
+    qtbot.keyClick(w, QtCore.Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: w.controller.playing)
+    w.controller.pause()
+    assert w.controller.session.config["optimizer"]["lr"] == 0.02  # and Space did not type into it
+
+
+def test_axes_refit_on_reset_and_on_a_new_run(make_window):
+    """At step 0 the loss axis kept the last run's range (steps −162…162 and its losses)."""
+    w = make_window("rosenbrock_gd")
+    w.controller.run_steps(300, frames=5)
+    loss, grads = w.panels["loss"], w.panels["gradients"]
+    assert loss.loss_plot.viewRange()[0][1] > 250
+    w.controller.reset()
+    (x0, x1), (y0, y1) = loss.loss_plot.viewRange()
+    assert (x0, x1) == (0.0, 1.0)  # no data at step 0: a neutral range, not the last run's
+    w.load_preset("xor_relu")
+    for plot in (loss.loss_plot, loss.acc_plot):
+        (x0, x1), _ = plot.viewRange()
+        assert x0 <= 0 <= x1 and x1 - x0 <= 1.0  # the step-0 evaluation only
+    views = grads.findChildren(type(loss.loss_view))
+    assert len(views) >= 2
+    for view in views:
+        (x0, x1), _ = view.getPlotItem().viewRange()
+        assert x1 <= 1.0, "the gradient plots refit too"
