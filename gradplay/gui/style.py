@@ -175,11 +175,19 @@ class Axis(pg.AxisItem):
 
     def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         lo, hi = sorted(self.range)
-        out = []
-        for v in values:
-            decade = abs(v - round(v)) < 1e-6
-            out.append(fmt(10**v * scale) if decade or hi - lo < 1.5 else "")
-        return out
+        texts = [fmt(10**v * scale) if abs(v - round(v)) < 1e-6 or hi - lo < 1.5 else "" for v in values]
+        every = self._label_every(texts, hi - lo)
+        return [t if t and (every == 1 or round(v) % every == 0) else "" for t, v in zip(texts, values)]
+
+    def _label_every(self, texts: list[str], decades: float) -> int:
+        """On a horizontal axis, label every k-th decade so the labels do not run together (a
+        narrow "Gradients now" read "1e−50.00010.001")."""
+        if self.orientation not in ("bottom", "top") or decades < 1.5:
+            return 1
+        width = max((len(t) for t in texts), default=0) * QtGui.QFontMetrics(self.style.get("tickFont")
+                                                                            or self.font()).averageCharWidth() + 10
+        per_decade = max(self.width(), 1) / decades
+        return max(1, math.ceil(width / per_decade))
 
 
 def _nice_step(x: float) -> float:
@@ -309,46 +317,29 @@ def apply_plot_style(plot: pg.PlotItem, title: str, xlabel: str, ylabel: str, th
     plot.setMenuEnabled(False)
 
 
-def make_legend(plot: pg.PlotItem, columns: int = 1, th: Theme | None = None) -> pg.LegendItem:
-    """A compact legend in the top-right corner with a translucent background."""
-    th = th or theme()
-    legend = plot.addLegend(offset=(-6, 6), colCount=columns, labelTextSize="8pt",
-                            labelTextColor=th.fg, brush=legend_brush(th), verSpacing=-6)
-    return legend
+class LegendStrip(QtWidgets.QLabel):
+    """A legend in a strip of its own above the plot, one line sample and name per series.
 
+    A legend inside the plot covered the curves in every corner at 1280×720 (the loss plot is
+    ~60 px tall there) and the Curvature legend hid λmax after step 350; a strip never does."""
 
-# (item corner, view-box corner, offset in px) of a legend in each corner of its view box
-LEGEND_CORNERS = {"top right": ((1, 0), (1, 0), (-6, 6)), "top left": ((0, 0), (0, 0), (6, 6)),
-                  "bottom left": ((0, 1), (0, 1), (6, -6)), "bottom right": ((1, 1), (1, 1), (-6, -6))}
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.setWordWrap(True)
+        self.entries: list[tuple[str, QtGui.QPen]] = []
 
+    def set_entries(self, entries: Sequence[tuple[str, QtGui.QPen]]) -> None:
+        self.entries = [(name, QtGui.QPen(pen)) for name, pen in entries]
+        parts = []
+        for name, pen in self.entries:
+            dashed = pen.style() != QtCore.Qt.PenStyle.SolidLine
+            sample = "╌╌╌" if dashed else ("━━━" if pen.widthF() >= 2 else "───")
+            parts.append(f"<span style='color:{pen.color().name()}'>{sample}</span>&nbsp;{html.escape(name)}")
+        self.setText("<span style='font-size:8pt'>" + "&nbsp;&nbsp;&nbsp;".join(parts) + "</span>")
 
-def place_legend(legend: pg.LegendItem, curves: Sequence[pg.PlotDataItem], current: str) -> str:
-    """Move `legend` to the corner of its view box that `curves` cross least (matplotlib's
-    loc="best"); it stays where it is unless another corner holds under half as many points, so it
-    does not hop while training. In a short plot its entries go side by side: stacked, they would
-    cover most of its height in every corner. Returns the corner it is in."""
-    vb = legend.parentItem()
-    vb.updateAutoRange()  # the range new data asks for (pyqtgraph would set it at the next paint)
-    columns = 1 if vb.height() > 50 * len(legend.items) else max(1, len(legend.items))
-    if legend.columnCount != columns:
-        legend.setColumnCount(columns)
-    (x0, x1), (y0, y1) = vb.viewRange()
-    fw = min(1.0, (legend.boundingRect().width() + 6) / max(vb.width(), 1.0))
-    fh = min(1.0, (legend.boundingRect().height() + 6) / max(vb.height(), 1.0))
-    data = [c.getData() for c in curves]
-    counts = {}
-    for name, (corner, _, _) in LEGEND_CORNERS.items():
-        bx0 = x0 + corner[0] * (1 - fw) * (x1 - x0)
-        by1 = y1 - corner[1] * (1 - fh) * (y1 - y0)  # view y grows upwards; corner y 0 is the top
-        bx1, by0 = bx0 + fw * (x1 - x0), by1 - fh * (y1 - y0)
-        counts[name] = sum(int(np.count_nonzero((x >= bx0) & (x <= bx1) & (y >= by0) & (y <= by1)))
-                           for x, y in data if x is not None)
-    best = min(counts, key=counts.get)
-    if counts[best] * 2 >= counts[current]:
-        return current
-    item, parent, offset = LEGEND_CORNERS[best]
-    legend.anchor(item, parent, offset=offset)
-    return best
+    def names(self) -> list[str]:
+        return [name for name, _ in self.entries]
 
 
 # ------------------------------------------------------------------------------- plot data

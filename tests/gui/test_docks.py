@@ -102,25 +102,6 @@ def test_sticky_auto_range_moves_in_steps_and_only_when_needed(qtbot):
     assert vb.viewRange()[0][1] < 1600
 
 
-def test_legend_moves_to_the_corner_the_curves_leave_free(qtbot):
-    view = style.plot_widget()
-    qtbot.addWidget(view)
-    view.resize(400, 200)
-    view.show()
-    qtbot.waitExposed(view)
-    plot = view.getPlotItem()
-    legend = style.make_legend(plot)
-    x = np.linspace(0, 100, 500)
-    curve = plot.plot(x, np.where(x < 50, 1.0 - x / 50, (x - 50) / 50))  # a V: both top corners taken
-    legend.addItem(curve, "a V-shaped curve")
-    plot.getViewBox().updateAutoRange()
-    corner = style.place_legend(legend, [curve], "top right")
-    assert corner in ("bottom left", "bottom right")
-    assert style.place_legend(legend, [curve], corner) == corner  # settled: it does not hop
-    y = legend.mapToItem(plot.getViewBox(), legend.boundingRect().bottomLeft()).y()
-    assert y == pytest.approx(plot.getViewBox().height() - 6, abs=2)  # anchored at the bottom
-
-
 def test_decimate_keeps_extremes_in_order():
     x = np.arange(10_001, dtype=float)
     y = np.sin(x / 300) + (x == 7777) * 5.0

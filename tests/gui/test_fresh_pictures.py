@@ -117,16 +117,18 @@ def test_space_plays_after_enter_in_the_lr_field(qtbot, make_window):
     assert w.controller.session.config["optimizer"]["lr"] == 0.02  # and Space did not type into it
 
 
-def test_axes_refit_on_reset_and_on_a_new_run(make_window):
+def test_axes_refit_on_reset_and_on_a_new_run(qtbot, make_window):
     """At step 0 the loss axis kept the last run's range (steps −162…162 and its losses)."""
     w = make_window("rosenbrock_gd")
     w.controller.run_steps(300, frames=5)
     loss, grads = w.panels["loss"], w.panels["gradients"]
-    assert loss.loss_plot.viewRange()[0][1] > 250
+    qtbot.waitUntil(lambda: loss.loss_plot.viewRange()[0][1] > 250)  # (ranges follow at the next paint)
     w.controller.reset()
+    qtbot.wait(50)
     (x0, x1), (y0, y1) = loss.loss_plot.viewRange()
     assert (x0, x1) == (0.0, 1.0)  # no data at step 0: a neutral range, not the last run's
     w.load_preset("xor_relu")
+    qtbot.wait(50)
     for plot in (loss.loss_plot, loss.acc_plot):
         (x0, x1), _ = plot.viewRange()
         assert x0 <= 0 <= x1 and x1 - x0 <= 1.0  # the step-0 evaluation only
@@ -135,3 +137,41 @@ def test_axes_refit_on_reset_and_on_a_new_run(make_window):
     for view in views:
         (x0, x1), _ = view.getPlotItem().viewRange()
         assert x1 <= 1.0, "the gradient plots refit too"
+
+
+# ----------------------------------------------------------------------------- overlaps
+def test_legends_sit_in_a_strip_of_their_own(make_window):
+    """The Loss legend lay on the curves (worst at 1280×720), the Curvature legend hid λmax."""
+    import pyqtgraph as pg
+
+    w = make_window(config.resolve(MOONS))
+    w.resize(1280, 720)
+    w.controller.run_steps(300, frames=3)
+    for name in ("loss", "curvature"):
+        panel = w.panels[name]
+        assert not [i for v in panel.findChildren(pg.GraphicsView) for i in v.scene().items()
+                    if isinstance(i, pg.LegendItem)], f"no legend inside a {name} plot"
+    loss = w.panels["loss"]
+    assert loss.legend.names() == ["batch loss", "train (full set)", "test"]
+    legend_box = loss.legend.geometry()
+    plot_box = loss.loss_view.geometry()
+    assert legend_box.bottom() <= plot_box.top(), "the strip is above the plot, not on it"
+
+
+def test_log_ticks_of_a_narrow_axis_do_not_run_together(make_window):
+    """'Gradients now' read "1e−50.00010.001" on a narrow dock."""
+    from PySide6 import QtGui
+
+    w = make_window(config.resolve(MOONS))
+    w.resize(1280, 720)
+    w.controller.run_steps(300, frames=3)
+    grads = w.panels["gradients"]
+    grads.refresh()
+    axis = grads.hist_plot.getAxis("bottom")
+    lo, hi = sorted(axis.range)
+    ticks = axis.tickValues(lo, hi, axis.width())
+    values = [v for _, vs in ticks for v in vs]
+    texts = [t for t in axis.logTickStrings(values, 1.0, 1.0) if t]
+    fm = QtGui.QFontMetrics(axis.font())
+    need = sum(fm.horizontalAdvance(t) + 6 for t in texts)
+    assert texts and need <= axis.width(), (texts, axis.width())

@@ -136,8 +136,7 @@ class CurvaturePanel(Panel):
         self.draw_check.toggled.connect(lambda _: self._sync_overlay(self.isVisible()))
         self.view = style.plot_widget()
         self.plot = self.view.getPlotItem()
-        self.legend = style.make_legend(self.plot)
-        self.legend.anchor((1, 1), (1, 1), offset=(-6, -30))  # bottom right: the 2/lr line runs along the top
+        self.legend = style.LegendStrip()  # in a strip: inside the plot it hid λmax after step 350
         self.lam_max_curve = self.plot.plot()
         self.lam_min_curve = self.plot.plot()
         self.limit_curve = self.plot.plot()
@@ -147,6 +146,7 @@ class CurvaturePanel(Panel):
         lay.setSpacing(3)
         lay.addWidget(self.info)
         lay.addWidget(self.draw_check)
+        lay.addWidget(self.legend)
         lay.addWidget(self.view, 1)
         self.setMinimumSize(300, 240)
         self.overlay: EigenOverlay | None = None
@@ -218,14 +218,14 @@ class CurvaturePanel(Panel):
         mode = (s.kind, limit_name)
         if mode != self._kind:
             self._kind = mode
-            self.legend.clear()
+            pen = lambda curve: curve.opts["pen"]  # noqa: E731
             if s.kind == "function":
-                self.legend.addItem(self.lam_max_curve, "λmax (steepest curvature)")
-                self.legend.addItem(self.lam_min_curve, "λmin")
+                entries = [("λmax (steepest curvature)", pen(self.lam_max_curve)), ("λmin", pen(self.lam_min_curve))]
             else:
-                self.legend.addItem(self.lam_max_curve, "λmax of the training loss")
+                entries = [("λmax of the training loss", pen(self.lam_max_curve))]
             if c is not None:
-                self.legend.addItem(self.limit_curve, f"{limit_name}: λ above it diverges")
+                entries.append((f"{limit_name}: λ above it diverges", pen(self.limit_curve)))
+            self.legend.set_entries(entries)
             self.plot.setLogMode(y=s.kind == "dataset")
             style.apply_plot_style(self.plot, "Hessian eigenvalues along the run" if s.kind == "function"
                                    else "Top Hessian eigenvalue λmax vs the stability limit", "step",

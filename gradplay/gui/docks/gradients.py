@@ -81,11 +81,14 @@ class GradientsPanel(Panel):
             plot.setLogMode(y=True)
         self.ratio_plot.setXLink(self.norm_plot)
         self.hist_plot.setLogMode(x=True)
-        style.apply_plot_style(self.ratio_plot, "Update / weight ‖Δw‖ / ‖w‖", "step", "ratio", self.th)
+        # the dashed reference is named in the title: a label on the line lay under the curves
+        style.apply_plot_style(self.ratio_plot, "Update / weight  ╌ 1e−3 healthy", "step", "ratio",
+                               self.th)
         style.apply_plot_style(self.hist_plot, "Gradients now", "|∂L/∂W| (log scale)", "% of the layer's weights",
                                self.th)
-        self.ref_line = pg.InfiniteLine(pos=math.log10(HEALTHY_RATIO), angle=0, label="1e−3 healthy",
-                                        labelOpts={"position": 0.02, "anchors": [(0, 1.1), (0, 1.1)]})
+        self.ref_line = pg.InfiniteLine(pos=math.log10(HEALTHY_RATIO), angle=0)
+        self.ref_line.setToolTip("1e−3: the update moves each layer's weights by about 0.1 % a step, "
+                                 "a healthy rate (Karpathy's rule of thumb)")
         self.ratio_plot.addItem(self.ref_line)
         # An invisible point at the reference keeps the dashed line inside the auto range.
         self.ratio_plot.plot([0], [HEALTHY_RATIO], pen=None, symbol="o", symbolSize=0, symbolPen=None, symbolBrush=None)
@@ -138,8 +141,6 @@ class GradientsPanel(Panel):
         function = kind == "function"
         th = self.th
         self.ref_line.setPen(pg.mkPen(th.fg, width=1, style=QtCore.Qt.PenStyle.DashLine))
-        self.ref_line.label.setColor(th.fg)
-        self.ref_line.label.fill = style.legend_brush(th)
         title = "Gradient norm |∇f| at the point" if function else "Gradient norm ‖∂L/∂W‖ per layer"
         style.apply_plot_style(self.norm_plot, title, "step", "norm", self.th)
         self.norm_plot.getAxis("bottom").showLabel(function)  # "step" under the lowest plot only

@@ -41,14 +41,13 @@ class LossPanel(Panel):
         self.loss_view = style.plot_widget()
         self.acc_view = style.plot_widget()
         self.loss_plot, self.acc_plot = self.loss_view.getPlotItem(), self.acc_view.getPlotItem()
-        style.apply_plot_style(self.acc_plot, "", "step", "accuracy (%)")
+        # "acc %": "accuracy (%)" was clipped, the plot is ~60 px tall at 1280x720
+        style.apply_plot_style(self.acc_plot, "", "step", "acc %")
         self.acc_plot.setXLink(self.loss_plot)
         self.acc_plot.setLimits(yMin=-2, yMax=102)
-        # One legend: the accuracy plot repeats its convention (solid train, dashed test).
-        self.loss_legend = style.make_legend(self.loss_plot)
-        # No corner is always free: a falling loss crosses the bottom left of a short plot, an
-        # overfitting test loss rises into the top right. The legend goes where the curves are not.
-        self.legend_corner = "top right"
+        # One legend, in a strip above the plots (inside them it covered the curves); the accuracy
+        # plot repeats its convention (solid train, dashed test).
+        self.legend = style.LegendStrip()
         self.batch_curve = self.loss_plot.plot()
         self.train_curve = self.loss_plot.plot()
         self.test_curve = self.loss_plot.plot()
@@ -68,6 +67,7 @@ class LossPanel(Panel):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(2)
         lay.addLayout(top)
+        lay.addWidget(self.legend)
         lay.addWidget(self.loss_view, 3)
         lay.addWidget(self.acc_view, 2)
         self.setMinimumSize(320, 220)
@@ -86,6 +86,12 @@ class LossPanel(Panel):
         self.test_curve.setPen(pg.mkPen(th.fg, width=2, style=dash))
         self.train_acc.setPen(pg.mkPen(th.fg, width=2))
         self.test_acc.setPen(pg.mkPen(th.fg, width=2, style=dash))
+        if function:
+            self.legend.set_entries([("f along the trajectory", self.batch_curve.opts["pen"])])
+        else:
+            self.legend.set_entries([("batch loss", self.batch_curve.opts["pen"]),
+                                     ("train (full set)", self.train_curve.opts["pen"]),
+                                     ("test", self.test_curve.opts["pen"])])
 
     def retheme(self) -> None:
         self._pen_curves()
@@ -100,13 +106,6 @@ class LossPanel(Panel):
         kind, classify = mode = self._mode()
         if mode != self._kind:  # legend entries and the accuracy plot depend only on the task kind
             self._kind = mode
-            self.loss_legend.clear()
-            if kind == "function":
-                self.loss_legend.addItem(self.batch_curve, "f along the trajectory")
-            else:
-                self.loss_legend.addItem(self.batch_curve, "batch loss")
-                self.loss_legend.addItem(self.train_curve, "train (full set)")
-                self.loss_legend.addItem(self.test_curve, "test")
             self.acc_view.setVisible(classify)
             self._pen_curves()
         for curve in (self.batch_curve, self.train_curve, self.test_curve, self.train_acc, self.test_acc):
@@ -172,9 +171,6 @@ class LossPanel(Panel):
                     x, y = style.decimate(es, 100.0 * ev.get(col), MAX_POINTS)
                     curve.setData(x, y)
                     self.acc_hover.set(name + " %", x, y, self.th.fg)
-        if self.due():  # (~1.5 ms: at the throttled rate; the first refresh after a reset is due)
-            self.legend_corner = style.place_legend(
-                self.loss_legend, (self.batch_curve, self.train_curve, self.test_curve), self.legend_corner)
         self._show_edits()
         self.info.setText(self._summary())
 
