@@ -16,7 +16,7 @@ from .. import __version__
 from ..core.config import ConfigError
 from ..core.diagnostics import halt_advice
 from ..core.io import SessionFileError
-from ..presets import load_preset, preset_names
+from ..presets import load_preset, menu_groups
 from . import style
 from .controller import Controller
 from .docks.base import Panel
@@ -217,14 +217,35 @@ class MainWindow(QtWidgets.QMainWindow):
             train.addAction(a)
             self.addAction(a)  # shortcuts work even when the toolbar is hidden
 
+        # Grouped (start here, stories in teaching order, landscapes) with the current one checked:
+        # a flat list of 31 titles in file-name order put fixes before their problems.
         presets = mb.addMenu("&Presets")
-        for name in preset_names():
-            try:
-                title = load_preset(name)["meta"]["title"] or name
-            except ConfigError:  # a broken preset file must not keep the window from opening
-                continue
-            act = presets.addAction(title, lambda n=name: self.load_preset(n))
-            act.setToolTip(name)
+        self.preset_group = QtGui.QActionGroup(self)
+        self.preset_group.setExclusionPolicy(QtGui.QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        self.preset_titles: dict[str, str] = {}
+        stories = None
+        for heading, names in menu_groups():
+            if heading.startswith("Stories: "):
+                if stories is None:
+                    presets.addSection("Stories")
+                    stories = presets.addMenu("Each problem, then its fix")
+                    stories.setToolTipsVisible(True)
+                menu = stories
+                menu.addSection(heading.removeprefix("Stories: "))
+            else:
+                menu = presets
+                menu.addSection(heading)
+            for name in names:
+                try:
+                    title = load_preset(name)["meta"]["title"] or name
+                except ConfigError:  # a broken preset file must not keep the window from opening
+                    continue
+                self.preset_titles[name] = title
+                act = menu.addAction(title, lambda n=name: self.load_preset(n))
+                act.setToolTip(name)
+                act.setData(name)
+                act.setCheckable(True)
+                self.preset_group.addAction(act)
         presets.setToolTipsVisible(True)
 
         self.view_menu = mb.addMenu("&View")
@@ -265,12 +286,19 @@ class MainWindow(QtWidgets.QMainWindow):
         # An epoch is one pass over a dataset; a landscape has none to finish.
         self.transport.epoch_action.setEnabled(self.controller.session.kind == "dataset")
         self.files.update_title()
+        self._mark_preset()
         for name, panel in self.panels.items():
             if self.on_screen(name) or not self.isVisible():
                 panel.reset()
             else:
                 self._stale.add(name)
         self._update_readouts()
+
+    def _mark_preset(self) -> None:
+        """Check the preset the run comes from (by its title, which edits keep), or none."""
+        title = (self.controller.session.run_config.get("meta") or {}).get("title")
+        for act in self.preset_group.actions():
+            act.setChecked(bool(title) and self.preset_titles.get(act.data()) == title)
 
     def _config_changed(self) -> None:
         if self.controller.session.halted is None:

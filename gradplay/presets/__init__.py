@@ -12,6 +12,36 @@ from ..core import config
 
 DEFAULT_PRESET = "spiral_tanh"
 
+# The Presets menu: where to start, the stories in teaching order (each problem before its fix),
+# and the landscapes. A preset file missing here is listed under "More" (tests keep this complete).
+START_HERE = ("spiral_tanh", "xor_relu", "circles_relu", "blobs3_softmax", "sine_regression")
+STORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("The learning rate", ("lr_limit_below", "lr_limit_above")),
+    ("Batch size and noise", ("noise_batch_full", "noise_batch_mini", "noise_batch_single")),
+    ("Momentum in a ravine", ("ravine_gd_plain", "ravine_momentum")),
+    ("Saddle points", ("saddle_sgd", "saddle_adam")),
+    ("Vanishing gradients", ("vanish_sigmoid_small_init", "vanish_fix_he_relu")),
+    ("Exploding gradients", ("explode_large_init", "explode_fix_clipping")),
+    ("Saturated activations", ("saturate_tanh_large_init", "saturate_fix_batchnorm")),
+    ("Loss functions", ("loss_bce", "loss_mse", "loss_hinge")),
+    ("Regularisation", ("reg_l1", "reg_l2")),
+    ("Learning-rate schedules", ("schedule_constant", "schedule_step", "schedule_cosine")),
+    ("Second-order methods", ("rosenbrock_gd", "rosenbrock_newton")),
+)
+LANDSCAPES = ("rosenbrock_adam",)
+
+
+def menu_groups() -> list[tuple[str, list[str]]]:
+    """(heading, preset names) in menu order; every preset appears once."""
+    groups: list[tuple[str, list[str]]] = [("Start here", list(START_HERE))]
+    groups += [(f"Stories: {topic}", list(names)) for topic, names in STORIES]
+    groups.append(("Landscapes", list(LANDSCAPES)))
+    listed = {n for _, names in groups for n in names}
+    more = [n for n in preset_names() if n not in listed]
+    if more:
+        groups.append(("More", more))
+    return [(heading, [n for n in names if n in preset_names()]) for heading, names in groups]
+
 
 def _files():
     return resources.files(__name__)

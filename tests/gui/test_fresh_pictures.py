@@ -175,3 +175,25 @@ def test_log_ticks_of_a_narrow_axis_do_not_run_together(make_window):
     fm = QtGui.QFontMetrics(axis.font())
     need = sum(fm.horizontalAdvance(t) + 6 for t in texts)
     assert texts and need <= axis.width(), (texts, axis.width())
+
+
+# ----------------------------------------------------------------------------- the Presets menu
+def test_presets_menu_is_grouped_in_teaching_order_with_the_current_one_checked(make_window):
+    from gradplay.presets import menu_groups, preset_names
+
+    groups = menu_groups()
+    listed = [n for _, names in groups for n in names]
+    assert sorted(listed) == sorted(preset_names()) and len(set(listed)) == len(listed)
+    assert groups[0][0] == "Start here" and groups[0][1][0] == "spiral_tanh"
+    stories = [names for heading, names in groups if heading.startswith("Stories")]
+    for names in stories:  # each problem before its fix
+        fixes = [i for i, n in enumerate(names) if "_fix_" in n]
+        assert all(i > 0 for i in fixes)
+    assert not [h for h, _ in groups if h == "More"], "every preset has a place in the menu"
+    w = make_window("xor_relu")
+    checked = [a.data() for a in w.preset_group.actions() if a.isChecked()]
+    assert checked == ["xor_relu"]
+    w.load_preset("vanish_fix_he_relu")
+    assert [a.data() for a in w.preset_group.actions() if a.isChecked()] == ["vanish_fix_he_relu"]
+    story_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Presets").actions()
+    assert any(a.menu() is not None and a.text() == "Each problem, then its fix" for a in story_menu)

@@ -228,12 +228,12 @@ def test_presets_menu_opens_presets(qtbot, make_window):
     from gradplay.presets import load_preset, preset_names
 
     w = make_window(GAUSS)
-    menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Presets")
-    names = preset_names()
-    assert len(menu.actions()) == len(names)
-    menu.actions()[0].trigger()
-    assert w.controller.session.config["meta"]["title"] == load_preset(names[0])["meta"]["title"]
-    assert w.panels["setup"].header.title.text().startswith(load_preset(names[0])["meta"]["title"])
+    actions = w.preset_group.actions()  # in the menu and its Stories submenu
+    assert sorted(a.data() for a in actions) == sorted(preset_names())
+    act = next(a for a in actions if a.data() == "circles_relu")
+    act.trigger()
+    assert w.controller.session.config["meta"]["title"] == load_preset("circles_relu")["meta"]["title"]
+    assert w.panels["setup"].header.title.text().startswith(load_preset("circles_relu")["meta"]["title"])
 
 
 def test_open_config_shows_errors_without_crashing(qtbot, make_window, tmp_path):
