@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import config as config_mod
+from .session import MAX_STEP
 
 FORMAT = "gradplay-session"
 VERSION = 1
@@ -431,7 +432,7 @@ def check_state(session, state: Any) -> None:
     if not isinstance(state, dict) or not needed <= set(state):
         raise ValueError(f"the state needs the keys {sorted(needed)}")
     _real_arrays(state, "state")
-    step = _int(state["step"], "step", 0, 10**15)
+    step = _int(state["step"], "step", 0, MAX_STEP)
     session.seek_settings(step)  # the optimizer the timeline had in force at that step
     fresh = session.snapshot()
     if state["halted"] is not None and not isinstance(state["halted"], str):
@@ -454,7 +455,7 @@ def check_state(session, state: Any) -> None:
         raise ValueError("optimizer.state must be a table")
     for k in ("step", "func_evals", "n_iter"):  # a negative step count divides by 1 − β⁰ = 0 in Adam
         if k in counters:  # (a step that halted on NaN counted in the optimizer, not in the session)
-            _int(counters[k], f"optimizer.state.{k}", 0, step + 1 if k == "step" else 10**15)
+            _int(counters[k], f"optimizer.state.{k}", 0, step + 1 if k == "step" else MAX_STEP)
     if isinstance(state["schedule"], dict) and "last_step" in state["schedule"]:
         _int(state["schedule"]["last_step"], "schedule.last_step", 0, step)
     for part in ("optimizer", "schedule"):

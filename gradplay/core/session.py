@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .fast.loop import MLPLoop
 
 STREAMS = ("init", "data", "batch")
+MAX_STEP = 10**15  # a run stops here (session files accept no more; ~60 years at 500,000 steps/s)
 
 
 def make_streams(seed: int) -> dict[str, np.random.Generator]:
@@ -327,6 +328,12 @@ class Session:
         """
         if self.halted:
             return 0
+        if self.step + n > MAX_STEP:  # a file claiming 10^15 steps trained on, then could not be reopened
+            n = MAX_STEP - self.step
+            if n <= 0:
+                self._halt(f"the run reached gradplay's step limit ({MAX_STEP:,} steps)")
+                self._emit("halted")
+                return 0
         done, edited = 0, False
         # Overflow is expected at extreme settings; it is caught as a halt, not printed as a warning.
         with np.errstate(all="ignore"):

@@ -181,3 +181,16 @@ def test_stale_temp_files_of_a_killed_save_are_removed_by_the_next(tmp_path):
     os.utime(stale, (old, old))
     io.save_session(s, folder)
     assert not stale.exists() and fresh.exists()
+
+
+def test_a_run_at_the_step_limit_halts_and_its_file_still_opens(tmp_path):
+    """Found by the hostile fuzzer: a file claiming 10^15 steps loaded, trained 5 more, and its save
+    could not be reopened ("step must be a whole number from 0 to 10^15")."""
+    from gradplay.core.session import MAX_STEP
+
+    s = Session(config.resolve({"task": {"name": "xor", "n_samples": 40}, "network": {"hidden": [3]}}))
+    s.run(3)
+    s.step = MAX_STEP - 2
+    assert s.run(5) == 2 and s.step == MAX_STEP
+    assert s.run(1) == 0 and "step limit" in s.halted
+    assert io.load_session(io.save_session(s, tmp_path / "limit.gradplay")).step == MAX_STEP
