@@ -62,3 +62,17 @@ def make_window(qtbot, isolated_settings):
     yield make
     for w in windows:
         w.controller.pause()
+
+
+@pytest.fixture
+def play_past(qtbot):
+    """Click Play, let the real trainer thread train past `step`, click Pause (as a user does)."""
+
+    def play(w, step: int, speed: int = 5) -> None:
+        w.controller.set_speed(speed)
+        qtbot.mouseClick(w.transport.play_button, QtCore.Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: w.controller.session.step > step, timeout=20000)
+        qtbot.mouseClick(w.transport.play_button, QtCore.Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not w.controller.playing)
+
+    return play

@@ -10,15 +10,11 @@ MOONS = {"task": {"name": "moons", "n_samples": 120}, "network": {"hidden": [6]}
          "optimizer": {"name": "adam", "lr": 0.05}, "training": {"batch_size": 12}}
 
 
-def test_pausing_draws_the_map_of_the_current_step(qtbot, make_window):
+def test_pausing_draws_the_map_of_the_current_step(make_window, play_past):
     w = make_window(config.resolve(MOONS))
     land = w.panels["landscape"]
     land.slow_interval = 60.0  # while playing, the map would wait a minute between redraws
-    w.controller.set_speed(20)
-    qtbot.mouseClick(w.transport.play_button, QtCore.Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.controller.session.step > 200, timeout=20000)
-    qtbot.mouseClick(w.transport.play_button, QtCore.Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not w.controller.playing)
+    play_past(w, 200, speed=20)
     xs, ys, shown = land._grid
     _, _, now = w.controller.session.output_grid(len(xs))
     assert np.array_equal(shown, now), "the map is the one of the paused step"

@@ -3,7 +3,7 @@ thread, the Setup panel and the title say what the run is now, the Loss panel ma
 an unsaved run is never dropped without asking."""
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtWidgets
 
 from gradplay.core import config
 from gradplay.core.session import Session
@@ -14,13 +14,9 @@ RAW = {"meta": {"title": "Moons with a learning-rate drop"},
        "timeline": [{"step": 60, "optimizer.lr": 0.005}]}
 
 
-def test_a_scripted_edit_applies_while_playing(qtbot, make_window):
+def test_a_scripted_edit_applies_while_playing(make_window, play_past):
     w = make_window(config.resolve(RAW))
-    w.controller.set_speed(5)
-    qtbot.mouseClick(w.transport.play_button, QtCore.Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.controller.session.step > 80, timeout=20000)
-    qtbot.mouseClick(w.transport.play_button, QtCore.Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not w.controller.playing)
+    play_past(w, 80)
     s = w.controller.session
     assert s.config["optimizer"]["lr"] == 0.005
     lr = s.history.get("lr")
@@ -112,17 +108,13 @@ def test_opening_a_file_asks_too(asking, tmp_path):
     assert "other.toml" in asked[0] and w.controller.session.config["task"]["name"] == "moons"
 
 
-def test_play_feeds_the_recorders_that_follow_the_run(qtbot, make_window):
+def test_play_feeds_the_recorders_that_follow_the_run(make_window, play_past):
     """The weight-space recorder hears the steps Play trains in the worker thread (it heard only
     single steps: 3,520 played steps left one θ recorded)."""
     w = make_window(config.resolve({k: v for k, v in RAW.items() if k != "timeline"}))
     rec = w.panels["weightspace"].recorder
     assert rec is not None and rec.n == 1
-    w.controller.set_speed(5)
-    qtbot.mouseClick(w.transport.play_button, QtCore.Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.controller.session.step > 120, timeout=20000)
-    qtbot.mouseClick(w.transport.play_button, QtCore.Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not w.controller.playing)
+    play_past(w, 120)
     s = w.controller.session
     assert rec.n >= 4 and rec.steps[-1] <= s.step
     replay = Session(s.run_config)  # each recorded θ is the run's θ at that step
