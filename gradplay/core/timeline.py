@@ -175,26 +175,6 @@ def record(run_config: dict, step: int, old: dict, new: dict) -> dict:
     return dict(run_config, timeline=[*earlier, *merged, *later])
 
 
-def rewound(run_config: dict, step: int) -> dict:
-    """`run_config` without the app's entries after `step` (training went back to `step`)."""
-    timeline = run_config.get("timeline", [])
-    kept = [e for e in timeline if e["step"] <= step or e.get("origin", "config") == "config"]
-    if len(kept) == len(timeline):
-        return run_config
-    return dict(run_config, timeline=kept)
-
-
-def app_edits(run_config: dict) -> dict[str, list[int]]:
-    """The keys the user changed in the app (including edits that restarted training), each with
-    the steps at which it was changed; empty for a run exactly as its config or preset scripts it."""
-    out: dict[str, list[int]] = {}
-    for entry in run_config.get("timeline", []):
-        if entry.get("origin") == "app":
-            for key in changes(entry):
-                out.setdefault(key, []).append(entry["step"])
-    return out
-
-
 def title(run_config: dict) -> tuple[str, str]:
     """(title, tooltip) of a run: the config's title, or "based on TITLE" once the user edited it,
     with the changed keys in the tooltip."""
