@@ -325,6 +325,11 @@ def load_session(path: str | Path):
         except Exception as e:  # restore() validates too, with numpy's and the optimizers' errors
             raise SessionFileError(f"{path}: the saved training state does not fit its config "
                                    f"({_brief(e)})") from None
+        try:
+            check_contract(session, meta.get("steps"), arrays)
+        except ValueError as e:
+            raise SessionFileError(f"{path}: arrays.npz does not describe this run "
+                                   f"({_brief(e, name=False)})") from None
     return session
 
 
@@ -472,3 +477,57 @@ def check_state(session, state: Any) -> None:
         if not np.array_equal(np.sort(perm), np.arange(n)):
             raise ValueError(f"perm must be an ordering of the {n} training samples")
         _int(state["pos"], "pos", 0, n)
+
+
+def _per_step(arrays: dict[str, np.ndarray], key: str, lengths: set[int], width: int | None) -> int | None:
+    """The length of a per-step contract array (None if absent): one of `lengths`, `width` columns."""
+    if key not in arrays:
+        return None
+    a = _array(arrays[key], key)
+    want = (1,) if width is None else (2,)
+    if a.ndim != want[0] or len(a) not in lengths or (width is not None and a.shape[1] != width):
+        rows = " or ".join(f"{n:,}" for n in sorted(lengths))
+        raise ValueError(f"{key} must have {rows} rows{'' if width is None else f' of {width}'}, got shape "
+                         f"{a.shape}")
+    return len(a)
+
+
+def check_contract(session, steps: Any, arrays: dict[str, np.ndarray]) -> None:
+    """Raise ValueError unless the file's contract arrays (docs/FORMATS.md) belong to the restored
+    `session`: the step count, the final parameters, the per-step arrays' lengths and the data's shapes.
+
+    Nothing in gradplay trains from these arrays, but scripts read them, and a file whose `loss`
+    or `final.W1` disagrees with the state it carries describes a run that never happened.
+    """
+    s = session
+    if steps is not None and _int(steps, "steps", 0, MAX_STEP) != s.step:
+        raise ValueError(f"session.json says {steps} steps but its state is at step {s.step}")
+    # per-step arrays: the app's (thinned) history, or every step of a headless run
+    rows, extra = len(s.history), int(s.kind == "function")  # a trajectory includes its start
+    lengths = {rows + extra, s.step + extra}
+    counts = {_per_step(arrays, "loss", lengths, None),
+              _per_step(arrays, "trajectory" if extra else "grad_norm", lengths, 2 if extra else s.n_layers)}
+    if len(counts - {None}) > 1:
+        raise ValueError("loss and " + ("trajectory" if extra else "grad_norm") + " differ in length")
+    if extra:
+        if "trajectory" in arrays and not np.array_equal(arrays["trajectory"][-1], s.theta):
+            raise ValueError("the trajectory does not end at the saved parameters")
+        return
+    assert s.data is not None and s.model is not None
+    for split in ("x_train", "y_train", "x_test", "y_test"):
+        if split in arrays and arrays[split].shape != getattr(s.data, split).shape:
+            raise ValueError(f"{split} must have the shape {getattr(s.data, split).shape} of the config's "
+                             f"data, got {arrays[split].shape}")
+    for k, v in s.model.params().items():
+        for stage in ("init", "final"):
+            a = arrays.get(f"{stage}.{k}")
+            if a is not None and a.shape != v.shape:
+                raise ValueError(f"{stage}.{k} must have the shape {v.shape}, got {a.shape}")
+        if f"final.{k}" in arrays and not np.array_equal(arrays[f"final.{k}"], v):
+            raise ValueError(f"final.{k} differs from the saved parameters")
+    if "batch_index" in arrays:
+        b = _array(arrays["batch_index"], "batch_index", integer=True)
+        if b.ndim != 2 or len(b) != s.step:
+            raise ValueError(f"batch_index must have one row per step ({s.step:,}), got shape {b.shape}")
+        if b.size and (b.min() < -1 or b.max() >= s.n_train):
+            raise ValueError(f"batch_index must hold sample indices below {s.n_train} (or -1)")

@@ -194,3 +194,64 @@ def test_a_run_at_the_step_limit_halts_and_its_file_still_opens(tmp_path):
     assert s.run(5) == 2 and s.step == MAX_STEP
     assert s.run(1) == 0 and "step limit" in s.halted
     assert io.load_session(io.save_session(s, tmp_path / "limit.gradplay")).step == MAX_STEP
+
+
+def _retampered(meta: bytes, arrays: bytes, change) -> tuple[bytes, bytes]:
+    """A session's two members after `change(meta_dict, arrays_dict)`, re-hashed as a forger would."""
+    with np.load(_io.BytesIO(arrays)) as npz:
+        a = {k: npz[k] for k in npz.files}
+    m = json.loads(meta)
+    change(m, a)
+    data = io.npz_bytes(a)
+    m["arrays_sha256"] = __import__("hashlib").sha256(data).hexdigest()
+    return json.dumps(m).encode(), data
+
+
+def _headless_run(tmp_path, task: dict, steps: int = 30):
+    from gradplay.core import headless
+
+    s = Session(config.resolve({"task": task, "network": {"hidden": [3]}, "training": {"batch_size": 8}}))
+    folder = tmp_path / "run"
+    io.write_run(folder, s, headless.record(s, steps))
+    return (folder / "session.json").read_bytes(), (folder / "arrays.npz").read_bytes()
+
+
+def _set(key, value):
+    return lambda m, a: a.__setitem__(key, value(a[key]))
+
+
+XOR = {"name": "xor", "n_samples": 40}
+CONTRACT_FORGERIES = [
+    (XOR, lambda m, a: m.__setitem__("steps", 29), "says 29 steps but its state is at step 30"),
+    (XOR, _set("final.W1", lambda w: w + 1e-9), "final.W1 differs from the saved parameters"),
+    (XOR, _set("final.b2", lambda b: b[:0]), r"final.b2 must have the shape \(1,\), got \(0,\)"),
+    (XOR, _set("loss", lambda x: x[:-1]), "loss must have 30 rows, got shape"),
+    (XOR, _set("grad_norm", lambda g: g[:, :1]), "grad_norm must have 30 rows of 2, got shape"),
+    (XOR, _set("batch_index", lambda b: b + 1000), "batch_index must hold sample indices below 32"),
+    (XOR, _set("x_train", lambda x: x[:3]), r"x_train must have the shape \(32, 2\) of the config's data"),
+    ({"kind": "function", "name": "rosenbrock"}, _set("trajectory", lambda t: t[::-1]),
+     "the trajectory does not end at the saved parameters"),
+    ({"kind": "function", "name": "rosenbrock"}, _set("loss", lambda x: x[:5]), "loss must have 31 rows"),
+]
+
+
+@pytest.mark.parametrize("task, change, message", CONTRACT_FORGERIES)
+def test_contract_arrays_that_contradict_the_state_are_refused(tmp_path, task, change, message):
+    meta, arrays = _headless_run(tmp_path, task)
+    folder = tmp_path / "genuine"
+    io.write_folder(folder, meta, arrays)
+    assert io.load_session(folder).step == 30  # the untouched headless run opens
+    forged = tmp_path / "forged"
+    io.write_folder(forged, *_retampered(meta, arrays, change))
+    with pytest.raises(SessionFileError, match="arrays.npz does not describe this run .*" + message):
+        io.load_session(forged)
+
+
+def test_an_app_save_with_thinned_history_passes_the_contract_check(tmp_path):
+    """The app saves its history, which is thinned past its capacity: loss then has fewer rows than
+    steps, and the check accepts that length as well as the headless one."""
+    s = Session(config.resolve({"task": {"name": "xor", "n_samples": 40}, "network": {"hidden": [3]}}))
+    s.run(s.history.capacity + 500)
+    path = io.save_session(s, tmp_path / "thinned.gradplay")
+    back = io.load_session(path)
+    assert back.step == s.step and len(back.history) < back.step
