@@ -49,7 +49,7 @@ def _progress(total: int, desc: str):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .core import headless, io
+    from .core import cost, headless, io
     from .core.session import Session
     from .source import classify
 
@@ -65,6 +65,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     problem = _writable_folder(Path(args.out))  # before training: hours were lost on a read-only --out
     if problem:
         return _fail(f"cannot write to {args.out}: {problem}", 1)
+    if cost.beyond_memory(cfg):
+        return _fail(f"not enough memory: {cost.warning(cfg, args.steps)}", 1)
+    heavy = cost.warning(cfg, args.steps)
+    if heavy and not args.quiet and sys.stderr is not None:
+        print(f"warning: {heavy}", file=sys.stderr)
     session = Session(cfg)
     problem = _memory_problem(session, args.steps)
     if problem:
@@ -118,25 +123,15 @@ def _memory_problem(session, steps: int) -> str | None:
         sampled = [b for b in session.batch_sizes_ahead() if b < session.n_train]
         per_step = 8 * (1 + session.n_layers + (max(sampled) if sampled else 0))
     need = steps * per_step * 2  # the arrays, and their copy into arrays.npz
-    free = _available_memory()
+    from .core.cost import available_memory
+
+    free = available_memory()
     if free is None or need <= 0.8 * free:
         return None
     return (f"not enough memory: --steps {steps:,} needs about {need / 1e9:,.1f} GB for its per-step arrays "
             f"(loss, gradient norms{', batch indices' if session.kind == 'dataset' else ', trajectory'}); "
             f"this machine has "
             f"{free / 1e9:,.1f} GB available: run fewer steps")
-
-
-def _available_memory() -> int | None:
-    """Bytes of memory available now (Linux /proc/meminfo), or None where it cannot be read."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        return None
-    return None
 
 
 def _writable_folder(path: Path) -> str | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from .. import __version__
+from ..core import cost
 from ..core.config import ConfigError
 from ..core.diagnostics import halt_advice
 from ..core.io import SessionFileError
@@ -293,6 +294,15 @@ class MainWindow(QtWidgets.QMainWindow):
             else:
                 self._stale.add(name)
         self._update_readouts()
+        self._warn_if_heavy()
+
+    def _warn_if_heavy(self) -> None:
+        """A config beyond this machine (seconds per step, or most of its memory) is said once, with
+        the estimate, when it is opened or set, before Play is pressed."""
+        s = self.controller.session
+        heavy = cost.warning(s.config) if s.halted is None else None
+        if heavy:
+            self.banner.show_message(heavy, "warning")
 
     def _mark_preset(self) -> None:
         """Check the preset the run comes from (by its title, which edits keep), or none."""
@@ -304,6 +314,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.controller.session.halted is None:
             self.banner.dismiss("warning")
         self.refresh()
+        self._warn_if_heavy()
 
     def _update_readouts(self) -> None:
         self.transport.update_counter()

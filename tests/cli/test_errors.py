@@ -125,3 +125,21 @@ def test_interrupt_exits_130(tmp_path, monkeypatch, capsys):
     cfg.write_text(XOR)
     assert main(["run", str(cfg), "--steps", "5", "--out", str(tmp_path / "o"), "-q"]) == 130
     assert "interrupted" in capsys.readouterr().err
+
+
+def test_a_run_beyond_the_machine_is_warned_or_refused_before_training(tmp_path, monkeypatch, capsys):
+    """8×256 on 8,000 samples in one batch: on a 0.9 GB machine a warning with the estimate, and the run
+    goes on; on a 0.5 GB machine it would not fit at all: refused before the first step."""
+    from gradplay.core import cost
+
+    cfg = tmp_path / "big.toml"
+    cfg.write_text('[task]\nname = "spiral"\nn_samples = 8000\n[network]\nhidden = [256, 256, 256, 256]\n'
+                   '[training]\nbatch_size = "full"\n')
+    monkeypatch.setattr(cost, "available_memory", lambda: 9 * 10**8)
+    assert main(["run", str(cfg), "--steps", "1", "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: This network" in err and "GB of memory while it trains, of the 0.9 GB" in err
+    monkeypatch.setattr(cost, "available_memory", lambda: 5 * 10**8)
+    assert main(["run", str(cfg), "--steps", "1", "--out", str(tmp_path / "o2")]) == 1
+    assert "not enough memory: This network" in capsys.readouterr().err
+    assert not (tmp_path / "o2" / "session.json").exists()

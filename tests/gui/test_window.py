@@ -322,3 +322,19 @@ def test_curves_range_in_coarse_steps_while_playing_and_fit_when_paused(qtbot, m
     click(qtbot, w.transport.play_button)
     assert vb._moving
     click(qtbot, w.transport.play_button)
+
+
+def test_a_config_beyond_the_machine_is_warned_until_the_batch_is_made_small(make_window, qtbot, monkeypatch):
+    """One banner with the estimates when a heavy config opens; choosing mini-batches in Setup (as a
+    user would, following its advice) takes it away."""
+    from gradplay.core import cost
+
+    monkeypatch.setattr(cost, "available_memory", lambda: 9 * 10**8)  # a 0.9 GB machine
+    w = make_window({"task": {"name": "spiral", "n_samples": 8000}, "network": {"hidden": [256] * 4},
+                     "training": {"batch_size": "full"}})
+    assert w.banner.isVisible() and "GB of memory while it trains" in w.banner.text.text()
+    assert "batches of 6,400 samples" in w.banner.text.text()
+    setup = w.panels["setup"]
+    setup.batch_mode.setCurrentIndex(setup.batch_mode.findData("mini"))
+    qtbot.waitUntil(lambda: w.controller.session.config["training"]["batch_size"] == 32)
+    assert not w.banner.isVisible()
