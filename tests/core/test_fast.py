@@ -4,6 +4,11 @@ The numpy loop (`Session(config, fast=False)`) is the reference. Every test here
 config both ways and asserts exact equality of everything a session exposes afterwards.
 """
 import math
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -337,3 +342,19 @@ def test_zero_division_gives_numpys_nan_not_an_exception(opt):
     assert_same(ref, got)
     ref, got = both({**SPIRAL, "network": {"hidden": [3]}, "optimizer": opt}, 20)
     assert_same(ref, got)
+
+
+def test_a_run_that_ends_before_its_compiling_child_leaves_no_resource_warning(tmp_path):
+    """The child outlives a short run on purpose; Python used to print "ResourceWarning: subprocess N
+    is still running" at the run's exit (a Popen finaliser)."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    p = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-m", "gradplay", "run", "xor_relu",
+                        "--steps", "20", "--out", str(tmp_path / "o"), "-q"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    for proc in Path("/proc").glob("[0-9]*"):  # stop the child: its compile is not this test's subject
+        try:
+            if str(tmp_path).encode() in (proc / "environ").read_bytes():
+                os.kill(int(proc.name), signal.SIGKILL)
+        except OSError:
+            pass
+    assert p.returncode == 0 and p.stderr == "", p.stderr

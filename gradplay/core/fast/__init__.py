@@ -228,17 +228,55 @@ def cache_warm() -> bool:
         return False
 
 
-def compile_in_child() -> subprocess.Popen | None:
+class Detached:
+    """A child process started to outlive its parent: poll() and wait() as subprocess.Popen's, but no
+    Popen object, whose finaliser prints "ResourceWarning: subprocess N is still running" when a
+    short run exits before the compile it started (which is the point of starting it)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def _reap(self, flags: int) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, flags)
+            except ChildProcessError:  # reaped elsewhere
+                self.returncode = 0
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def poll(self) -> int | None:
+        return self._reap(os.WNOHANG)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        if timeout is None:
+            return self._reap(0)
+        end = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() > end:
+                raise subprocess.TimeoutExpired(sys.executable, timeout)
+            time.sleep(0.05)
+        return self.returncode
+
+
+def compile_in_child() -> Detached | subprocess.Popen | None:
     """Start a child process that fills the on-disk cache (`gradplay.core.fast._child_main`).
 
     The child outlives a run that ends before it, so the next run finds the cache warm; it takes
     a lock, so runs started meanwhile wait for its marker instead of compiling again. None if the
     child cannot be started (the caller then stays on numpy)."""
+    argv = [sys.executable, "-c", "from gradplay.core import fast; fast._child_main()"]
     try:
-        return subprocess.Popen(
-            [sys.executable, "-c", "from gradplay.core import fast; fast._child_main()"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)  # Ctrl+C on the run does not kill a half-done compile
+        if hasattr(os, "posix_spawn"):
+            quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY, 0)
+                     for fd in (0, 1, 2)]
+            # setsid: Ctrl+C on the run does not kill a half-done compile
+            return Detached(os.posix_spawn(sys.executable, argv, os.environ, file_actions=quiet, setsid=True))
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
     except OSError:
         return None
 
