@@ -60,10 +60,13 @@ class Landscape:
             return np.full((2, 2), np.nan)
         return np.array([[fxx, fxy], [fxy, fyy]], dtype=np.float64)
 
-    def grid(self, nx: int = 200, ny: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """xs (nx,), ys (ny,) over the view range and Z (ny, nx) with Z[j, i] = f(xs[i], ys[j])."""
-        xs = np.linspace(*self.xrange, nx)
-        ys = np.linspace(*self.yrange, ny)
+    def grid(self, nx: int = 200, ny: int = 200, view: tuple[float, float, float, float] | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """xs (nx,), ys (ny,) over `view` (x0, x1, y0, y1; the landscape's view range by default) and
+        Z (ny, nx) with Z[j, i] = f(xs[i], ys[j])."""
+        x0, x1, y0, y1 = (*self.xrange, *self.yrange) if view is None else view
+        xs = np.linspace(x0, x1, nx)
+        ys = np.linspace(y0, y1, ny)
         # Broadcasting (1, nx) against (ny, 1) gives the row-major image pyqtgraph expects.
         Z = self.f(xs[None, :], ys[:, None]) + np.zeros((ny, nx))  # constant f still gets a full grid
         return xs, ys, Z.astype(np.float64)

@@ -442,16 +442,19 @@ class Session:
             self.evals.append(self.step, **res)
         return res
 
-    def output_grid(self, n: int = 80) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The model's displayed output over the dataset's view plane: xs (n,), ys (n,), Z (n, n[, C])."""
+    def output_grid(self, n: int = 80, view: tuple[float, float, float, float] | None = None,
+                    ny: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The model's displayed output over `view` (x0, x1, y0, y1; the dataset's view plane by
+        default): xs (n,), ys (ny,), Z (ny, n[, C]); ny defaults to n."""
         assert self.data is not None and self.model is not None and self.loss_name is not None  # dataset task
-        x0, x1, y0, y1 = self.data.info.view
-        xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+        x0, x1, y0, y1 = self.data.info.view if view is None else view
+        ny = n if ny is None else ny
+        xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, ny)
         gx, gy = np.meshgrid(xs, ys)
         pts = np.column_stack([gx.ravel(), gy.ravel()])
         with np.errstate(all="ignore"):
             z = losses.prediction(self.loss_name, self.model.predict(pts))
-        return xs, ys, z.reshape((n, n) + z.shape[1:])
+        return xs, ys, z.reshape((ny, n) + z.shape[1:])
 
     # ----------------------------------------------------------------- control
     def reset(self) -> None:

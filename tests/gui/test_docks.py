@@ -189,15 +189,25 @@ def test_log_histograms_shared_bins():
 
 
 # ------------------------------------------------------------------------------------- landscape
+def drawn_surface(panel):
+    """f evaluated afresh over the box the panel's map covers (its own view, and what the plot's
+    shape adds around it), at the image's sample counts."""
+    ny, nx = panel.img.image.shape[:2]
+    box = panel.fill.drawn
+    (x0, x1), (y0, y1) = panel.plot.vb.viewRange()
+    assert box[0] <= x0 and box[1] >= x1 and box[2] <= y0 and box[3] >= y1  # no blank band
+    return panel.session.landscape.grid(nx, ny, box)[2]
+
+
 def test_landscape_image_is_f_on_the_grid_and_path_ends_at_theta(qtbot, holder, make_session):
     s = make_session(ROSENBROCK)
     panel = make_panel(qtbot, LandscapePanel, holder, s)
     train(s, 80)
     panel.refresh()
     land = s.landscape
-    _, _, Z = land.grid(landscape_mod.GRID, landscape_mod.GRID)
+    Z = drawn_surface(panel)
     assert land.log_color
-    np.testing.assert_allclose(panel.img.image, np.log1p(Z - land.fmin))
+    np.testing.assert_allclose(panel.img.image, np.clip(np.log1p(Z - land.fmin), *panel._surface_levels))
     x, y = panel.path.getData()
     assert len(x) == 81
     assert (x[-1], y[-1]) == pytest.approx(tuple(s.theta))
@@ -214,8 +224,8 @@ def test_landscape_image_is_f_on_the_grid_and_path_ends_at_theta(qtbot, holder, 
 def test_landscape_without_log_colour_shows_f_itself(qtbot, holder, make_session):
     panel = make_panel(qtbot, LandscapePanel, holder, make_session(QUADRATIC))
     panel.refresh()
-    _, _, Z = holder.session.landscape.grid(landscape_mod.GRID, landscape_mod.GRID)
-    np.testing.assert_allclose(panel.img.image, Z)
+    Z = drawn_surface(panel)
+    np.testing.assert_allclose(panel.img.image, np.clip(Z, *panel._surface_levels))
     x, _ = panel.path.getData()
     assert len(x) == 1  # step 0: the path is the start point
 
@@ -247,7 +257,8 @@ def test_dataset_map_changes_with_training_and_has_symmetric_levels(qtbot, holde
     after = panel.img.image
     lo, hi = panel.img.levels
     assert lo == -hi == -1.0
-    _, _, P = s.output_grid(landscape_mod.OUT_GRID)
+    xs, ys, _ = panel._grid
+    _, _, P = s.output_grid(len(xs), (xs[0], xs[-1], ys[0], ys[-1]), len(ys))
     np.testing.assert_allclose(after, 2 * P - 1)
     assert np.abs(after - before).max() > 0.1
     assert len(panel.train_pts.data) == len(s.data.x_train) and len(panel.test_pts.data) == len(s.data.x_test)
@@ -264,7 +275,8 @@ def test_dataset_map_for_other_losses(qtbot, holder, make_session, raw):
     train(s, 20)
     panel.refresh()
     if s.loss_name == "cross_entropy":  # class colours blended with white by confidence
-        assert panel.img.image.shape == (landscape_mod.OUT_GRID, landscape_mod.OUT_GRID, 3)
+        assert panel.img.image.shape == (len(panel._grid[1]), len(panel._grid[0]), 3)
+        assert min(panel.img.image.shape[:2]) >= landscape_mod.OUT_GRID
         assert "class 2" in panel.legend.text()
     else:
         lo, hi = panel.img.levels

@@ -2,12 +2,17 @@
 training pauses, and hover readouts of another run do not stay under a new one."""
 import numpy as np
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from gradplay.core import config
 
 MOONS = {"task": {"name": "moons", "n_samples": 120}, "network": {"hidden": [6]},
          "optimizer": {"name": "adam", "lr": 0.05}, "training": {"batch_size": 12}}
+
+
+def fresh_map(session, xs, ys):
+    """The model's output evaluated now over the grid the panel drew."""
+    return session.output_grid(len(xs), (xs[0], xs[-1], ys[0], ys[-1]), len(ys))[2]
 
 
 def test_pausing_draws_the_map_of_the_current_step(make_window, play_past):
@@ -16,8 +21,7 @@ def test_pausing_draws_the_map_of_the_current_step(make_window, play_past):
     land.slow_interval = 60.0  # while playing, the map would wait a minute between redraws
     play_past(w, 200, speed=20)
     xs, ys, shown = land._grid
-    _, _, now = w.controller.session.output_grid(len(xs))
-    assert np.array_equal(shown, now), "the map is the one of the paused step"
+    assert np.array_equal(shown, fresh_map(w.controller.session, xs, ys)), "the map is the one of the paused step"
     weights = w.panels["weights"]
     assert f"step {w.controller.session.step}" in weights.info.text()
 
@@ -28,8 +32,8 @@ def test_a_single_step_while_paused_redraws_at_once(qtbot, make_window):
     land.slow_interval = 60.0
     for _ in range(3):
         w.controller.run_steps(1)
-        xs, _, shown = land._grid
-        assert np.array_equal(shown, w.controller.session.output_grid(len(xs))[2])
+        xs, ys, shown = land._grid
+        assert np.array_equal(shown, fresh_map(w.controller.session, xs, ys))
 
 
 def test_hover_readouts_of_another_run_are_cleared(make_window):
@@ -193,3 +197,18 @@ def test_presets_menu_is_grouped_in_teaching_order_with_the_current_one_checked(
     assert [a.data() for a in w.preset_group.actions() if a.isChecked()] == ["vanish_fix_he_relu"]
     story_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Presets").actions()
     assert any(a.menu() is not None and a.text() == "Each problem, then its fix" for a in story_menu)
+
+
+@pytest.mark.parametrize("raw", [MOONS, {"task": {"kind": "function", "name": "rosenbrock"}}])
+def test_the_map_fills_the_plot_with_no_blank_bands(make_window, raw):
+    """The map was a square inside a wide plot, with blank bands beside it (x axis −2.5…2.5 around a
+    −1.5…1.5 map). Now the drawn image covers the whole visible range, also after a resize."""
+    w = make_window(raw)
+    land = w.panels["landscape"]
+    for size in ((1280, 720), (1600, 1000), (1000, 900)):
+        w.resize(*size)
+        QtWidgets.QApplication.processEvents()
+        (vx0, vx1), (vy0, vy1) = land.plot.vb.viewRange()
+        r = land.img.mapRectToView(land.img.boundingRect())
+        assert r.left() <= vx0 + 1e-9 and r.right() >= vx1 - 1e-9, (size, (vx0, vx1), (r.left(), r.right()))
+        assert r.top() <= vy0 + 1e-9 and r.bottom() >= vy1 - 1e-9, (size, (vy0, vy1), (r.top(), r.bottom()))

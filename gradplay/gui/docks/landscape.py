@@ -77,17 +77,77 @@ def clip_path(x: np.ndarray, y: np.ndarray, box: tuple[float, float, float, floa
     return px.ravel(), py.ravel()
 
 
-def draw_surface(img: pg.ImageItem, contours: list, land, grid: tuple | None = None) -> tuple[float, float]:
+FILL_LIMIT = 3.0  # a map is drawn at most this many of its own widths beyond each side (zoomed far out)
+
+
+class ViewFill(QtCore.QObject):
+    """Keeps a map covering everything its aspect-locked plot shows.
+
+    Equal scales on x and y leave the plot wider (or taller) than the map's own square range; the
+    map was drawn only over that range, with blank bands beside it (x axis −2.5…2.5 around a
+    −1.5…1.5 map). Now the visible range, at least the map's own, is what gets evaluated, and a
+    resize or zoom that shows more redraws it (a landscape's f and a network's output are defined
+    everywhere). The owner connects `redraw(box)` and draws over box = (x0, x1, y0, y1).
+    """
+
+    redraw = QtCore.Signal(object)  # the box (x0, x1, y0, y1) to draw the map over
+
+    def __init__(self, plot: pg.PlotItem, parent: QtCore.QObject) -> None:
+        # A QObject child of the panel, which it tells through a signal: holding the panel's bound
+        # method made a reference cycle whose late collection segfaulted a later test's event loop.
+        super().__init__(parent)
+        self.plot = plot
+        self.base: tuple[float, float, float, float] | None = None
+        self.drawn: tuple[float, float, float, float] | None = None
+        plot.vb.sigRangeChanged.connect(self._changed)
+
+    def set_base(self, base: tuple[float, float, float, float]) -> None:
+        """The map's own range; the plot shows it, and what the plot's shape adds around it."""
+        self.base, self.drawn = tuple(map(float, base)), None  # type: ignore[assignment]
+        self.plot.setRange(xRange=base[:2], yRange=base[2:], padding=0)
+
+    def box(self) -> tuple[float, float, float, float]:
+        """The visible range, extended to the base range, at most FILL_LIMIT base sizes beyond it."""
+        assert self.base is not None
+        bx0, bx1, by0, by1 = self.base
+        (vx0, vx1), (vy0, vy1) = self.plot.vb.viewRange()
+        w, h = bx1 - bx0, by1 - by0
+        return (max(min(vx0, bx0), bx0 - FILL_LIMIT * w), min(max(vx1, bx1), bx1 + FILL_LIMIT * w),
+                max(min(vy0, by0), by0 - FILL_LIMIT * h), min(max(vy1, by1), by1 + FILL_LIMIT * h))
+
+    def shape(self, n: int, box: tuple[float, float, float, float]) -> tuple[int, int]:
+        """Samples (nx, ny) over `box` at the density of n samples across the base range."""
+        assert self.base is not None
+        bx0, bx1, by0, by1 = self.base
+        return (max(2, round(n * (box[1] - box[0]) / (bx1 - bx0))),
+                max(2, round(n * (box[3] - box[2]) / (by1 - by0))))
+
+    def _changed(self, *_) -> None:
+        if self.base is None:
+            return
+        box = self.box()
+        tol = 1e-6 * (self.base[1] - self.base[0])
+        if self.drawn is None or max(abs(a - b) for a, b in zip(box, self.drawn)) > tol:
+            self.drawn = box
+            self.redraw.emit(box)
+
+
+def draw_surface(img: pg.ImageItem, contours: list, land, grid: tuple | None = None,
+                 levels: tuple[float, float] | None = None) -> tuple[float, float]:
     """Fill `img` with f over the landscape's view (log colour when it asks for it) and place the
-    contour lines at evenly spaced levels; `grid` is land.grid(GRID, GRID) if the caller has it.
+    contour lines at evenly spaced levels; `grid` is land.grid(GRID, GRID) if the caller has it, or
+    a grid over a wider box. `levels`: the colour range (lo, hi), by default that of the grid.
     Returns the colour levels (lo, hi)."""
     xs, ys, Z = land.grid(GRID, GRID) if grid is None else grid
     with np.errstate(all="ignore"):
         D = np.log1p(np.maximum(Z - land.fmin, 0.0)) if land.log_color else Z
     fin = np.isfinite(D)
-    lo, hi = (float(D[fin].min()), float(D[fin].max())) if fin.any() else (0.0, 1.0)
-    hi = hi if hi > lo else lo + 1.0
-    D = np.where(fin, D, hi)  # overflowed corners take the top colour instead of breaking the levels
+    if levels is None:
+        lo, hi = (float(D[fin].min()), float(D[fin].max())) if fin.any() else (0.0, 1.0)
+        hi = hi if hi > lo else lo + 1.0
+    else:
+        lo, hi = levels
+    D = np.where(fin, np.clip(D, lo, hi), hi)  # overflowed corners take the top colour, not break the levels
     img.setColorMap(style.SEQUENTIAL)
     img.setImage(D, autoLevels=False, levels=(lo, hi))
     img.setRect(_rect(xs, ys))
@@ -147,7 +207,7 @@ class LandscapePanel(Panel):
         lay.addWidget(self.view, 1)
         lay.addWidget(self.legend)
         lay.addWidget(self.hover)
-        self.setMinimumSize(320, 260)
+        self.setMinimumSize(320, 220)
         self.view.scene().sigMouseClicked.connect(self._clicked)
         self.view.scene().sigMouseMoved.connect(self._moved)
         self._kind: str | None = None
@@ -155,6 +215,9 @@ class LandscapePanel(Panel):
         self._box = (-np.inf, np.inf, -np.inf, np.inf)
         self._levels = (-1.0, 1.0)
         self.overlays: list = []  # extra items at the point, e.g. the Curvature panel's eigen-directions
+        self._surface_levels: tuple[float, float] | None = None  # a landscape's colour range (its own view)
+        self.fill = ViewFill(self.plot, self)
+        self.fill.redraw.connect(self._fill)
         self.reset()
 
     # ------------------------------------------------------------------ structure
@@ -189,10 +252,21 @@ class LandscapePanel(Panel):
             self._setup_dataset()
         super().reset()
 
+    def _fill(self, box: tuple[float, float, float, float]) -> None:
+        """The plot shows `box` now: draw the map over it (ViewFill)."""
+        if self.session.kind == "function":
+            land = self.session.landscape
+            self.fill.drawn = box
+            nx, ny = self.fill.shape(GRID, box)
+            draw_surface(self.img, self.contours, land, land.grid(nx, ny, box), self._surface_levels)
+        else:
+            self._draw_output()
+
     def _setup_function(self) -> None:
         land = self.session.landscape
         xs, ys, Z = grid = land.grid(GRID, GRID)
-        lo, hi = draw_surface(self.img, self.contours, land, grid)
+        # the colours' range is the landscape's own view: a wider plot extends the map, not the range
+        self._surface_levels = lo, hi = draw_surface(self.img, self.contours, land, grid)
         self.bar.setLevels((lo, hi))
         self.bar.axis.setLabel("f(x, y), log colour" if land.log_color else "f(x, y)")
         self._bar_ticks(land, lo, hi)
@@ -209,7 +283,8 @@ class LandscapePanel(Panel):
         self._box = (xs[0] - m * w, xs[-1] + m * w, ys[0] - m * h, ys[-1] + m * h)
         style.apply_plot_style(self.plot, f"{land.title}: f(x, y) = {land.formula}", "x", "y", self.th,
                                grid=False)
-        self.plot.setRange(xRange=land.xrange, yRange=land.yrange, padding=0)
+        self.fill.set_base((*land.xrange, *land.yrange))
+        self._fill(self.fill.box())
 
     def _bar_ticks(self, land, lo: float, hi: float) -> None:
         """Log colour: put the ticks at round values of f, not of log(1 + f − f*)."""
@@ -248,7 +323,7 @@ class LandscapePanel(Panel):
         self._point_colors(d, info.kind == "regression")
         style.apply_plot_style(self.plot, f"{info.title}: {what} over the input plane", "x₁", "x₂", self.th,
                                grid=False)
-        self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self.fill.set_base((x0, x1, y0, y1))
         self._draw_output()
 
     def _point_colors(self, d, regression: bool) -> None:
@@ -305,8 +380,10 @@ class LandscapePanel(Panel):
         """The dataset map as drawn: (values or RGB, levels)."""
         s = self.session
         n = self._grid_n
+        box = self.fill.drawn = self.fill.box()
+        nx, ny = self.fill.shape(n, box)
         t = time.perf_counter()
-        xs, ys, Z = s.output_grid(n)
+        xs, ys, Z = s.output_grid(nx, box, ny)
         took = time.perf_counter() - t
         # the cost grows with n²: aim the next pass at GRID_SECONDS
         self._grid_n = int(np.clip(n * math.sqrt(GRID_SECONDS / max(took, 1e-6)), MIN_GRID, OUT_GRID))

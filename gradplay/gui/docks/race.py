@@ -30,7 +30,7 @@ from ..widgets.hyper_form import HyperForm
 from ..widgets.numbers import SciSpinBox, compact_combo, guard_wheel, int_spin
 from .base import Panel, SessionHolder
 from .diagnostics import FlowLayout
-from .landscape import N_CONTOURS, draw_surface
+from .landscape import GRID, N_CONTOURS, ViewFill, draw_surface
 
 # Racers are not layers or signs: their own hues, readable on white and on the dark end of viridis
 # (paths get a dark shadow), plus a marker shape each so colour is not the only cue.
@@ -42,6 +42,7 @@ DEFAULT_TOL = {"function": 1e-3, "dataset": 0.05}
 DEFAULT_LIMIT = {"function": 3000, "dataset": 2000}
 DEFAULT_SPEED = {"function": 10, "dataset": 5}
 FRAME_MS = 16
+CONTROLS_SHARE = 0.3  # of the panel's height, at most, for the settings and racer cards (they scroll)
 BUDGET = 0.012     # seconds of racing per frame
 MAX_POINTS = 2000
 
@@ -264,6 +265,9 @@ class RacePanel(Panel):
         for z, item in enumerate((self.minima, self.start)):
             item.setZValue(30 + z)
             self.land_plot.addItem(item, ignoreBounds=True)
+        self.fill = ViewFill(self.land_plot, self)
+        self.fill.redraw.connect(self._fill)
+        self._levels = (0.0, 1.0)
         self.loss_view = style.plot_widget()
         self.loss_plot = self.loss_view.getPlotItem()
         self.tol_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(self.th.muted, width=1.5,
@@ -297,16 +301,38 @@ class RacePanel(Panel):
         plots.setSpacing(4)
         plots.addWidget(self.land_view, 1)
         plots.addLayout(right, 1)
+        controls = QtWidgets.QWidget()
+        top = QtWidgets.QVBoxLayout(controls)
+        top.setContentsMargins(0, 0, 0, 0)
+        top.setSpacing(3)
+        top.addWidget(settings)
+        top.addWidget(self.racers_box)
+        # At 1280×720 the settings and four racer cards took ~200 of the panel's ~380 px and left the
+        # map and the loss plot ~90 px tall; the controls now scroll within CONTROLS_SHARE of the height.
+        self.controls = QtWidgets.QScrollArea()
+        self.controls.setWidget(controls)
+        self.controls.setWidgetResizable(True)
+        self.controls.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.controls.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(3)
-        lay.addWidget(settings)
-        lay.addWidget(self.racers_box)
+        lay.addWidget(self.controls)
         lay.addWidget(self.error)
         lay.addWidget(self.info)
         lay.addLayout(plots, 1)
-        self.setMinimumSize(420, 260)
+        self.setMinimumSize(420, 220)
         self.reset()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit_controls()
+
+    def _fit_controls(self) -> None:
+        """The controls take the height they need, at most CONTROLS_SHARE of the panel's."""
+        inner = self.controls.widget()
+        need = inner.layout().heightForWidth(max(1, self.controls.viewport().width())) if inner else 0
+        self.controls.setFixedHeight(max(40, min(need, int(CONTROLS_SHARE * self.height()))))
 
     def retheme(self) -> None:
         if hasattr(self, "table"):  # (not while __init__ is still building the panel)
@@ -353,6 +379,7 @@ class RacePanel(Panel):
             c.set_index(i)
             c.remove.setEnabled(len(self.cards) > MIN_RACERS)
         self.add_button.setEnabled(len(self.cards) < MAX_RACERS)
+        self._fit_controls()
 
     def set_entries(self, sections: list[dict]) -> None:
         """Replace the racers by these [optimizer] sections (partial ones get defaults)."""
@@ -412,12 +439,13 @@ class RacePanel(Panel):
         self.land_view.setVisible(function)
         if function:
             land = s.landscape
-            draw_surface(self.img, self.contours, land)
+            self._levels = draw_surface(self.img, self.contours, land)  # the colours of the landscape's own view
             self.minima.setData(pos=np.array(land.minima, dtype=float).reshape(-1, 2))
             self.start.setData(pos=[s.config["task"]["start"]])
-            style.apply_plot_style(self.land_plot, f"{land.title}: the racers' paths", "x", "y", self.th,
+            style.apply_plot_style(self.land_plot, land.title, "x", "y", self.th,
                                    grid=False)
-            self.land_plot.enableAutoRange()  # frames the map (paths ignore bounds), also after resizes
+            self.fill.set_base((*land.xrange, *land.yrange))  # the map fills the plot (paths ignore bounds)
+            self._fill(self.fill.box())
         log = self._log_y()
         self.loss_plot.setLogMode(y=log)
         if function:
@@ -425,6 +453,12 @@ class RacePanel(Panel):
         else:
             ylabel = f"{s.loss_name} loss (full training set)"
         style.apply_plot_style(self.loss_plot, "Loss per racer", "step", ylabel, self.th)
+
+    def _fill(self, box: tuple[float, float, float, float]) -> None:
+        if self.session.kind == "function":
+            land = self.session.landscape
+            self.fill.drawn = box
+            draw_surface(self.img, self.contours, land, land.grid(*self.fill.shape(GRID, box), box), self._levels)
 
     def _log_y(self) -> bool:
         s = self.session
