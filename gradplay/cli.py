@@ -278,7 +278,7 @@ def cmd_shot(args: argparse.Namespace) -> int:
         if not (1 <= w <= MAX_SHOT and 1 <= h <= MAX_SHOT):  # Qt crashes on giant offscreen windows
             return _fail(f"--size must be between 1x1 and {MAX_SHOT}x{MAX_SHOT} pixels, got {args.size!r}")
     try:
-        take_shot(args.source, args.steps, Path(args.out), size, dock=args.dock)
+        take_shot(args.source, args.steps, Path(args.out), size, dock=args.dock, layout=args.layout)
     except RuntimeError as e:  # the window cannot take that size
         return _fail(str(e))
     except OSError as e:
@@ -378,6 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--size", default=None, help="window size WxH, e.g. 1600x1000")
     s.add_argument("--dock", default=None, help="bring this panel to the front first (e.g. race, "
                                                 "weightspace, diagnostics, curvature, story)")
+    s.add_argument("--layout", choices=("full", "simple"), default="full",
+                   help="the window's layout (View → Simple / Full layout)")
     s.set_defaults(func=cmd_shot)
 
     ps = sub.add_parser("presets", help="list the ready-made configs")

@@ -37,6 +37,8 @@ from .widgets.keys import GiveKeysBack
 from .widgets.transport import TransportBar
 
 LAYOUT_VERSION = 2  # bump when the set of docks changes: old saved states are then ignored
+LAYOUTS = ("simple", "full")  # View → Simple / Full layout (MainWindow.arrange)
+DEEP_PANELS = ("gradients", "diagnostics", "curvature", "race", "weightspace")  # hidden in Simple
 HINTS = {  # the first-launch line: what to try first
     "function": "Press Space to train  ·  → steps once  ·  click the landscape to move the start",
     "dataset": "Press Space to train  ·  → steps once  ·  change the network or optimizer in Setup "
@@ -109,9 +111,10 @@ class MainWindow(QtWidgets.QMainWindow):
         for label in (self.status, self.transport.counter):
             label.setAutoFillBackground(True)
         self.panels["story"].link.connect(self._story_link)
+        self.layout_mode = self.settings.value("window/mode", "full", type=str)
         self._build_menus()
         self._default_size()
-        self.arrange_default()
+        self.arrange(self.layout_mode)
         self._restored = self._fitted = False
 
         controller.stepped.connect(self.refresh)
@@ -141,13 +144,49 @@ class MainWindow(QtWidgets.QMainWindow):
         self.panels[panel.name] = panel
         return dock
 
+    def arrange(self, mode: str) -> None:
+        """Lay the docks out as `mode`: "full" (every panel, the deep ones as tabs) or "simple" (the
+        TensorFlow Playground story left to right: setup → network → output, the rest one click
+        away in View)."""
+        self.layout_mode = mode if mode in LAYOUTS else "full"
+        self.settings.setValue("window/mode", self.layout_mode)
+        if self.layout_mode == "simple":
+            self.arrange_simple()
+        else:
+            self.arrange_default()
+        for act in self.layout_group.actions() if hasattr(self, "layout_group") else ():
+            act.setChecked(act.data() == self.layout_mode)
+
+    def _undock_all(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            self.removeDockWidget(dock)
+
+    def arrange_simple(self) -> None:
+        """Setup (tab: Story) left, the network diagram (Weights) in the middle, the output map over
+        the loss right; the deep panels are placed (tabs behind these) but hidden."""
+        d = self.docks
+        self._undock_all()
+        self.addDockWidget(Area.LeftDockWidgetArea, d["setup"])
+        self.splitDockWidget(d["setup"], d["weights"], QtCore.Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["weights"], d["landscape"], QtCore.Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["landscape"], d["loss"], QtCore.Qt.Orientation.Vertical)
+        for front, behind in (("setup", "story"), ("landscape", "race"), ("race", "weightspace"),
+                              ("weights", "gradients"), ("gradients", "diagnostics"), ("diagnostics", "curvature")):
+            self.tabifyDockWidget(d[front], d[behind])
+        for name, dock in d.items():
+            dock.setVisible(name not in DEEP_PANELS)
+        for front in ("setup", "weights", "landscape"):
+            d[front].raise_()
+        self._docks_kind = None
+        self._task_docks()
+        self._fit_docks()
+
     def arrange_default(self) -> None:
         """Setup (tab: Story) left; the landscape (tabs: Race, Weight space) big in the middle over the
         loss; gradients (tabs: Diagnostics, Curvature) over weights right."""
         d = self.docks
-        for dock in d.values():
-            dock.setFloating(False)
-            self.removeDockWidget(dock)
+        self._undock_all()
         self.addDockWidget(Area.LeftDockWidgetArea, d["setup"])
         self.splitDockWidget(d["setup"], d["landscape"], QtCore.Qt.Orientation.Horizontal)
         self.splitDockWidget(d["landscape"], d["loss"], QtCore.Qt.Orientation.Vertical)
@@ -161,7 +200,25 @@ class MainWindow(QtWidgets.QMainWindow):
             dock.show()
         for front in ("setup", "landscape", "gradients"):
             d[front].raise_()
+        self._docks_kind = None
+        self._task_docks()
         self._fit_docks()
+
+    def _task_docks(self) -> None:
+        """When the task kind changes: a landscape's parameters are the point on the map, so the
+        Weights dock (a quarter of the window for one sentence) steps aside, and comes back for a
+        network. A dock the user opened or closed by hand stays so until the kind changes again."""
+        kind = self.controller.session.kind
+        if kind == getattr(self, "_docks_kind", None):
+            return
+        self._docks_kind = kind
+        weights = self.docks["weights"]
+        if kind == "function" and not weights.isHidden() and not weights.isFloating():
+            weights.hide()
+            self._weights_stepped_aside = True
+        elif kind == "dataset" and getattr(self, "_weights_stepped_aside", False):
+            weights.show()
+            self._weights_stepped_aside = False
 
     def _default_size(self) -> None:
         """1600×1000 where the screen has room, else 92 % of it."""
@@ -177,11 +234,18 @@ class MainWindow(QtWidgets.QMainWindow):
             QtCore.QTimer.singleShot(0, self._fit_docks)
 
     def _fit_docks(self) -> None:
-        # Proportions that suit 1280×800 to 1600×1000: a readable form, a square-ish landscape.
+        # Proportions that suit 1280×720 to 1920×1080: a readable form, a square-ish landscape.
         w, h = max(self.width(), 900), max(self.height(), 600)
         setup = 300 if w < 1400 else 330
-        right = int((w - setup) * (0.5 if w < 1400 else 0.45))
         d = self.docks
+        if getattr(self, "layout_mode", "full") == "simple":
+            net = int((w - setup) * 0.36)
+            self.resizeDocks([d["setup"], d["weights"], d["landscape"]], [setup, net, w - setup - net],
+                             QtCore.Qt.Orientation.Horizontal)
+            self.resizeDocks([d["landscape"], d["loss"]], [int(h * 0.64), int(h * 0.36)],
+                             QtCore.Qt.Orientation.Vertical)
+            return
+        right = int((w - setup) * (0.5 if w < 1400 else 0.45))
         self.resizeDocks([d["setup"], d["landscape"], d["gradients"]], [setup, w - setup - right, right],
                          QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([d["landscape"], d["loss"]], [int(h * 0.62), int(h * 0.38)],
@@ -254,7 +318,20 @@ class MainWindow(QtWidgets.QMainWindow):
             self.view_menu.addAction(dock.toggleViewAction())
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.transport.toggleViewAction())
-        self.view_menu.addAction("Reset layout", self.arrange_default)
+        self.view_menu.addSeparator()
+        self.layout_group = QtGui.QActionGroup(self)
+        for mode, label, tip in (("simple", "&Simple layout", "Setup → network → output map and loss, as in "
+                                  "TensorFlow Playground; the deep panels stay in this menu"),
+                                 ("full", "&Full layout", "Every panel: gradients, diagnostics, curvature, "
+                                  "the race and weight space as tabs")):
+            act = self.view_menu.addAction(label, lambda m=mode: self.arrange(m))
+            act.setCheckable(True)
+            act.setData(mode)
+            act.setToolTip(tip)
+            act.setChecked(mode == self.layout_mode)
+            self.layout_group.addAction(act)
+        self.view_menu.setToolTipsVisible(True)
+        self.view_menu.addAction("Reset layout", lambda: self.arrange(self.layout_mode))
 
         help_ = mb.addMenu("&Help")
         keys = help_.addAction("&Keyboard shortcuts", self.show_shortcuts)
@@ -294,6 +371,7 @@ class MainWindow(QtWidgets.QMainWindow):
             else:
                 self._stale.add(name)
         self._update_readouts()
+        self._task_docks()
         self._warn_if_heavy()
 
     def _warn_if_heavy(self) -> None:

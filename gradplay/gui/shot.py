@@ -14,11 +14,12 @@ FRAMES = 60  # evaluations along the run, like the frames of a live session
 
 
 def take_shot(source: str | None, steps: int, out: Path, size: tuple[int, int] | None = None,
-              dock: str | None = None) -> None:
+              dock: str | None = None, layout: str = "full") -> None:
     """Write a PNG of the main window on `source` after `steps` steps; `size` (w, h) in pixels.
 
     `dock` brings that panel's tab to the front first and, if it has `prepare_shot(steps)`, lets it
-    finish its own work (run the race, compute the weight-space slice, check the gradients)."""
+    finish its own work (run the race, compute the weight-space slice, check the gradients).
+    `layout`: "full" or "simple" (View → Simple / Full layout)."""
     if "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never open a window for a screenshot
     from PySide6 import QtCore
@@ -39,6 +40,9 @@ def take_shot(source: str | None, steps: int, out: Path, size: tuple[int, int] |
             window.resize(w, h)
             window.show()
             _settle(app)
+            if layout != window.layout_mode:
+                window.arrange(layout)
+                _settle(app)
             if steps:
                 window.controller.run_steps(steps, frames=FRAMES)
                 window.banner.dismiss("info")  # as after pressing Space

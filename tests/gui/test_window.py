@@ -338,3 +338,51 @@ def test_a_config_beyond_the_machine_is_warned_until_the_batch_is_made_small(mak
     setup.batch_mode.setCurrentIndex(setup.batch_mode.findData("mini"))
     qtbot.waitUntil(lambda: w.controller.session.config["training"]["batch_size"] == 32)
     assert not w.banner.isVisible()
+
+
+def _view_action(w, mode: str):
+    return next(a for a in w.layout_group.actions() if a.data() == mode)
+
+
+def test_a_landscape_puts_the_weights_dock_aside_and_a_network_brings_it_back(make_window):
+    """On landscapes the Weights dock took a quarter of the window to show one sentence."""
+    w = make_window({"task": {"kind": "function", "name": "rosenbrock"}})
+    assert not w.on_screen("weights") and w.on_screen("gradients")
+    w.load_preset("spiral_tanh")
+    QtWidgets.QApplication.processEvents()
+    assert w.on_screen("weights")
+    w.load_preset("saddle_sgd")
+    QtWidgets.QApplication.processEvents()
+    assert not w.on_screen("weights")
+
+
+def test_simple_and_full_layouts_from_the_view_menu(make_window, isolated_settings):
+    w = make_window("spiral_tanh")
+    assert w.layout_mode == "full" and _view_action(w, "full").isChecked()
+    _view_action(w, "simple").trigger()
+    QtWidgets.QApplication.processEvents()
+    assert _view_action(w, "simple").isChecked()
+    for name in ("setup", "weights", "landscape", "loss"):
+        assert w.on_screen(name), name
+    for name in ("gradients", "diagnostics", "curvature", "race", "weightspace"):
+        assert not w.on_screen(name), name
+    # left to right as in TensorFlow Playground: setup, network, output
+    x = {n: w.docks[n].mapTo(w, QtCore.QPoint(0, 0)).x() for n in ("setup", "weights", "landscape")}
+    assert x["setup"] < x["weights"] < x["landscape"]
+    # one click from View brings a deep panel back
+    w.docks["gradients"].toggleViewAction().trigger()
+    QtWidgets.QApplication.processEvents()
+    assert w.docks["gradients"].isVisible()
+    w2 = make_window("spiral_tanh")  # the next window opens in the layout chosen last
+    assert w2.layout_mode == "simple" and not w2.docks["diagnostics"].isVisible()
+    _view_action(w2, "full").trigger()
+    QtWidgets.QApplication.processEvents()
+    assert all(w2.on_screen(n) for n in ("setup", "landscape", "loss", "gradients", "weights"))
+
+
+@pytest.mark.parametrize("preset", ["spiral_tanh", "rosenbrock_adam"])
+def test_the_window_fits_a_1280x720_screen(make_window, preset):
+    """A 720-px screen leaves ~650 px under its title bar and panel; the window asked for 684."""
+    w = make_window(preset)
+    hint = w.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 640, hint

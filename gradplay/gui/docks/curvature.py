@@ -148,7 +148,7 @@ class CurvaturePanel(Panel):
         lay.addWidget(self.draw_check)
         lay.addWidget(self.legend)
         lay.addWidget(self.view, 1)
-        self.setMinimumSize(300, 240)
+        self.setMinimumSize(300, 200)
         self.overlay: EigenOverlay | None = None
         self.tracker: curvature.CurvatureTracker | None = None
         self._kind: tuple | None = None

@@ -245,7 +245,7 @@ class DiagnosticsPanel(Panel):
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
-        self.setMinimumSize(300, 220)
+        self.setMinimumSize(300, 200)
 
         self.findings: dict[str, Finding] = {}
         self.result: gradcheck.GradCheck | None = None

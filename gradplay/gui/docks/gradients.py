@@ -110,7 +110,7 @@ class GradientsPanel(Panel):
         grid.setColumnStretch(1, 2)
         grid.setRowStretch(1, 1)
         grid.setRowStretch(2, 1)
-        self.setMinimumSize(360, 260)
+        self.setMinimumSize(360, 200)
         self._shape: tuple | None = None
         self.reset()
 

@@ -70,7 +70,7 @@ class LossPanel(Panel):
         lay.addWidget(self.legend)
         lay.addWidget(self.loss_view, 3)
         lay.addWidget(self.acc_view, 2)
-        self.setMinimumSize(320, 220)
+        self.setMinimumSize(320, 170)
         self.loss_plot.setLogMode(y=True)
         self.reset()
 

@@ -126,7 +126,7 @@ class WeightSpacePanel(Panel):
         lay.addWidget(self.view, 1)
         lay.addWidget(self.message, 1)
         lay.addWidget(self.hover)
-        self.setMinimumSize(320, 260)
+        self.setMinimumSize(320, 200)
         # the recorder must follow every session from its first step, shown or not (PCA needs the path)
         replaced = getattr(holder, "session_replaced", None)
         if replaced is not None:
