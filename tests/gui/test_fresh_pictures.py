@@ -152,7 +152,7 @@ def test_legends_sit_in_a_strip_of_their_own(make_window):
         assert not [i for v in panel.findChildren(pg.GraphicsView) for i in v.scene().items()
                     if isinstance(i, pg.LegendItem)], f"no legend inside a {name} plot"
     loss = w.panels["loss"]
-    assert loss.legend.names() == ["batch loss", "train (full set)", "test"]
+    assert loss.legend.names() == ["batch loss (faint: raw)", "train (full set)", "test"]
     legend_box = loss.legend.geometry()
     plot_box = loss.loss_view.geometry()
     assert legend_box.bottom() <= plot_box.top(), "the strip is above the plot, not on it"

@@ -19,12 +19,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from ...core.smoothing import RunningEma
 from .. import style
+from ..widgets.smoothing import SmoothingBox
 from .base import Panel, SessionHolder
 
 MAX_POINTS = 1000
 MAX_BINS = 40
 HEALTHY_RATIO = 1e-3
+SMOOTHING = 0.8  # the per-step curves' EMA weight at start: per-sample gradients are noisier than losses
 
 
 def _columns(a: np.ndarray, n: int) -> np.ndarray:
@@ -98,11 +101,22 @@ class GradientsPanel(Panel):
         self.norm_curves: list[pg.PlotDataItem] = []
         self.ratio_curves: list[pg.PlotDataItem] = []
         self.hist_curves: list[pg.PlotDataItem] = []
+        # Each layer's per-step curves drawn raw and faint, with their moving average (log10) on top:
+        # six raw bands overlapped with the last layer drawn over the rest, and the vanishing
+        # story's claim (the first layers' norms orders of magnitude below) was lost in them.
+        self.smooth = SmoothingBox(SMOOTHING)
+        self.smooth.changed.connect(self._smoothing_changed)
+        self.norm_smooth: list[pg.PlotDataItem] = []
+        self.ratio_smooth: list[pg.PlotDataItem] = []
+        self._emas: dict[tuple[str, int], RunningEma] = {}
 
         grid = QtWidgets.QGridLayout(self)
         grid.setContentsMargins(4, 4, 4, 4)
         grid.setSpacing(2)
-        grid.addWidget(self.info, 0, 0, 1, 2)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.info, 1)
+        top.addWidget(self.smooth, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        grid.addLayout(top, 0, 0, 1, 2)
         grid.addWidget(self.norm_view, 1, 0)
         grid.addWidget(self.ratio_view, 2, 0)
         grid.addWidget(self.hist_view, 1, 1, 2, 1)
@@ -126,7 +140,7 @@ class GradientsPanel(Panel):
             self._shape = shape
             self._build(s.kind, s.n_layers)
         else:
-            for curve in self.norm_curves + self.ratio_curves + self.hist_curves:
+            for curve in self.norm_curves + self.ratio_curves + self.hist_curves + self.norm_smooth + self.ratio_smooth:
                 curve.setData([], [])
         self.norm_plot.enableAutoRange()
         self.hist_plot.enableAutoRange()
@@ -134,7 +148,8 @@ class GradientsPanel(Panel):
 
     def _build(self, kind: str, n: int) -> None:
         for plot, curves in ((self.norm_plot, self.norm_curves), (self.ratio_plot, self.ratio_curves),
-                             (self.hist_plot, self.hist_curves)):
+                             (self.hist_plot, self.hist_curves), (self.norm_plot, self.norm_smooth),
+                             (self.ratio_plot, self.ratio_smooth)):
             for c in curves:
                 plot.removeItem(c)
             curves.clear()
@@ -149,13 +164,22 @@ class GradientsPanel(Panel):
         grid.setColumnStretch(1, 0 if function else 2)
         grid.setRowStretch(2, 0 if function else 1)
         names = ["|∇f|"] if function else [f"layer {i + 1}" for i in range(n)]
+        self.smooth.setVisible(not function)  # a landscape's |∇f| is one exact value a step
+        self._emas = {}
+        smoothed = not function and self.smooth.value() > 0
         for i, name in enumerate(names):
             color = self.th.fg if function else style.layer_color(i)
+            faint = pg.mkColor(color)
+            faint.setAlpha(55 if smoothed else 255)
             # width 1: Qt strokes wide antialiased pens on long noisy curves ~40x slower (230 ms vs 5 ms)
-            curve = self.norm_plot.plot(pen=pg.mkPen(color, width=1), name=name)
+            curve = self.norm_plot.plot(pen=pg.mkPen(faint, width=1), name=name)
             self.norm_curves.append(curve)
             if not function:
-                self.ratio_curves.append(self.ratio_plot.plot(pen=pg.mkPen(color, width=1)))
+                self.ratio_curves.append(self.ratio_plot.plot(pen=pg.mkPen(faint, width=1)))
+                for plot, smooth in ((self.norm_plot, self.norm_smooth), (self.ratio_plot, self.ratio_smooth)):
+                    item = plot.plot(pen=pg.mkPen(color, width=1.5))
+                    item.setZValue(10)  # every layer's average over every layer's raw band
+                    smooth.append(item)
                 fill = pg.mkColor(color)
                 fill.setAlpha(45)
                 self.hist_curves.append(self.hist_plot.plot(stepMode="center", fillLevel=0, brush=fill,
@@ -173,7 +197,8 @@ class GradientsPanel(Panel):
         for i, curve in enumerate(self.norm_curves):
             x, y = style.decimate(*style.positive(steps, norms[:, i]), MAX_POINTS)
             curve.setData(x, y)
-            self.norm_hover.set(curve.name(), x, y, curve.opts["pen"].color().name())
+            color = self.th.fg if s.kind == "function" else style.layer_color(i)
+            self.norm_hover.set(curve.name(), x, y, color)
         if s.kind == "dataset":
             ratios = _columns(h.get("update_ratio"), L)
             self.ratio_hover.clear()
@@ -181,9 +206,25 @@ class GradientsPanel(Panel):
                 x, y = style.decimate(*style.positive(steps, ratios[:, i]), MAX_POINTS)
                 curve.setData(x, y)
                 self.ratio_hover.set(f"layer {i + 1}", x, y, style.layer_color(i))
+            self._draw_smoothed(steps, norms, ratios)
             if self.due():
                 self._draw_histogram()
         self.info.setText(self._summary(norms))
+
+    def _smoothing_changed(self, _weight: float) -> None:
+        self._shape = None  # the raw curves' pens change (faint or not)
+        self.reset()
+        self.refresh()
+
+    def _draw_smoothed(self, steps: np.ndarray, norms: np.ndarray, ratios: np.ndarray) -> None:
+        weight = self.smooth.value()
+        for key, values, items in (("norm", norms, self.norm_smooth), ("ratio", ratios, self.ratio_smooth)):
+            for i, item in enumerate(items):
+                if weight == 0:
+                    item.setData([], [])
+                    continue
+                ema = self._emas.setdefault((key, i), RunningEma(log=True))
+                item.setData(*style.decimate(*style.positive(steps, ema(steps, values[:, i], weight)), MAX_POINTS))
 
     def _draw_histogram(self) -> None:
         edges, fracs, rest = log_histograms(self.session.model.dW)

@@ -17,10 +17,13 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ...core import timeline
+from ...core.smoothing import RunningEma
 from .. import style
+from ..widgets.smoothing import SmoothingBox
 from .base import Panel, SessionHolder
 
 MAX_POINTS = 1000  # per curve handed to setData; longer histories are min/max decimated
+SMOOTHING = 0.6  # the batch loss's EMA weight at start (TensorBoard's default)
 
 
 class LossPanel(Panel):
@@ -37,6 +40,9 @@ class LossPanel(Panel):
         self.log_check.setChecked(True)  # losses fall over orders of magnitude
         self.log_check.setToolTip("Logarithmic loss axis: equal ratios look equal, so late progress stays visible")
         self.log_check.toggled.connect(self._set_log)
+        self.smooth = SmoothingBox(SMOOTHING)
+        self.smooth.changed.connect(self._smoothing_changed)
+        self._ema = {log: RunningEma(log) for log in (False, True)}  # log axis: averaged in log10
 
         self.loss_view = style.plot_widget()
         self.acc_view = style.plot_widget()
@@ -49,6 +55,7 @@ class LossPanel(Panel):
         # plot repeats its convention (solid train, dashed test).
         self.legend = style.LegendStrip()
         self.batch_curve = self.loss_plot.plot()
+        self.batch_smooth = self.loss_plot.plot()
         self.train_curve = self.loss_plot.plot()
         self.test_curve = self.loss_plot.plot()
         self.train_acc = self.acc_plot.plot()
@@ -62,6 +69,7 @@ class LossPanel(Panel):
 
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.info, 1)
+        top.addWidget(self.smooth, 0, QtCore.Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.log_check, 0, QtCore.Qt.AlignmentFlag.AlignTop)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -81,7 +89,14 @@ class LossPanel(Panel):
         function = self._kind is not None and self._kind[0] == "function"
         # Greys and dashes, not hues: these series are not layers or signs, and they survive greyscale print.
         # On a landscape f is the only curve, so it is drawn as the main one.
-        self.batch_curve.setPen(pg.mkPen(th.fg, width=2) if function else pg.mkPen(th.muted, width=1))
+        smoothed = not function and self.smooth.value() > 0
+        faint = pg.mkColor(th.muted)
+        faint.setAlpha(70)
+        # smoothed: the raw batch loss stays faint behind its moving average
+        self.batch_curve.setPen(pg.mkPen(th.fg, width=2) if function else
+                                pg.mkPen(faint if smoothed else th.muted, width=1))
+        self.batch_smooth.setPen(pg.mkPen(th.muted, width=1.5))
+        self.smooth.setVisible(not function)
         self.train_curve.setPen(pg.mkPen(th.fg, width=2))
         self.test_curve.setPen(pg.mkPen(th.fg, width=2, style=dash))
         self.train_acc.setPen(pg.mkPen(th.fg, width=2))
@@ -89,7 +104,9 @@ class LossPanel(Panel):
         if function:
             self.legend.set_entries([("f along the trajectory", self.batch_curve.opts["pen"])])
         else:
-            self.legend.set_entries([("batch loss", self.batch_curve.opts["pen"]),
+            batch = (("batch loss (faint: raw)", self.batch_smooth.opts["pen"]) if smoothed else
+                     ("batch loss", self.batch_curve.opts["pen"]))
+            self.legend.set_entries([batch,
                                      ("train (full set)", self.train_curve.opts["pen"]),
                                      ("test", self.test_curve.opts["pen"])])
 
@@ -108,7 +125,8 @@ class LossPanel(Panel):
             self._kind = mode
             self.acc_view.setVisible(classify)
             self._pen_curves()
-        for curve in (self.batch_curve, self.train_curve, self.test_curve, self.train_acc, self.test_acc):
+        for curve in (self.batch_curve, self.batch_smooth, self.train_curve, self.test_curve, self.train_acc,
+                      self.test_acc):
             curve.setData([], [])
         self._edits_shown = None
         self._titles()
@@ -128,6 +146,10 @@ class LossPanel(Panel):
         style.apply_plot_style(self.loss_plot, title, "step", ylabel, self.th)
         # "step" is written once, under the lowest plot
         self.loss_plot.getAxis("bottom").showLabel(not self._kind[1])
+
+    def _smoothing_changed(self, _weight: float) -> None:
+        self._pen_curves()
+        self.refresh()
 
     def _set_log(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
@@ -158,6 +180,11 @@ class LossPanel(Panel):
         bx, by = self._curve(steps, loss, log)
         self.batch_curve.setData(bx, by)
         self.loss_hover.set("f" if s.kind == "function" else "batch", bx, by, self.th.fg)
+        weight = self.smooth.value() if s.kind == "dataset" else 0.0
+        if weight > 0:
+            self.batch_smooth.setData(*self._curve(steps, self._ema[log](steps, loss, weight), log))
+        else:
+            self.batch_smooth.setData([], [])
         if s.kind == "dataset":
             ev = s.evals
             es = ev.get_steps()
