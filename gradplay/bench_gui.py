@@ -41,6 +41,10 @@ from .bench import CASES, _rss_mb
 SIZE = (1600, 1000)
 TARGETS = {"fps": 50.0, "steps_per_s": 10_000.0, "p99_ms": 40.0, "first_frame_s": 1.5, "rss_mb": 300.0}
 MEMORY_STEPS = 1_000_000
+# The Weights panel's neuron maps: a 2-8-8-8-1 net (config a with a third hidden layer of 8) in the
+# default layout, the Weights dock on screen with a map in each neuron it has room for.
+MAPS_LABEL = "spiral 2-8-8-8-1 tanh, maps in the Weights diagram"
+MAPS_NETWORK = {"hidden": [8, 8, 8], "activation": "tanh"}
 CHUNK = 50_000  # steps per fast-forward chunk of the memory run, one repaint after each
 
 # Run by `_first_frame`: the app's own path (build_window, as `gradplay` opens it) in a fresh
@@ -127,6 +131,38 @@ def _measure(app, window, counter: FrameCounter, seconds: float) -> dict[str, An
             "p50_ms": _percentile(gaps, 50), "p99_ms": _percentile(gaps, 99),
             "max_ms": max(gaps) if gaps else float("nan"),
             "repaint_gap_p50_ms": _percentile(paint_gaps, 50), "repaint_gap_p99_ms": _percentile(paint_gaps, 99)}
+
+
+def _measure_maps(app, window, counter: FrameCounter, cfg: dict, seconds: float) -> dict[str, Any]:
+    """`_measure` on the fast path with the 2-8-8-8-1 net, and what the Weights panel's maps did."""
+    from .core import config as configs
+    from .core.session import Session
+    from .gui.controller import MAX_SPEED
+
+    raw = {k: v for k, v in cfg.items() if k != "timeline"}
+    maps_cfg = configs.resolve(dict(raw, network=dict(cfg["network"], **MAPS_NETWORK)))
+    window.controller.open_session(Session(maps_cfg, fast=True))
+    window.transport.set_speed(MAX_SPEED)
+    _spin(app, 0.2)
+    panel = window.panels["weights"]
+    draws: list[float] = []
+    draw = panel._draw_unit_maps
+
+    def timed() -> None:  # how often and how long the maps redraw while playing
+        t = time.perf_counter()
+        draw()
+        draws.append(time.perf_counter() - t)
+
+    panel._draw_unit_maps = timed
+    try:
+        r = _measure(app, window, counter, seconds)
+    finally:
+        del panel._draw_unit_maps
+    return r | {"layout": "default", "path": "fast", "config": MAPS_LABEL,
+                "weights_on_screen": window.on_screen("weights"), "maps_on": panel.maps_on,
+                "maps_shown": [len(items) for items in panel.map_items], "map_grid": panel.map_n,
+                "map_redraws_per_s": len(draws) / r["seconds"],
+                "map_redraw_ms": 1000 * statistics.median(draws) if draws else float("nan")}
 
 
 def _first_frame(runs: int) -> dict[str, Any]:
@@ -294,6 +330,7 @@ def run_gui_bench(quick: bool = False) -> dict[str, Any]:
                 # the profile and the paint costs: the fast path in the default layout
                 paint_ms = _paint_cost(app, window, 3 if quick else 7)
                 profile = _profile(app, window, counter, 2.0 if quick else 4.0)
+                runs["default/maps"] = _measure_maps(app, window, counter, cfg, seconds)
         all_paint_ms = _paint_cost(app, window, 3 if quick else 5)
         memory = _memory(app, window, MEMORY_STEPS // (10 if quick else 1))
         window.controller.pause()
@@ -325,6 +362,11 @@ def format_table(r: dict[str, Any]) -> str:
     for key, m in r["runs"].items():
         lines.append(f"{key:16s} {m['engine']:>9s} {m['fps']:>7.1f} {m['steps_per_s']:>9,.0f} "
                      f"{m['p50_ms']:>7.1f} {m['p99_ms']:>7.1f} {m['max_ms']:>7.1f} {m['repaints_per_s']:>10.1f}")
+    if "default/maps" in r["runs"]:
+        m = r["runs"]["default/maps"]
+        lines.append(f"  default/maps: {m['config']}; Weights on screen: {m['weights_on_screen']}, maps "
+                     f"{'on' if m['maps_on'] else 'off'}, {m['maps_shown']} per column, {m['map_grid']}² grid, "
+                     f"redrawn {m['map_redraws_per_s']:.1f}/s at {m['map_redraw_ms']:.2f} ms")
     lines.append(f"{'target':16s} {'':>9s} {'≥' + format(t['fps'], '.0f'):>7s} "
                  f"{'≥' + format(t['steps_per_s'], ',.0f'):>9s} {'':>7s} {'<' + format(t['p99_ms'], '.0f'):>7s}")
     ff, m = r["first_frame"], r["memory"]

@@ -10,7 +10,7 @@ Hidden layers are Linear -> [BatchNorm1d] -> activation; the output layer is lin
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -313,6 +313,20 @@ class MLP:
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Eval-mode logits (n, n_out) for x (n, n_in); touches no cache and no running statistic."""
         a = x
+        for h in self._eval_hidden(x):  # only the last layer's output is kept alive
+            a = h
+        out = a @ self.W[-1]
+        out += self.b[-1]
+        return out
+
+    def unit_outputs(self, x: np.ndarray) -> list[np.ndarray]:
+        """Eval-mode outputs of every hidden unit: one (n, width) array per hidden layer, after batch
+        norm (running statistics) and the activation, as `predict` computes them. Touches no cache,
+        running statistic or random stream."""
+        return list(self._eval_hidden(x))
+
+    def _eval_hidden(self, x: np.ndarray) -> Iterator[np.ndarray]:
+        a = x
         for i in range(self.n_layers - 1):
             z = a @ self.W[i]
             z += self.b[i]
@@ -320,9 +334,7 @@ class MLP:
                 scale = self.gamma[i] / np.sqrt(self.running_var[i] + BN_EPS)
                 z = (z - self.running_mean[i]) * scale + self.beta[i]
             a = self._f(z)
-        out = a @ self.W[-1]
-        out += self.b[-1]
-        return out
+            yield a
 
     def params(self) -> dict[str, np.ndarray]:
         """Parameter name ("W1", "b1", "gamma1", ...) -> view into theta, in theta order."""

@@ -25,10 +25,12 @@ MIN_BUDGET = 0.008       # seconds of training per slice at least...
 MAX_BUDGET = 0.100       # ...and at most: a slice spans about one frame of the window
 CATCH_UP = 10            # a slow frame runs the steps of at most this many 60 Hz frames
 MAX_SPEED = 5000         # steps per frame, the top of the speed control
+MIN_SPEED = 2 * FRAME_MS / 1000  # ...and its bottom, slow motion: 2 steps a second (one every half second)
 WORKING_AFTER = 0.5      # a slice running longer than this is reported (`working`) while it runs
 # Steps per frame until the user moves the speed control, per task kind: a landscape's trajectory
-# is worth watching in slow motion; a network needs about an epoch per frame to show progress.
-DEFAULT_SPEEDS = {"function": 2, "dataset": 20}
+# is worth watching in slow motion; a network shows its boundary forming at 5 (300 steps/s: the
+# spirals take ~15 s to wind; at 20 they were solved in ~4 s, before a newcomer had looked).
+DEFAULT_SPEEDS: dict[str, float] = {"function": 2, "dataset": 5}
 
 
 class Controller(QtCore.QObject):
@@ -46,7 +48,7 @@ class Controller(QtCore.QObject):
     config_changed = QtCore.Signal()
     halted = QtCore.Signal(str)
     play_state = QtCore.Signal(bool)
-    speed_changed = QtCore.Signal(int)
+    speed_changed = QtCore.Signal(float)
     working = QtCore.Signal(float)
 
     def __init__(self, cfg: dict | Session, parent: QtCore.QObject | None = None):
@@ -59,6 +61,7 @@ class Controller(QtCore.QObject):
         self.playing = False
         self._target: int | None = None  # step_epoch on a long epoch plays until this step
         self._last_tick = 0.0
+        self._owed = 0.0  # slow motion: fractions of a step carried from frame to frame
         self._frame = FRAME_MS / 1000  # smoothed time between ticks: the length of a slice
         self._trainer: Trainer | None = None
         self.steps_per_second = 0.0
@@ -107,6 +110,7 @@ class Controller(QtCore.QObject):
             return
         self.playing = True
         self._last_tick = 0.0
+        self._owed = 1.0  # slow motion: the first step at once
         self._rate_t0, self._rate_step = time.perf_counter(), self.session.step
         self._timer.start()
         self.play_state.emit(True)
@@ -167,9 +171,11 @@ class Controller(QtCore.QObject):
         """Back to step 0 with the same seed (same initial weights, data and batch order)."""
         self.session.reset()  # the "reset" event re-evaluates and emits session_replaced
 
-    def set_speed(self, steps_per_frame: int) -> None:
-        """Steps per frame (1…MAX_SPEED), remembered for the current task kind."""
-        speed = max(1, min(MAX_SPEED, int(steps_per_frame)))
+    def set_speed(self, steps_per_frame: float) -> None:
+        """Steps per frame (MIN_SPEED…MAX_SPEED; below 1 a step every few frames: slow motion),
+        remembered for the current task kind."""
+        speed = max(MIN_SPEED, min(MAX_SPEED, float(steps_per_frame)))
+        speed = int(speed) if speed >= 1 else speed
         self.speeds[self.session.kind] = speed
         if speed != self.speed:
             self.speed = speed
@@ -199,12 +205,19 @@ class Controller(QtCore.QObject):
                 self.config_changed.emit()
             self._sec_per_step = t.sec_per_step or self._sec_per_step
         if t.idle and not s.halted and not (self._target is not None and s.step >= self._target):
-            owed = max(1, round(self.speed * min(max(dt * 1000 / FRAME_MS, 1.0), CATCH_UP)))
+            frames = min(max(dt * 1000 / FRAME_MS, 1.0), CATCH_UP)
+            if self.speed >= 1:
+                owed = max(1, round(self.speed * frames))
+            else:  # slow motion: the fractions of a step add up over the frames
+                self._owed += self.speed * frames
+                owed = int(self._owed + 1e-9)
+                self._owed -= owed
             if self._target is not None:
                 owed = min(owed, self._target - s.step)
             # Half a frame: the slice is ready by the next tick, which would otherwise find it
             # busy and draw nothing new (the engine is fast enough that frames, not it, are scarce).
-            t.request(owed, min(max(MIN_BUDGET, 0.5 * self._frame), MAX_BUDGET))
+            if owed > 0:
+                t.request(owed, min(max(MIN_BUDGET, 0.5 * self._frame), MAX_BUDGET))
         if not fresh:
             if t.busy_for() > WORKING_AFTER:
                 self.working.emit(t.busy_for())

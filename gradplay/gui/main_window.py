@@ -106,6 +106,8 @@ class MainWindow(QtWidgets.QMainWindow):
                       DiagnosticsPanel(controller), CurvaturePanel(controller)):
             self.add_dock(panel)
         self.panels["curvature"].attach_landscape(self.panels["landscape"])
+        # hovering a neuron in the network diagram shows its map large on the output plane
+        self.panels["weights"].unit_hovered.connect(self.panels["landscape"].show_unit)
         # Rewritten every frame, like the panels' summary lines: they paint their own background
         # (a transparent label's repaint repaints the window behind it too).
         for label in (self.status, self.transport.counter):
@@ -510,7 +512,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.banner.hide()  # banners are shown for a reason, never restored
         c = self.controller
         for kind in c.speeds:
-            c.speeds[kind] = s.value(f"transport/speed_{kind}", c.speeds[kind], type=int)
+            c.speeds[kind] = s.value(f"transport/speed_{kind}", c.speeds[kind], type=float)
         self.transport.set_speed(c.speeds[c.session.kind])
 
     def save_layout(self) -> None:

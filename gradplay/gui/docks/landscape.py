@@ -17,6 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ...core import unit_maps
 from .. import style
 from .base import Panel, SessionHolder
 
@@ -196,7 +197,11 @@ class LandscapePanel(Panel):
         # Dataset items
         self.train_pts = pg.ScatterPlotItem(size=7)
         self.test_pts = pg.ScatterPlotItem(size=7)
-        self.dataset_items = [self.train_pts, self.test_pts]
+        # The batch of the step just taken, ringed when steps come one at a time (→, slow motion):
+        # which points pulled the boundary this step
+        self.batch_ring = pg.ScatterPlotItem(size=14, brush=None)
+        self.dataset_items = [self.train_pts, self.test_pts, self.batch_ring]
+        self._ringed_after = -1  # the step whose batch is ringed
         for z, item in enumerate(self.function_items + self.dataset_items):
             item.setZValue(10 + z)
 
@@ -216,6 +221,7 @@ class LandscapePanel(Panel):
         self._levels = (-1.0, 1.0)
         self.overlays: list = []  # extra items at the point, e.g. the Curvature panel's eigen-directions
         self._surface_levels: tuple[float, float] | None = None  # a landscape's colour range (its own view)
+        self._unit: tuple[int, int] | None = None  # (layer, neuron) hovered in the Weights diagram, drawn here
         self.fill = ViewFill(self.plot, self)
         self.fill.redraw.connect(self._fill)
         self.reset()
@@ -301,8 +307,18 @@ class LandscapePanel(Panel):
     def _setup_dataset(self) -> None:
         s = self.session
         d, info = s.data, s.data.info
-        ys_all = np.concatenate([d.y_train, d.y_test]).astype(float)
         x0, x1, y0, y1 = info.view
+        self._unit = None  # a neuron of the last network
+        self._output_legend()
+        self._point_colors(d, info.kind == "regression")
+        self.fill.set_base((x0, x1, y0, y1))
+        self._draw_output()
+
+    def _output_legend(self) -> None:
+        """The colour map, legend and title of the model's output (as opposed to a hovered neuron's)."""
+        s = self.session
+        d, info = s.data, s.data.info
+        ys_all = np.concatenate([d.y_train, d.y_test]).astype(float)
         if s.loss_name == "cross_entropy":
             self.img.setLookupTable(None)  # RGB image: colours are computed here
             names = [f"class {c}" for c in range(info.n_classes)]
@@ -320,11 +336,40 @@ class LandscapePanel(Panel):
             what = "output ŷ"
         if s.loss_name != "cross_entropy":
             self.img.setColorMap(style.PALE_DIVERGING)
-        self._point_colors(d, info.kind == "regression")
         style.apply_plot_style(self.plot, f"{info.title}: {what} over the input plane", "x₁", "x₂", self.th,
                                grid=False)
-        self.fill.set_base((x0, x1, y0, y1))
+
+    def show_unit(self, unit: tuple[int, int] | None) -> None:
+        """Hovering a neuron (layer, index; layer 0 the inputs) in the Weights diagram draws its map
+        here, large, over the same plane as the output and the data; None draws the output again."""
+        s = self.session
+        if s.kind != "dataset" or unit == self._unit:
+            return
+        self._unit = unit
+        if unit is None:
+            self._output_legend()
+        else:
+            layer, i = unit
+            name = f"x{'₁₂'[i]}" if layer == 0 else f"neuron {i + 1} of layer {layer}"
+            self.img.setColorMap(style.PALE_DIVERGING)
+            style.apply_plot_style(self.plot, f"{s.data.info.title}: {name} over the input plane (hovered)",
+                                   "x₁", "x₂", self.th, grid=False)
         self._draw_output()
+
+    def unit_image(self, box: tuple[float, float, float, float], nx: int, ny: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float]]:
+        """The hovered neuron's output over `box`: xs, ys, Z and its layer's colour range (the
+        diagram's, `unit_maps.map_levels`)."""
+        assert self._unit is not None
+        layer, i = self._unit
+        m = self.session.model
+        with np.errstate(all="ignore"):
+            xs, ys, layers = unit_maps.model_unit_grids(m, box, max(nx, ny))
+        A = layers[layer]
+        levels = unit_maps.map_levels(m.activation, layer, A)
+        caption = f"colour: {'input' if layer == 0 else m.activation + ' output'} of the hovered neuron"
+        self.legend.set_range(*levels, caption)
+        return xs, ys, A[:, :, i], levels
 
     def _point_colors(self, d, regression: bool) -> None:
         def brushes(y):
@@ -340,8 +385,10 @@ class LandscapePanel(Panel):
         s = self.session
         if s.kind == "function":
             self._draw_path()
-        elif self.due():
-            self._draw_output()
+        else:
+            if self.due():
+                self._draw_output()
+            self._ring_batch()
         for overlay in self.overlays:  # each has update(session); it hides itself off landscapes
             overlay.update(s)
         self.info.setText(self._summary())
@@ -376,6 +423,14 @@ class LandscapePanel(Panel):
         self.arrow_head.setStyle(angle=180.0 - math.degrees(math.atan2(dy, dx)))  # 0° points left
         self.arrow_head.show()
 
+    def _ring_batch(self) -> None:
+        """Ring the last step's batch if the steps since the last frame are just that one."""
+        s = self.session
+        one = s.step == self._ringed_after + 1 and s.last_batch is not None and len(s.last_batch) < s.n_train
+        self.batch_ring.setPen(pg.mkPen(self.th.fg, width=2))
+        self.batch_ring.setData(pos=s.data.x_train[s.last_batch] if one else np.empty((0, 2)))
+        self._ringed_after = s.step
+
     def output_image(self) -> tuple[np.ndarray, tuple[float, float]]:
         """The dataset map as drawn: (values or RGB, levels)."""
         s = self.session
@@ -399,6 +454,12 @@ class LandscapePanel(Panel):
         return np.nan_to_num(D, nan=0.0), self._levels
 
     def _draw_output(self) -> None:
+        if self._unit is not None:
+            box = self.fill.drawn = self.fill.box()
+            xs, ys, Z, levels = self.unit_image(box, *self.fill.shape(MIN_GRID * 2, box))
+            self.img.setImage(style.drawable(Z), autoLevels=False, levels=levels)
+            self.img.setRect(_rect(xs, ys))
+            return
         D, levels = self.output_image()
         self.img.setImage(D, autoLevels=False, levels=levels)
         xs, ys, _ = self._grid

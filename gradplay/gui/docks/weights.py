@@ -7,10 +7,14 @@ is its bias.
 """
 from __future__ import annotations
 
+import math
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from ...core import unit_maps
 from .. import style
 from .base import Panel, SessionHolder
 
@@ -21,22 +25,40 @@ EDGE_BUDGET = 3000  # and at most about this many in all, so a deep wide net sta
 AA_EDGES = 250
 N_WIDTHS = 5  # width classes per sign: each is one PlotCurveItem, so a frame is 2·N_WIDTHS setData calls
 COLUMN_GAP = 3.0  # diagram x distance between layers, in neuron spacings
+# Per-neuron maps. Grid samples per axis: MAP_GRID, fewer (down to MIN_MAP_GRID) when one pass over
+# all units costs more than MAP_SECONDS; a 2-8-8-8-1 net takes ~0.3 ms at 24², a 256-wide 8-layer
+# net ~40 ms, and the panel's due() spaces its redraws by their measured cost on top of that.
+MAP_GRID = 24
+MIN_MAP_GRID = 12
+MAP_SECONDS = 0.008
+MAP_COLUMN_MAX = 12  # maps per column: a wider layer shows its strongest neurons (largest outgoing |w|)
+MAP_FILL = 0.8  # a map's side as a share of the neuron spacing (maps sit one spacing apart)...
+MAP_MAX_X = 1.1  # ...and at most this many x units wide (a column gap is COLUMN_GAP), so edges show
+MAP_MAX_PX = 64
+SLOT_PX = 20  # the least distance between the centres of two maps of a column (a map: MAP_FILL of it)
+MIN_MAP_PX = 14  # below this a map is a smudge: the diagram falls back to plain circles
+RING_PX = 4  # the bias-coloured frame around a map (2 px on each side)
+LABEL_PX = 26  # room left of the input maps for "x₁", "x₂"
 FUNCTION_MESSAGE = "Landscape task: the parameters are the point (x, y) — see the Landscape panel."
 
 
-def _column_y(n: int) -> np.ndarray:
-    """Neuron heights of a column of n: unit spacing up to 12 neurons, then squeezed into the same height."""
-    span = min(n - 1, 11)
+def _column_y(n: int, cap: int = 12) -> np.ndarray:
+    """Neuron heights of a column of n: unit spacing up to `cap` neurons, then squeezed into the same height."""
+    span = min(n - 1, cap - 1)
     return np.linspace(span / 2, -span / 2, n) if n > 1 else np.zeros(1)
 
 
 HOVER_HINT = "hover a cell or a neuron for its exact value"
+SMALL_HINT = HOVER_HINT + " · neuron maps hidden: the diagram is too small for them (enlarge the panel)"
 
 class WeightsPanel(Panel):
     """Weight heatmaps (shared symmetric levels) above a network diagram updated in place."""
 
     title = "Weights"
     name = "weights"
+    # (layer, unit) of the neuron under the mouse (layer 0 = the inputs, 1.. = hidden layers), or None
+    # when the mouse leaves them (the output neurons, whose map is the Landscape panel's, give None).
+    unit_hovered = QtCore.Signal(object)
 
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(holder, parent)
@@ -54,7 +76,7 @@ class WeightsPanel(Panel):
         self.net.setMouseEnabled(False, False)
         self.net.setMenuEnabled(False)
         self.net.hideButtons()
-        self.legend = style.ColorLegend("colour: weight / bias value, edge width: |w|")
+        self.legend = style.ColorLegend("colour: weight, bias · edge width: |w|")
         self.hover = QtWidgets.QLabel(HOVER_HINT)
 
         # Edge curves: one per (sign, width class); the pen (colour and width) of each never changes.
@@ -72,6 +94,23 @@ class WeightsPanel(Panel):
         self.neurons = pg.ScatterPlotItem(pen=pg.mkPen(self.th.fg, width=1))
         self.neurons.setZValue(5)
         self.net.addItem(self.neurons)
+        # Maps: a bias-coloured square behind each (the frame), then one ImageItem per shown neuron,
+        # made for each network shape and updated with setImage. (One ImageItem per neuron: ≤ 98 of
+        # them at 8 × 12 shown; 26 ImageItem.setImage calls of 24² take ~1.5 ms, at the throttled rate.)
+        self.frames = pg.ScatterPlotItem(symbol="s", pxMode=True)
+        self.frames.setZValue(6)
+        self.net.addItem(self.frames)
+        self.map_items: list[list[pg.ImageItem]] = []  # per column (inputs, hidden layers): its maps
+        self.map_units: list[np.ndarray] = []  # per column: the unit each map shows, top to bottom
+        self.map_slots: list[np.ndarray] = []  # per column: the maps' heights
+        self.map_rects: list[list[QtCore.QRectF]] = []  # per column: each map's square (view units)
+        self.maps_on = False  # whether the diagram is large enough to draw maps (else circles)
+        self.map_n = MAP_GRID  # grid samples per axis of the next redraw (adapted to its cost)
+        self.map_grid: tuple | None = None  # (xs, ys, per-column levels) the maps were drawn from
+        self._map_side = (0.0, 0.0, 0.0)  # a map's width, height (view units) and side (px)
+        self._hovered: tuple[int, int] | None = None
+        self._cap: int | None = None  # neurons per column before it is squeezed: the maps it has room for
+        self._shade: np.ndarray | None = None  # each neuron's bias as one of the 256 brushes
         self.labels: list[pg.TextItem] = []
 
         self.content = QtWidgets.QWidget()
@@ -79,20 +118,23 @@ class WeightsPanel(Panel):
         inner.setContentsMargins(0, 0, 0, 0)
         inner.setSpacing(2)
         inner.addWidget(self.info)
-        inner.addWidget(self.maps_view, 2)
-        inner.addWidget(self.net_view, 3)
+        # The diagram, with a map in each neuron, gets two thirds of the height (the matrices are
+        # small images; at 1280×720 the diagram had room for only 5 maps per column at 2 : 3).
+        inner.addWidget(self.maps_view, 1)
+        inner.addWidget(self.net_view, 2)
         inner.addWidget(self.legend)
         inner.addWidget(self.hover)
         self.stack = QtWidgets.QStackedLayout(self)
         self.stack.addWidget(self.content)
         self.stack.addWidget(self.message)
-        self.setMinimumSize(320, 260)
+        self.setMinimumSize(320, 200)
         self.maps: list[pg.PlotItem] = []
         self.images: list[pg.ImageItem] = []
         self._shape: tuple | None = None  # (kind, layer count) the items were built for
         self.levels = (-1.0, 1.0)
         self.maps_view.scene().sigMouseMoved.connect(self._hover_maps)
         self.net_view.scene().sigMouseMoved.connect(self._hover_net)
+        self.net_view.installEventFilter(self)  # the mouse leaving the diagram: unit_hovered(None)
         self.net.vb.sigResized.connect(self._resized)
         self.reset()
 
@@ -104,6 +146,8 @@ class WeightsPanel(Panel):
     def reset(self) -> None:
         s = self.session
         self.hover.setText(HOVER_HINT)  # "W1[2,7] = …" of the last network is stale under this one
+        self._set_hovered(None)
+        self.map_n = MAP_GRID  # other sizes: the cost is measured anew
         shape = (s.kind, s.n_layers)
         if shape != self._shape:
             self._shape = shape
@@ -142,16 +186,13 @@ class WeightsPanel(Panel):
             self.images.append(img)
 
     def _layout_diagram(self) -> None:
-        """Neuron positions, names and column headers for the current layer sizes."""
+        """Names, column headers and brushes for the current layer sizes; `_fit` places them."""
         m = self.session.model
         self.edge_cap = min(EDGE_CAP, max(100, EDGE_BUDGET // m.n_layers))
         self.sizes = (m.n_in, *m.hidden, m.n_out)
-        self.cols = [_column_y(n) for n in self.sizes]
-        self.xy = np.concatenate([np.column_stack([np.full(len(c), COLUMN_GAP * j), c])
-                                  for j, c in enumerate(self.cols)])
-        self._placed = False  # the neurons move to self.xy at the next redraw
         self._bias_brushes = [pg.mkBrush(c) for c in style.DIVERGING.mapToQColor(np.linspace(0, 1, 256))]
         self._input_brush = pg.mkBrush(self.th.muted)
+        self._shade = None  # the bias shades of the last network do not fit this one
         for t in self.labels:
             self.net.removeItem(t)
         self.labels = []
@@ -163,30 +204,122 @@ class WeightsPanel(Panel):
             color = self.th.fg if j == 0 else style.layer_color(j - 1)  # column j is layer j's output
             self._label(head, COLUMN_GAP * j, 0.0, color, (0.5, 0.5))
         self.headers = self.labels[:]
-        for i, y in enumerate(self.cols[0]):
-            self._label(f"x{'₁₂'[i]}", -0.35, y, self.th.fg, (1, 0.5))
+        for i in range(m.n_in):
+            self._label(f"x{'₁₂'[i]}", -0.35, 0.0, self.th.fg, (1, 0.5))
+        self.input_labels = self.labels[len(self.headers):]
         outs = (["ŷ"] if m.n_out == 1 else [f"class {c}" for c in range(m.n_out)])
-        for name, y in zip(outs, self.cols[-1]):
-            self._label(name, COLUMN_GAP * last + 0.35, y, self.th.fg, (0, 0.5))
-        # Smallest vertical distance between two neurons of a column, for sizing the circles.
-        self._gap = min((c[0] - c[1] for c in self.cols if len(c) > 1), default=1.0)
+        for name in outs:
+            self._label(name, COLUMN_GAP * last + 0.35, 0.0, self.th.fg, (0, 0.5))
+        self.output_labels = self.labels[len(self.headers) + m.n_in:]
         # Outlines would merge into a black bar in a very wide column.
         self.neurons.setPen(pg.mkPen(self.th.fg, width=1) if max(self.sizes) <= 32 else None)
+        self._cap = None
         self._fit()
 
-    def _fit(self) -> None:
-        """Fit the columns to the view, leaving a margin in PIXELS above them for the headers
-        (a margin in data units would clip the text in a short panel and waste space in a tall one)."""
-        half = max(0.5, max(c[0] for c in self.cols))
-        height = self.net.vb.height()
-        height = height if height > 60 else 200.0
+    def _columns(self, cap: int) -> None:
+        """Neuron positions with columns of more than `cap` neurons squeezed into cap − 1 spacings,
+        and the map items: one ImageItem per shown neuron of the input and hidden columns, created
+        here and updated with setImage. A column of up to `cap` neurons has a map on each; a wider
+        one has `cap` maps one spacing apart over it, showing its strongest neurons."""
+        self._cap = cap
+        self.cols = [_column_y(n, cap) for n in self.sizes]
+        self.xy = np.concatenate([np.column_stack([np.full(len(c), COLUMN_GAP * j), c])
+                                  for j, c in enumerate(self.cols)])
+        self._placed = False  # the neurons move to self.xy at the next redraw
+        for t, y in zip(self.input_labels, self.cols[0]):
+            t.setPos(t.pos().x(), y)
+        for t, y in zip(self.output_labels, self.cols[-1]):
+            t.setPos(t.pos().x(), y)
+        for item in (i for col in self.map_items for i in col):
+            self.net.removeItem(item)
+        self.map_items, self.map_units, self.map_slots, self.map_rects = [], [], [], []
+        self.map_grid = None
+        for j, n in enumerate(self.sizes[:-1]):
+            k = min(n, cap)
+            items = []
+            for _ in range(k):
+                img = pg.ImageItem(axisOrder="row-major")  # row 0 = ys[0], the bottom of the plane
+                img.setColorMap(style.PALE_DIVERGING)
+                img.setZValue(7)
+                img.setVisible(False)  # until it holds a map
+                self.net.addItem(img)
+                items.append(img)
+            self.map_items.append(items)
+            self.map_units.append(np.arange(k))
+            self.map_slots.append(self.cols[j] if n <= cap else _column_y(cap, cap))
+            self.map_rects.append([QtCore.QRectF() for _ in range(k)])
+        self.frames.setData([], [])
+
+    def _fit(self) -> bool:
+        """Lay the columns out for the view's size and fit them to it, leaving margins in PIXELS
+        above them for the headers and left of them for the input names (margins in data units
+        would clip the text in a short panel and waste space in a tall one), then size and place
+        the neuron maps. True when the neurons moved (the edges and maps must be redrawn).
+
+        A map is MAP_FILL of the spacing of its slots, and the slots of a column are at least
+        SLOT_PX apart: a short panel shows fewer maps per column (its strongest neurons) and
+        squeezes its wider columns into their height; a map is also at most MAP_MAX_X units wide (so
+        the edges between columns show) and MAP_MAX_PX. The view's aspect is free, so the side is
+        computed in pixels. Below MIN_MAP_PX (a narrow panel of a deep net) the maps give way to
+        the plain circles, laid out as without maps."""
+        vb = self.net.vb
+        height = vb.height() if vb.height() > 60 else 200.0
+        width = vb.width() if vb.width() > 60 else 300.0
         top_px, bottom_px = self._head_px + 16, 10
-        u = 2 * half / (height - top_px - bottom_px)  # data units per pixel
+        usable = height - top_px - bottom_px
+        right = COLUMN_GAP * (len(self.sizes) - 1) + 1.6
+        slots = min(MAP_COLUMN_MAX, int(usable / SLOT_PX - MAP_FILL + 1))  # (k − 1 + fill) slots fit
+        old_cap, side = self._cap, 0.0
+        if slots >= 2:  # the two inputs at least
+            if slots != self._cap:
+                self._columns(slots)
+            half = max(0.5, max(c[0] for c in self.cols))
+            # the y scale with room for half a map (MAP_FILL / 2 spacings) above and below
+            u = (2 * half + MAP_FILL) / usable  # data units per pixel, y
+            side = min(MAP_FILL / u, MAP_MAX_PX)
+            for _ in range(3):  # the left margin and the x bound depend on each other; this converges
+                a = side / 2 + LABEL_PX
+                left = a * right / max(width - a, 1.0)
+                ux = (left + right) / width  # data units per pixel, x
+                side = float(min(side, MAP_MAX_X / ux))
+        self.maps_on = side >= MIN_MAP_PX
+        if not self.maps_on:
+            if self._cap != MAP_COLUMN_MAX:
+                self._columns(MAP_COLUMN_MAX)
+            half = max(0.5, max(c[0] for c in self.cols))
+            u = 2 * half / usable
+            left, ux = 1.2, (1.2 + right) / width
+        map_half = side / 2 * u if self.maps_on else 0.0
         for t in self.headers:
-            t.setPos(t.pos().x(), half + (10 + self._head_px / 2) * u)
-        last = len(self.sizes) - 1
-        self.net.setRange(xRange=(-1.2, COLUMN_GAP * last + 1.6),
-                          yRange=(-half - bottom_px * u, half + top_px * u), padding=0)
+            t.setPos(t.pos().x(), half + map_half + (10 + self._head_px / 2) * u)
+        label_x = -(side / 2 + 4) * ux if self.maps_on else -0.35  # 4 px left of the input maps
+        for t in self.input_labels:
+            t.setPos(label_x, t.pos().y())
+        self.net.setRange(xRange=(-left, right),
+                          yRange=(-half - map_half - bottom_px * u, half + map_half + top_px * u), padding=0)
+        self._map_side = (side * ux, side * u, side)
+        self._place_maps()
+        return self._cap != old_cap
+
+    def _place_maps(self) -> None:
+        """Map rectangles (pixel centres on the plane's sample points do not matter at this size:
+        each map spans its square) and their frames; hidden when the diagram is too small."""
+        w, h, side = self._map_side
+        pos = []
+        for j, (items, slots) in enumerate(zip(self.map_items, self.map_slots)):
+            for k, (img, y) in enumerate(zip(items, slots)):
+                rect = self.map_rects[j][k] = QtCore.QRectF(COLUMN_GAP * j - w / 2, y - h / 2, w, h)
+                if img.image is not None:  # (setRect scales by the image's size: again after setImage)
+                    img.setRect(rect)
+                img.setVisible(self.maps_on)
+                pos.append((COLUMN_GAP * j, y))
+        if self.maps_on:
+            self.frames.setData(pos=pos, size=side + RING_PX, pen=pg.mkPen(self.th.fg, width=1))
+            self._frame_brushes()
+        else:
+            self.frames.setData([], [])
+        if self.hover.text() in (HOVER_HINT, SMALL_HINT):
+            self.hover.setText(HOVER_HINT if self.maps_on else SMALL_HINT)
 
     def _label(self, text: str, x: float, y: float, color: str, anchor: tuple) -> None:
         t = pg.TextItem(color=color, anchor=anchor)
@@ -206,9 +339,60 @@ class WeightsPanel(Panel):
         for img, W in zip(self.images, m.W):
             img.setImage(style.drawable(W), autoLevels=False, levels=self.levels)
         self._draw_edges()
+        if self.maps_on:
+            self._draw_unit_maps()
         self.legend.set_range(*self.levels)
         self.info.setText(f"<b>step {s.step}</b> · one colour range ±{style.fmt(self.levels[1])} for all layers · "
-                          f"rows = inputs, columns = neurons" + self._capped_note())
+                          f"rows = inputs, columns = neurons" + self._capped_note() + self._maps_note())
+
+    def _draw_unit_maps(self) -> None:
+        """Each shown neuron's output over the input plane, on the pale diverging scale (the decision
+        map's), with one colour range per layer (`unit_maps.map_levels`: tanh ±1, sigmoid 0…1, inputs
+        and unbounded activations ± the layer's largest |output|)."""
+        m = self.session.model
+        n = self.map_n
+        t = time.perf_counter()
+        xs, ys, layers = unit_maps.unit_grids(self.session, n)
+        took = time.perf_counter() - t
+        # the cost grows with n²: aim the next pass at MAP_SECONDS (as the decision map does)
+        self.map_n = int(np.clip(n * math.sqrt(MAP_SECONDS / max(took, 1e-6)), MIN_MAP_GRID, MAP_GRID))
+        levels = []
+        for j, (items, A) in enumerate(zip(self.map_items, layers)):
+            if len(items) < A.shape[2]:  # a wide layer: its strongest neurons (largest outgoing |w|)
+                strength = np.nan_to_num(np.abs(m.W[j]), nan=0.0, posinf=1e300).sum(axis=1)
+                units = np.sort(np.argsort(-strength, kind="stable")[:len(items)])
+            else:
+                units = np.arange(A.shape[2])
+            self.map_units[j] = units
+            lv = unit_maps.map_levels(m.activation, j, A)
+            levels.append(lv)
+            for img, u, rect in zip(items, units, self.map_rects[j]):
+                reshaped = img.image is None or img.image.shape != A.shape[:2]
+                img.setImage(style.drawable(A[:, :, u]), autoLevels=False, levels=lv)
+                if reshaped:  # its transform scales the image's pixels to the map's square
+                    img.setRect(rect)
+        self.map_grid = (xs, ys, levels)
+        self._frame_brushes()
+
+    def _frame_brushes(self) -> None:
+        """The maps' frames in their neurons' bias colours (the inputs, which have none, muted)."""
+        shade = self._shade
+        if not self.maps_on or shade is None or not len(self.frames.data):
+            return
+        starts = np.cumsum((0,) + self.sizes)
+        brushes = [self._input_brush if j == 0 else self._bias_brushes[shade[starts[j] + u - self.sizes[0]]]
+                   for j, units in enumerate(self.map_units) for u in units]
+        self.frames.setBrush(brushes)
+
+    def _maps_note(self) -> str:
+        if not self.maps_on:
+            return " · neuron maps hidden (too small)"
+        cap = self._cap or MAP_COLUMN_MAX
+        wide = sorted({n for n in self.sizes[1:-1] if n > cap})
+        if not wide:
+            return ""
+        return (f" · maps: {cap} of {' / '.join(map(str, wide))} neurons shown, the strongest "
+                f"(largest outgoing |w|)")
 
     def _draw_edges(self) -> None:
         m, top = self.session.model, self.levels[1]
@@ -237,7 +421,7 @@ class WeightsPanel(Panel):
         b = np.concatenate([np.nan_to_num(v) for v in m.b])
         lo, hi = self.levels
         # 256 shared brushes: a brush per neuron made setData ~7x slower on 8x256 nets (74 ms)
-        shade = np.clip(np.rint((b - lo) / (hi - lo) * 255), 0, 255).astype(int)
+        shade = self._shade = np.clip(np.rint((b - lo) / (hi - lo) * 255), 0, 255).astype(int)
         brushes = [self._input_brush] * m.n_in + [self._bias_brushes[k] for k in shade]  # inputs: no bias
         if self._placed:
             self.neurons.setBrush(brushes)
@@ -245,16 +429,22 @@ class WeightsPanel(Panel):
             self.neurons.setData(pos=self.xy, brush=brushes, size=self._neuron_size())
             self._placed = True
 
-    def _neuron_size(self) -> float:
-        """Circles as large as the column spacing allows on screen (14 px at most, 3 px at least)."""
+    def _neuron_size(self) -> np.ndarray:
+        """Circles as large as their column's spacing allows on screen (14 px at most, 3 px at least):
+        the output neuron of a net with a squeezed 256-wide column stays a readable circle."""
         px = self.net.vb.viewPixelSize()[1] or 1.0
-        return float(np.clip(0.8 * getattr(self, "_gap", 1.0) / px, 3.0, 14.0))
+        gaps = [c[0] - c[1] if len(c) > 1 else 1.0 for c in self.cols]
+        return np.concatenate([np.full(len(c), np.clip(0.8 * g / px, 3.0, 14.0)) for c, g in zip(self.cols, gaps)])
 
     def _resized(self) -> None:
         if self.session.kind == "dataset" and hasattr(self, "cols"):
-            self._fit()
+            was_on = self.maps_on
+            moved = self._fit()
             if len(self.neurons.data):
                 self.neurons.setSize(self._neuron_size())
+            if moved or (self.maps_on and not was_on):  # redraw now, not at the next step (paused)
+                self.make_due()
+                self.refresh()
 
     def _capped_note(self) -> str:
         big = [f"W{li + 1}" for li, W in enumerate(self.session.model.W) if W.size > self.edge_cap]
@@ -277,17 +467,67 @@ class WeightsPanel(Panel):
                                        f"neuron {c + 1})")
                 return
 
-    def _hover_net(self, pos: QtCore.QPointF) -> None:
-        if self.session.kind != "dataset" or not self.net.vb.sceneBoundingRect().contains(pos):
-            return
-        hit = self.neurons.pointsAt(self.net.vb.mapSceneToView(pos))
+    def _unit_at(self, x: float, y: float) -> tuple[int, int] | None:
+        """(column, neuron) under the view point (x, y): a map (its whole square), else a circle."""
+        if self.maps_on:
+            w, h, _ = self._map_side
+            j = int(round(x / COLUMN_GAP))
+            if 0 <= j < len(self.map_items) and abs(x - COLUMN_GAP * j) <= w / 2:
+                k = np.flatnonzero(np.abs(self.map_slots[j] - y) <= h / 2)
+                if len(k):
+                    return j, int(self.map_units[j][k[0]])
+        hit = self.neurons.pointsAt(QtCore.QPointF(x, y))
         if len(hit) == 0:
-            return
+            return None
         k = int(hit[0].index())
         starts = np.cumsum((0,) + self.sizes)
         col = int(np.searchsorted(starts, k, side="right") - 1)
-        i = k - starts[col]
+        return col, int(k - starts[col])
+
+    def _hover_net(self, pos: QtCore.QPointF) -> None:
+        if self.session.kind != "dataset" or not hasattr(self, "cols"):
+            return
+        if not self.net.vb.sceneBoundingRect().contains(pos):
+            self._set_hovered(None)
+            return
+        p = self.net.vb.mapSceneToView(pos)
+        hit = self._unit_at(p.x(), p.y())
+        if hit is None:
+            self._set_hovered(None)
+            return
+        col, i = hit
         if col == 0:
             self.hover.setText(f"input x{'₁₂'[i]}")
         else:
             self.hover.setText(f"layer {col}, neuron {i + 1}: bias b = {style.fmt(self.session.model.b[col - 1][i])}")
+        self._set_hovered(hit if col < len(self.sizes) - 1 else None)  # outputs: the Landscape's map
+
+    def _set_hovered(self, unit: tuple[int, int] | None) -> None:
+        """Emit unit_hovered when the neuron under the mouse changes (not at every mouse move)."""
+        if unit != self._hovered:
+            self._hovered = unit
+            self.unit_hovered.emit(unit)
+
+    def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt override)
+        if obj is getattr(self, "net_view", None) and event.type() == QtCore.QEvent.Type.Leave:
+            self._set_hovered(None)
+        return super().eventFilter(obj, event)
+
+    # ------------------------------------------------------------------ maps for others
+    def unit_map(self, layer: int, unit: int, n: int = 80) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The full-size map of one neuron, as `unit_hovered` names it: xs (n,), ys (n,) over the
+        data's view plane and Z (n, n) with Z[j, i] its output at (xs[i], ys[j]); layer 0 is the
+        inputs (unit 0: x₁, 1: x₂), 1.. the hidden layers. Draw it with `unit_map_levels(layer, Z)`."""
+        s = self.session
+        if s.kind != "dataset" or s.model is None:
+            raise ValueError("unit maps exist only for dataset tasks")
+        sizes = (s.model.n_in, *s.model.hidden)
+        if not (0 <= layer < len(sizes) and 0 <= unit < sizes[layer]):
+            raise ValueError(f"no unit ({layer}, {unit}) in a net with input and hidden widths {sizes}")
+        xs, ys, layers = unit_maps.unit_grids(s, n)
+        return xs, ys, layers[layer][:, :, unit]
+
+    def unit_map_levels(self, layer: int, Z: np.ndarray) -> tuple[float, float]:
+        """The colour range the diagram uses for a map of this layer (for a bounded activation the
+        same as in the diagram; else ± the largest |value| of Z)."""
+        return unit_maps.map_levels(self.session.model.activation, layer, Z)

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..controller import MAX_SPEED, Controller
+from ..controller import FRAME_MS, MAX_SPEED, MIN_SPEED, Controller
 
-# Steps per frame offered by the speed slider: roughly logarithmic, with readable values.
-SPEEDS = (1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000, 3000, MAX_SPEED)
+# Steps per frame offered by the speed slider: roughly logarithmic, with readable values. Below one,
+# slow motion: 2, 4, 10 and 30 steps a second (one step every half second at the bottom).
+SPEEDS = (MIN_SPEED, *(r * FRAME_MS / 1000 for r in (4, 10, 30)), 1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500,
+          1000, 2000, 3000, MAX_SPEED)
+
+
+def speed_text(speed: float) -> str:
+    """"20 steps/frame", or in slow motion "2 steps/s" (one step every half second)."""
+    if speed >= 1:
+        return f"{speed:g} step{'s' if speed > 1 else ''}/frame"
+    return f"{speed * 1000 / FRAME_MS:.0f} steps/s · slow"
 
 
 def _icon(widget: QtWidgets.QWidget, name: str) -> QtGui.QIcon:
@@ -59,7 +68,9 @@ class TransportBar(QtWidgets.QToolBar):
         self.speed.setRange(0, len(SPEEDS) - 1)
         self.speed.setFixedWidth(150)
         self.speed.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # arrows stay "step", not "slide"
-        self.speed.setToolTip("Training speed: optimizer steps per frame (about 60 frames a second)")
+        self.speed.setToolTip("Training speed: optimizer steps per frame (about 60 frames a second); at the "
+                              "left end, slow motion down to one step every half second, with the batch "
+                              "of each step ringed on the map")
         self.speed_label = QtWidgets.QLabel()
         self.speed_label.setMinimumWidth(self.speed_label.fontMetrics().horizontalAdvance("5000 steps/frame "))
         self.addWidget(QtWidgets.QLabel(" speed "))
@@ -77,7 +88,7 @@ class TransportBar(QtWidgets.QToolBar):
         controller.play_state.connect(self._play_state)
         controller.speed_changed.connect(self._show_speed)
 
-    def set_speed(self, steps_per_frame: int) -> None:
+    def set_speed(self, steps_per_frame: float) -> None:
         """Move the slider to the offered speed nearest `steps_per_frame`."""
         i = min(range(len(SPEEDS)), key=lambda j: abs(SPEEDS[j] - steps_per_frame))
         self.speed.setValue(i)
@@ -87,13 +98,13 @@ class TransportBar(QtWidgets.QToolBar):
         self.controller.set_speed(SPEEDS[i])
         self._show_speed(SPEEDS[i])
 
-    def _show_speed(self, speed: int) -> None:
+    def _show_speed(self, speed: float) -> None:
         """Follow the controller (a new task kind brings its own speed) without feeding back."""
         i = min(range(len(SPEEDS)), key=lambda j: abs(SPEEDS[j] - speed))
         was = self.speed.blockSignals(True)
         self.speed.setValue(i)
         self.speed.blockSignals(was)
-        self.speed_label.setText(f"{speed} step{'s' if speed > 1 else ''}/frame")
+        self.speed_label.setText(speed_text(speed))
 
     def _play_state(self, playing: bool) -> None:
         self.play_action.setText("Pause" if playing else "Play")
