@@ -399,11 +399,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _update_readouts(self) -> None:
         self.transport.update_counter()
         s = self.controller.session
-        if s.halted:
-            self.status.setText(s.halted)
-            return
         st = self.controller.status()
-        parts = []
+        parts = [f"stopped at step {s.step:,} (non-finite values)"] if s.halted else []
         if s.kind == "function":
             parts.append(f"f(x, y) = {style.fmt(st['loss'])} at ({style.fmt(s.theta[0])}, "
                          f"{style.fmt(s.theta[1])})")
@@ -446,8 +443,10 @@ class MainWindow(QtWidgets.QMainWindow):
             message = f"{advice.message}  One-click fixes: the Diagnostics panel."
             self.docks["diagnostics"].show()
             self.docks["diagnostics"].raise_()
+        # One warning, one place: the banner (its fixes in Diagnostics); the status bar keeps figures.
+        # The message was also in the status bar (cut off there) and under the loss plot.
         self.banner.show_message(message, "warning")
-        self.status.setText(message)
+        self._update_readouts()
 
     def _story_link(self, kind: str, name: str) -> None:
         """A link in the Story panel: open a preset, or show the panel the story talks about."""

@@ -20,8 +20,8 @@ def test_titles_and_descriptions_are_plain_text(make_window):
 def test_a_saved_halt_message_is_plain_text(make_window):
     w = make_window(config.resolve({"task": {"name": "xor"}}))
     w.show_halt(MARKUP)
-    assert w.status.textFormat() == QtCore.Qt.TextFormat.PlainText and MARKUP in w.status.text()
-    assert w.banner.text.textFormat() == QtCore.Qt.TextFormat.PlainText
+    assert w.banner.text.textFormat() == QtCore.Qt.TextFormat.PlainText and MARKUP in w.banner.text.text()
+    assert w.status.textFormat() == QtCore.Qt.TextFormat.PlainText
 
 
 @pytest.mark.parametrize("text,words", [("a\x00b", r"control character U\+0000"), ("x" * 5000, "at most 4,000")])

@@ -10,8 +10,6 @@ along the trajectory.
 """
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
@@ -239,7 +237,4 @@ class LossPanel(Panel):
             parts.append("no steps yet: train to draw the curve")
         if self._cut_note:
             parts.append(self._cut_note)
-        text = " · ".join(parts)
-        if s.halted:
-            text += f"<br><span style='color:{style.CLASS_COLORS[0]}'>{html.escape(s.halted)}</span>"
-        return text
+        return " · ".join(parts)  # a halt is said once, in the window's banner
