@@ -212,3 +212,27 @@ def test_the_map_fills_the_plot_with_no_blank_bands(make_window, raw):
         r = land.img.mapRectToView(land.img.boundingRect())
         assert r.left() <= vx0 + 1e-9 and r.right() >= vx1 - 1e-9, (size, (vx0, vx1), (r.left(), r.right()))
         assert r.top() <= vy0 + 1e-9 and r.bottom() >= vy1 - 1e-9, (size, (vy0, vy1), (r.top(), r.bottom()))
+
+
+@pytest.mark.parametrize("preset", ["explode_large_init", "lr_limit_above", "saddle_sgd"])
+def test_divergence_is_drawn_without_a_warning_or_an_unbounded_value(make_window, preset):
+    """pyqtgraph printed 'RuntimeWarning: overflow' to the terminal when an overflowed output (inf)
+    met the map's rescale; every image now holds finite values within its levels."""
+    import warnings
+
+    w = make_window(preset)
+    w.controller.run_steps(4000, frames=20)
+    w.reset_panels()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for name in w.docks:  # bring each panel to the front and paint it
+            w.docks[name].show()
+            w.docks[name].raise_()
+            QtWidgets.QApplication.processEvents()
+            w.panels[name].grab()
+    assert not [c for c in caught if "pyqtgraph" in c.filename], [str(c.message) for c in caught]
+    land = w.panels["landscape"]
+    img, levels = land.img.image, land.img.levels
+    assert np.isfinite(img).all()
+    if img.ndim == 2 and levels is not None:
+        assert levels[0] <= img.min() and img.max() <= levels[1]

@@ -451,13 +451,14 @@ class LandscapePanel(Panel):
             white = np.array(pg.mkColor(style.pale(style.ZERO)).getRgb()[:3], float)
             return (white + conf * (rgb - white)).astype(np.uint8), (0.0, 255.0)
         D = 2.0 * Z - 1.0 if s.loss_name == "bce" else Z  # P(class 1) ∈ [0, 1] -> [−1, 1], ½ is white
-        return np.nan_to_num(D, nan=0.0), self._levels
+        # clipped to the levels: an overflowed output (inf) overflowed pyqtgraph's rescale to 8 bits
+        return np.clip(np.nan_to_num(D, nan=0.0), *self._levels), self._levels
 
     def _draw_output(self) -> None:
         if self._unit is not None:
             box = self.fill.drawn = self.fill.box()
             xs, ys, Z, levels = self.unit_image(box, *self.fill.shape(MIN_GRID * 2, box))
-            self.img.setImage(style.drawable(Z), autoLevels=False, levels=levels)
+            self.img.setImage(np.clip(style.drawable(Z), *levels), autoLevels=False, levels=levels)
             self.img.setRect(_rect(xs, ys))
             return
         D, levels = self.output_image()

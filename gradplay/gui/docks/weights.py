@@ -368,7 +368,9 @@ class WeightsPanel(Panel):
             levels.append(lv)
             for img, u, rect in zip(items, units, self.map_rects[j]):
                 reshaped = img.image is None or img.image.shape != A.shape[:2]
-                img.setImage(style.drawable(A[:, :, u]), autoLevels=False, levels=lv)
+                # clipped to the levels: an overflowed unit (inf) against a tiny range overflowed
+                # pyqtgraph's rescale (a RuntimeWarning in the terminal)
+                img.setImage(np.clip(style.drawable(A[:, :, u]), *lv), autoLevels=False, levels=lv)
                 if reshaped:  # its transform scales the image's pixels to the map's square
                     img.setRect(rect)
         self.map_grid = (xs, ys, levels)
