@@ -158,6 +158,20 @@ class Axis(pg.AxisItem):
             return
         super().updateAutoSIPrefix()
 
+    def _updateWidth(self) -> None:  # noqa: N802 (pyqtgraph override)
+        """A fixed width (equal in stacked plots) that still grows when the tick labels need more:
+        "1e200" on a diverging loss overwrote the axis title in 52 px."""
+        fixed = self.fixedWidth
+        if fixed is not None and self.orientation in ("left", "right") and self.isVisible():
+            need = self.textWidth + self.style["tickTextOffset"][0] + max(0, self.style["tickLength"])
+            if self.label.isVisible():
+                need += self.label.boundingRect().height() * 0.8
+            self.fixedWidth = max(fixed, int(math.ceil(need)))
+            super()._updateWidth()
+            self.fixedWidth = fixed  # grown for these labels only: the next range may fit again
+            return
+        super()._updateWidth()
+
     def logTickValues(self, minVal: float, maxVal: float, size: float, stdTicks: list) -> list:
         span = maxVal - minVal
         if span >= 1.5:  # several decades: pyqtgraph's decades (labelled) and 2…9 (unlabelled)

@@ -236,3 +236,44 @@ def test_divergence_is_drawn_without_a_warning_or_an_unbounded_value(make_window
     assert np.isfinite(img).all()
     if img.ndim == 2 and levels is not None:
         assert levels[0] <= img.min() and img.max() <= levels[1]
+
+
+def _left_axes(panel):
+    from pyqtgraph import PlotItem
+
+    for view in panel.findChildren(QtWidgets.QGraphicsView):
+        for item in view.scene().items():
+            if isinstance(item, PlotItem) and item.isVisible() and item.getAxis("left").isVisible():
+                yield item.getAxis("left")
+
+
+def test_tick_labels_never_overwrite_an_axis_title_after_divergence(make_window):
+    """On lr_limit_above the loss axis reached "1e300" and its tick labels overwrote "f(x, y)"."""
+    from PySide6 import QtGui
+
+    w = make_window("lr_limit_above")
+    w.controller.run_steps(4000, frames=20)
+    w.reset_panels()
+    QtWidgets.QApplication.processEvents()
+    checked = 0
+    for name in ("loss", "gradients"):
+        panel = w.panels[name]
+        for _ in range(2):  # paint: the axes size themselves to their labels, then lay out again
+            panel.grab()
+            QtWidgets.QApplication.processEvents()
+        for axis in _left_axes(panel):
+            if not axis.label.isVisible() or not axis.label.toPlainText():
+                continue
+            painter = QtGui.QPainter(QtGui.QImage(10, 10, QtGui.QImage.Format.Format_ARGB32))
+            _, _, texts = axis.generateDrawSpecs(painter)
+            painter.end()
+            # glyph extents: the title's rotated box less its document margin, each label's text
+            # right-aligned in its box
+            title = axis.label.mapRectToParent(axis.label.boundingRect())
+            title_right = title.right() - axis.label.document().documentMargin()
+            metrics = QtGui.QFontMetricsF(axis.style.get("tickFont") or axis.font())
+            for rect, _, text in texts:
+                left = rect.right() - metrics.horizontalAdvance(text)
+                assert left >= title_right, (name, text, left, title_right, axis.label.toPlainText())
+            checked += 1
+    assert checked >= 2
