@@ -277,3 +277,18 @@ def test_tick_labels_never_overwrite_an_axis_title_after_divergence(make_window)
                 assert left >= title_right, (name, text, left, title_right, axis.label.toPlainText())
             checked += 1
     assert checked >= 2
+
+
+def test_test_data_and_discretize_toggles(qtbot, make_window):
+    """TF Playground's toggles: hide the test points; colour by the predicted side of the boundary."""
+    w = make_window(MOONS)
+    w.controller.run_steps(100)
+    land = w.panels["landscape"]
+    qtbot.mouseClick(land.show_test, QtCore.Qt.MouseButton.LeftButton)
+    assert not land.test_pts.isVisible() and land.train_pts.isVisible()
+    qtbot.mouseClick(land.discretize, QtCore.Qt.MouseButton.LeftButton)
+    xs, ys, P = land._grid
+    expected = np.where(fresh_map(w.controller.session, xs, ys) > 0.5, 1.0, -1.0)
+    np.testing.assert_array_equal(land.img.image, expected)
+    w.load_preset("rosenbrock_gd")  # a landscape: no data, no toggles
+    assert not land.toggles.isVisible()

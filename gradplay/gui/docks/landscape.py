@@ -210,7 +210,24 @@ class LandscapePanel(Panel):
         lay.setSpacing(2)
         lay.addWidget(self.info)
         lay.addWidget(self.view, 1)
-        lay.addWidget(self.legend)
+        # TF Playground's two toggles under its output map
+        self.show_test = QtWidgets.QCheckBox("test data")
+        self.show_test.setChecked(True)
+        self.show_test.setToolTip("Show the test points (dark edge) on the map")
+        self.show_test.toggled.connect(lambda on: self.test_pts.setVisible(on))
+        self.discretize = QtWidgets.QCheckBox("discretize")
+        self.discretize.setToolTip("Colour the map by the predicted class only (the sign of the output), "
+                                   "without the confidence: the decision boundary alone")
+        self.discretize.toggled.connect(lambda _: self.session.kind == "dataset" and self._draw_output())
+        self.toggles = QtWidgets.QWidget()
+        row = QtWidgets.QHBoxLayout(self.toggles)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.show_test)
+        row.addWidget(self.discretize)
+        bottom = QtWidgets.QHBoxLayout()
+        bottom.addWidget(self.legend, 1)
+        bottom.addWidget(self.toggles)
+        lay.addLayout(bottom)
         lay.addWidget(self.hover)
         self.setMinimumSize(320, 220)
         self.view.scene().sigMouseClicked.connect(self._clicked)
@@ -251,6 +268,7 @@ class LandscapePanel(Panel):
             elif s.kind == "dataset" and self.bar in self.view.ci.items:
                 self.view.removeItem(self.bar)
             self.legend.setVisible(s.kind == "dataset")
+            self.toggles.setVisible(s.kind == "dataset")
             self._kind = s.kind
         if s.kind == "function":
             self._setup_function()
@@ -447,10 +465,14 @@ class LandscapePanel(Panel):
             C = Z.shape[-1]
             cls = np.nan_to_num(Z).argmax(axis=-1)
             conf = np.clip((np.nan_to_num(Z).max(axis=-1) - 1 / C) / (1 - 1 / C), 0, 1)[..., None]
+            if self.discretize.isChecked():
+                conf = np.ones_like(conf)
             rgb = np.array([pg.mkColor(style.pale(c)).getRgb()[:3] for c in style.CLASS_COLORS[:C]], float)[cls]
             white = np.array(pg.mkColor(style.pale(style.ZERO)).getRgb()[:3], float)
             return (white + conf * (rgb - white)).astype(np.uint8), (0.0, 255.0)
         D = 2.0 * Z - 1.0 if s.loss_name == "bce" else Z  # P(class 1) ∈ [0, 1] -> [−1, 1], ½ is white
+        if self.discretize.isChecked():  # the side of the boundary only: ½ for P(class 1), 0 for ŷ
+            D = np.sign(D) * self._levels[1]
         # clipped to the levels: an overflowed output (inf) overflowed pyqtgraph's rescale to 8 bits
         return np.clip(np.nan_to_num(D, nan=0.0), *self._levels), self._levels
 
