@@ -388,3 +388,19 @@ def test_the_window_fits_a_1280x720_screen(make_window, preset):
     w = make_window(preset)
     hint = w.minimumSizeHint()
     assert hint.width() <= 1280 and hint.height() <= 640, hint
+
+
+def test_dataset_and_landscape_pictures_pick_the_task(qtbot, make_window):
+    """Clicking a dataset's picture in Setup trains on it; the pictures follow the task kind and
+    mark the current one."""
+    w = make_window("spiral_tanh")
+    thumbs = w.panels["setup"].thumbs
+    assert thumbs.buttons["spiral"].isChecked() and set(thumbs.buttons) >= {"circles", "xor", "spiral"}
+    qtbot.mouseClick(thumbs.buttons["circles"], QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.controller.session.config["task"]["name"] == "circles")
+    assert w.panels["setup"].thumbs.buttons["circles"].isChecked()
+    w.load_preset("rosenbrock_gd")
+    QtWidgets.QApplication.processEvents()
+    thumbs = w.panels["setup"].thumbs
+    assert "rosenbrock" in thumbs.buttons and "spiral" not in thumbs.buttons
+    assert thumbs.buttons["rosenbrock"].isChecked()

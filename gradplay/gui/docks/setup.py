@@ -17,6 +17,7 @@ from ..widgets.hyper_form import HyperForm
 from ..widgets.layers_editor import LayersEditor
 from ..widgets.numbers import SciSpinBox, compact_combo, guard_wheel, int_spin, unit_spin
 from ..widgets.setup_parts import Header, ScheduleForm, color_error_label, error_label, group
+from ..widgets.thumbnails import ThumbnailPicker
 from .base import Panel
 
 NOT_ON_LANDSCAPE = ("A landscape task has no network, loss or batches: its parameters are the point "
@@ -100,7 +101,11 @@ class SetupPanel(Panel):
         self.n_samples.setToolTip("Points drawn (training + test)")
         self.noise.setToolTip("How far points are jittered from their clean position (0 = none, 1 = very noisy)")
         self.test_fraction.setToolTip("Share of the points held out to measure generalisation")
+        # the datasets (or landscapes) as pictures, as TF Playground shows its data sets
+        self.thumbs = ThumbnailPicker()
+        self.thumbs.picked.connect(lambda name: _select(self.task_name, name))
         form.addRow("kind", self.kind)
+        form.addRow(self.thumbs)
         form.addRow("name", self.task_name)
         form.addRow(self.task_info)
         self._rows_function = [form.rowCount()]
@@ -214,6 +219,8 @@ class SetupPanel(Panel):
         for key, item in registry.items():
             self.task_name.addItem(item.title, key)
         _select(self.task_name, task["name"])
+        self.thumbs.set_items(task["kind"])
+        self.thumbs.select(task["name"])
         item = registry[task["name"]]
         self.task_info.setText((f"{item.formula}  —  " if function else "") + item.description)
         for r in self._rows_function:
