@@ -62,3 +62,28 @@ def test_a_running_average_extends_a_growing_history_as_a_full_pass_would():
     thinned = steps[::2]  # a thinned history (other steps): computed afresh
     np.testing.assert_allclose(run(thinned, x[::2], 0.9), ema(x[::2], 0.9, log=True), rtol=1e-12)
     np.testing.assert_allclose(run(thinned, x[::2], 0.5), ema(x[::2], 0.5, log=True), rtol=1e-12)
+
+
+def test_a_thinned_history_keeps_the_full_stream_averages_of_its_rows():
+    """History drops rows when full (keeping the newest): the kept rows' averages stay those of the
+    whole stream, and the new rows continue from it, as if nothing had been dropped."""
+    from gradplay.core.history import History
+
+    rng = np.random.default_rng(2)
+    x = rng.lognormal(size=400)
+    h = History({"v": 1}, capacity=64)
+    run = RunningEma(log=True)
+    full = ema(x, 0.9, log=True)
+    for t, v in enumerate(x):
+        h.append(t, v=v)
+        if t % 7 == 0:  # a frame now and then
+            steps = h.get_steps()
+            np.testing.assert_allclose(run(steps, h.get("v"), 0.9), full[steps], rtol=1e-12)
+
+
+def test_a_different_run_at_the_same_steps_is_computed_afresh():
+    run = RunningEma()
+    steps = np.arange(100)
+    run(steps[:50], np.ones(50), 0.5)
+    other = np.full(100, 3.0)  # a reset, then another run trained past the cached steps
+    np.testing.assert_allclose(run(steps, other, 0.5), 3.0)

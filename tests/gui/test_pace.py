@@ -44,8 +44,8 @@ def test_smoothed_curves_follow_the_history_and_the_raw_stays_faint(qtbot, make_
     loss, grads = w.panels["loss"], w.panels["gradients"]
     h = w.controller.session.history
     steps = h.get_steps()
-    x, y = loss.batch_smooth.getData()
-    ref = ema(h.get("loss"), loss.smooth.value(), log=True)  # the loss axis is logarithmic
+    x, y = loss.batch_smooth.getData()  # in view coordinates: log10 on the logarithmic loss axis
+    ref = ema(h.get("loss"), loss.smooth.value(), log=True)
     assert len(x) == len(steps) and np.allclose(10**y, ref, rtol=1e-9)
     assert loss.batch_curve.opts["pen"].color().alpha() < 100  # faint raw
     x, y = grads.norm_smooth[0].getData()
@@ -54,4 +54,4 @@ def test_smoothed_curves_follow_the_history_and_the_raw_stays_faint(qtbot, make_
     assert all(c.zValue() > r.zValue() for c in grads.norm_smooth for r in grads.norm_curves)
     grads.smooth.spin.setValue(0.0)  # off: raw curves at full strength, no averages
     assert grads.norm_curves[0].opts["pen"].color().alpha() == 255
-    assert all(len(c.getData()[0] if c.getData()[0] is not None else []) == 0 for c in grads.norm_smooth)
+    assert all(c.getData()[0] is None or len(c.getData()[0]) == 0 for c in grads.norm_smooth)

@@ -445,9 +445,11 @@ class LandscapePanel(Panel):
         """Ring the last step's batch if the steps since the last frame are just that one."""
         s = self.session
         one = s.step == self._ringed_after + 1 and s.last_batch is not None and len(s.last_batch) < s.n_train
-        self.batch_ring.setPen(pg.mkPen(self.th.fg, width=2))
-        self.batch_ring.setData(pos=s.data.x_train[s.last_batch] if one else np.empty((0, 2)))
         self._ringed_after = s.step
+        if one:
+            self.batch_ring.setData(pos=s.data.x_train[s.last_batch], pen=pg.mkPen(self.th.fg, width=2))
+        elif len(self.batch_ring.data):  # (an empty setData every frame repainted the map at full speed)
+            self.batch_ring.setData(pos=np.empty((0, 2)))
 
     def output_image(self) -> tuple[np.ndarray, tuple[float, float]]:
         """The dataset map as drawn: (values or RGB, levels)."""

@@ -40,7 +40,7 @@ class LossPanel(Panel):
         self.log_check.toggled.connect(self._set_log)
         self.smooth = SmoothingBox(SMOOTHING)
         self.smooth.changed.connect(self._smoothing_changed)
-        self._ema = {log: RunningEma(log) for log in (False, True)}  # log axis: averaged in log10
+        self._ema = {log: RunningEma(log, as_log10=True) for log in (False, True)}  # log axis: in log10
 
         self.loss_view = style.plot_widget()
         self.acc_view = style.plot_widget()
@@ -53,7 +53,9 @@ class LossPanel(Panel):
         # plot repeats its convention (solid train, dashed test).
         self.legend = style.LegendStrip()
         self.batch_curve = self.loss_plot.plot()
-        self.batch_smooth = self.loss_plot.plot()
+        # a bare curve in view coordinates (log10 on a log axis): lighter than a PlotDataItem
+        self.batch_smooth = pg.PlotCurveItem(connect="finite")
+        self.loss_plot.addItem(self.batch_smooth)
         self.train_curve = self.loss_plot.plot()
         self.test_curve = self.loss_plot.plot()
         self.train_acc = self.acc_plot.plot()
@@ -93,7 +95,7 @@ class LossPanel(Panel):
         # smoothed: the raw batch loss stays faint behind its moving average
         self.batch_curve.setPen(pg.mkPen(th.fg, width=2) if function else
                                 pg.mkPen(faint if smoothed else th.muted, width=1))
-        self.batch_smooth.setPen(pg.mkPen(th.muted, width=1.5))
+        self.batch_smooth.setPen(pg.mkPen(th.muted, width=1))
         self.smooth.setVisible(not function)
         self.train_curve.setPen(pg.mkPen(th.fg, width=2))
         self.test_curve.setPen(pg.mkPen(th.fg, width=2, style=dash))
@@ -127,6 +129,7 @@ class LossPanel(Panel):
                       self.test_acc):
             curve.setData([], [])
         self._edits_shown = None
+        self._ema = {log: RunningEma(log, as_log10=True) for log in (False, True)}  # another run: afresh
         self._titles()
         self.loss_plot.enableAutoRange()
         super().reset()
@@ -180,7 +183,7 @@ class LossPanel(Panel):
         self.loss_hover.set("f" if s.kind == "function" else "batch", bx, by, self.th.fg)
         weight = self.smooth.value() if s.kind == "dataset" else 0.0
         if weight > 0:
-            self.batch_smooth.setData(*self._curve(steps, self._ema[log](steps, loss, weight), log))
+            self.batch_smooth.setData(*style.thin(steps, self._ema[log](steps, loss, weight), MAX_POINTS))
         else:
             self.batch_smooth.setData([], [])
         if s.kind == "dataset":
