@@ -221,6 +221,8 @@ class MainWindow(QtWidgets.QMainWindow):
         elif kind == "dataset" and getattr(self, "_weights_stepped_aside", False):
             weights.show()
             self._weights_stepped_aside = False
+        if self.isVisible():
+            self._fit_docks()
 
     def _default_size(self) -> None:
         """1600×1000 where the screen has room, else 92 % of it."""
@@ -248,6 +250,8 @@ class MainWindow(QtWidgets.QMainWindow):
                              QtCore.Qt.Orientation.Vertical)
             return
         right = int((w - setup) * (0.5 if w < 1400 else 0.45))
+        if self.controller.session.kind == "function":  # the landscape is the picture: it gets the room
+            right = int((w - setup) * 0.36)
         self.resizeDocks([d["setup"], d["landscape"], d["gradients"]], [setup, w - setup - right, right],
                          QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([d["landscape"], d["loss"]], [int(h * 0.62), int(h * 0.38)],

@@ -485,12 +485,14 @@ class ColorLegend(QtWidgets.QWidget):
         self.lo, self.hi, self.labels, self.classes = lo, hi, labels, []
         if caption is not None:
             self.caption = caption
+        self.setToolTip(self.text())
         self.update()
 
     def set_classes(self, names: Sequence[str], colors: Sequence[str], caption: str | None = None) -> None:
         self.classes = list(zip(names, colors))
         if caption is not None:
             self.caption = caption
+        self.setToolTip(self.text())
         self.update()
 
     def text(self) -> str:
@@ -508,8 +510,16 @@ class ColorLegend(QtWidgets.QWidget):
         fm = p.fontMetrics()
         h, x = self.height(), 4
         cy = h // 2 + fm.ascent() // 2 - 1
-        p.drawText(x, cy, self.caption)
-        x += fm.horizontalAdvance(self.caption) + 10
+        lo, mid, hi = self.labels or (fmt(self.lo), "0", fmt(self.hi))
+        if self.classes:
+            rest = sum(14 + fm.horizontalAdvance(name) + 12 for name, _ in self.classes)
+        else:
+            rest = fm.horizontalAdvance(lo) + 4 + 60 + 4 + fm.horizontalAdvance(hi) + 6
+        # a narrow panel shortens the caption (the full text is the tooltip), never cuts the scale
+        caption = fm.elidedText(self.caption, QtCore.Qt.TextElideMode.ElideRight, max(0, self.width() - rest - 18))
+        if caption:
+            p.drawText(x, cy, caption)
+            x += fm.horizontalAdvance(caption) + 10
         if self.classes:
             for name, color in self.classes:
                 p.fillRect(QtCore.QRectF(x, h / 2 - 5, 10, 10), QtGui.QColor(color))
@@ -517,7 +527,6 @@ class ColorLegend(QtWidgets.QWidget):
                 p.drawText(x, cy, name)
                 x += fm.horizontalAdvance(name) + 12
             return
-        lo, mid, hi = self.labels or (fmt(self.lo), "0", fmt(self.hi))
         p.drawText(x, cy, lo)
         x += fm.horizontalAdvance(lo) + 4
         bar_w = max(60, min(160, self.width() - x - fm.horizontalAdvance(hi) - 10))

@@ -138,7 +138,7 @@ def test_svg_parses_and_keeps_titles_and_labels_as_text(make_window, tmp_path):
         texts = svg_texts(w.files.export_panel_svg(name, tmp_path / f"{name}.svg"))
         assert w.panels[name].title in texts, f"{name}: header missing"
     loss = svg_texts(tmp_path / "loss.svg")
-    assert {"Loss (bce)", "step", "bce loss", "batch loss (faint: raw)", "test"} <= set(loss)  # title, axes, legend
+    assert {"Loss (bce)", "step", "loss", "batch loss (faint: raw)", "test"} <= set(loss)  # title, axes, legend
     landscape = svg_texts(tmp_path / "landscape.svg")
     assert any("over the input plane" in t for t in landscape) and "x₁" in landscape
 

@@ -143,7 +143,7 @@ class LossPanel(Panel):
             ylabel = f"f − f* ({star})" if shifted else "f(x, y)"
             title = f"Loss: {s.landscape.title}"
         else:
-            ylabel, title = f"{s.loss_name} loss", f"Loss ({s.loss_name})"
+            ylabel, title = "loss", f"Loss ({s.loss_name})"  # (named in the title: "cross_entropy loss" was cut)
         style.apply_plot_style(self.loss_plot, title, "step", ylabel, self.th)
         # "step" is written once, under the lowest plot
         self.loss_plot.getAxis("bottom").showLabel(not self._kind[1])

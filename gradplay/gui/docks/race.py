@@ -451,7 +451,7 @@ class RacePanel(Panel):
         if function:
             ylabel = "f − f*" if log and s.landscape.fmin != 0 else "f(x, y)"
         else:
-            ylabel = f"{s.loss_name} loss (full training set)"
+            ylabel = "loss (full training set)"
         style.apply_plot_style(self.loss_plot, "Loss per racer", "step", ylabel, self.th)
 
     def _fill(self, box: tuple[float, float, float, float]) -> None:
