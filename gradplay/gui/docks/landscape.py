@@ -237,7 +237,7 @@ class LandscapePanel(Panel):
         self._box = (-np.inf, np.inf, -np.inf, np.inf)
         self._levels = (-1.0, 1.0)
         self.overlays: list = []  # extra items at the point, e.g. the Curvature panel's eigen-directions
-        self._surface_levels: tuple[float, float] | None = None  # a landscape's colour range (its own view)
+        self._surface_levels: tuple[float, float] | None = None  # a landscape's colour range (of what is shown)
         self._unit: tuple[int, int] | None = None  # (layer, neuron) hovered in the Weights diagram, drawn here
         self.fill = ViewFill(self.plot, self)
         self.fill.redraw.connect(self._fill)
@@ -282,18 +282,18 @@ class LandscapePanel(Panel):
             land = self.session.landscape
             self.fill.drawn = box
             nx, ny = self.fill.shape(GRID, box)
-            draw_surface(self.img, self.contours, land, land.grid(nx, ny, box), self._surface_levels)
+            # the colours span what is shown: with the landscape's own range, the extension of a wide
+            # plot was a block of the top colour (Rosenbrock's walls beyond x = ±2)
+            self._surface_levels = lo, hi = draw_surface(self.img, self.contours, land, land.grid(nx, ny, box))
+            self.bar.setLevels((lo, hi))
+            self._bar_ticks(land, lo, hi)
         else:
             self._draw_output()
 
     def _setup_function(self) -> None:
         land = self.session.landscape
-        xs, ys, Z = grid = land.grid(GRID, GRID)
-        # the colours' range is the landscape's own view: a wider plot extends the map, not the range
-        self._surface_levels = lo, hi = draw_surface(self.img, self.contours, land, grid)
-        self.bar.setLevels((lo, hi))
+        xs, ys, Z = land.grid(GRID, GRID)  # the arrows' scale and the drawing box: the landscape's own view
         self.bar.axis.setLabel("f(x, y), log colour" if land.log_color else "f(x, y)")
-        self._bar_ticks(land, lo, hi)
         self.minima.setData(pos=np.array(land.minima, dtype=float).reshape(-1, 2))
         self.saddles.setData(pos=np.array(land.saddle_points, dtype=float).reshape(-1, 2))
         # Arrow lengths are relative to a typical slope of this surface (90th percentile over the view).

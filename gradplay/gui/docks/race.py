@@ -267,7 +267,6 @@ class RacePanel(Panel):
             self.land_plot.addItem(item, ignoreBounds=True)
         self.fill = ViewFill(self.land_plot, self)
         self.fill.redraw.connect(self._fill)
-        self._levels = (0.0, 1.0)
         self.loss_view = style.plot_widget()
         self.loss_plot = self.loss_view.getPlotItem()
         self.tol_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(self.th.muted, width=1.5,
@@ -439,7 +438,6 @@ class RacePanel(Panel):
         self.land_view.setVisible(function)
         if function:
             land = s.landscape
-            self._levels = draw_surface(self.img, self.contours, land)  # the colours of the landscape's own view
             self.minima.setData(pos=np.array(land.minima, dtype=float).reshape(-1, 2))
             self.start.setData(pos=[s.config["task"]["start"]])
             style.apply_plot_style(self.land_plot, land.title, "x", "y", self.th,
@@ -458,7 +456,7 @@ class RacePanel(Panel):
         if self.session.kind == "function":
             land = self.session.landscape
             self.fill.drawn = box
-            draw_surface(self.img, self.contours, land, land.grid(*self.fill.shape(GRID, box), box), self._levels)
+            draw_surface(self.img, self.contours, land, land.grid(*self.fill.shape(GRID, box), box))
 
     def _log_y(self) -> bool:
         s = self.session
