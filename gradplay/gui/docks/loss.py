@@ -22,6 +22,7 @@ from .base import Panel, SessionHolder
 
 MAX_POINTS = 1000  # per curve handed to setData; longer histories are min/max decimated
 SMOOTHING = 0.6  # the batch loss's EMA weight at start (TensorBoard's default)
+MIN_ACC_PANEL_PX = 250  # panel height below which the accuracy plot gives its room to the loss plot
 
 
 class LossPanel(Panel):
@@ -113,6 +114,19 @@ class LossPanel(Panel):
     def retheme(self) -> None:
         self._pen_curves()
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit_accuracy()
+
+    def _fit_accuracy(self) -> None:
+        """The accuracy plot only where it has room: at 1280×720 it was ~30 px tall, its three tick
+        labels stacked on one another (the header line still gives both accuracies)."""
+        classify = self._kind is not None and self._kind[1]
+        show = classify and self.height() >= MIN_ACC_PANEL_PX
+        if show != self.acc_view.isVisibleTo(self):
+            self.acc_view.setVisible(show)
+            self.loss_plot.getAxis("bottom").showLabel(not show)
+
     # ------------------------------------------------------------------ structure
     def _mode(self) -> tuple[str, bool]:
         s = self.session
@@ -123,7 +137,7 @@ class LossPanel(Panel):
         kind, classify = mode = self._mode()
         if mode != self._kind:  # legend entries and the accuracy plot depend only on the task kind
             self._kind = mode
-            self.acc_view.setVisible(classify)
+            self._fit_accuracy()
             self._pen_curves()
         for curve in (self.batch_curve, self.batch_smooth, self.train_curve, self.test_curve, self.train_acc,
                       self.test_acc):
@@ -146,7 +160,7 @@ class LossPanel(Panel):
             ylabel, title = "loss", f"Loss ({s.loss_name})"  # (named in the title: "cross_entropy loss" was cut)
         style.apply_plot_style(self.loss_plot, title, "step", ylabel, self.th)
         # "step" is written once, under the lowest plot
-        self.loss_plot.getAxis("bottom").showLabel(not self._kind[1])
+        self.loss_plot.getAxis("bottom").showLabel(not self.acc_view.isVisibleTo(self))
 
     def _smoothing_changed(self, _weight: float) -> None:
         self._pen_curves()

@@ -18,8 +18,20 @@ from ..docks.diagnostics import FlowLayout
 ICON_PX = 32  # a picture's side: five or six to a row of the Setup panel, still recognisable
 
 
+def _image(rgba: np.ndarray) -> QtGui.QImage:
+    h, w, _ = rgba.shape
+    return QtGui.QImage(rgba.data, w, h, 4 * w, QtGui.QImage.Format.Format_RGBA8888).copy()
+
+
+def _array(img: QtGui.QImage) -> np.ndarray:
+    img = img.convertToFormat(QtGui.QImage.Format.Format_RGBA8888)
+    return np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes()).reshape(img.height(), img.width(), 4).copy()
+
+
+# The caches hold pixels (numpy), never Qt objects: a QIcon kept in a module-level cache outlived the
+# QApplication and segfaulted the interpreter at exit.
 @cache
-def _dataset_icon(name: str, px: int) -> QtGui.QIcon:
+def _dataset_pixels(name: str, px: int) -> np.ndarray:
     info = datasets.DATASETS[name]
     d = datasets.make_dataset(name, 240, 0.1, 0.0)
     img = QtGui.QImage(px, px, QtGui.QImage.Format.Format_ARGB32)
@@ -38,11 +50,11 @@ def _dataset_icon(name: str, px: int) -> QtGui.QIcon:
         p.setBrush(c)
         p.drawEllipse(QtCore.QPointF((a - x0) / (x1 - x0) * px, (y1 - b) / (y1 - y0) * px), 1.6, 1.6)
     p.end()
-    return QtGui.QIcon(QtGui.QPixmap.fromImage(img))
+    return _array(img)
 
 
 @cache
-def _landscape_icon(name: str, px: int) -> QtGui.QIcon:
+def _landscape_pixels(name: str, px: int) -> np.ndarray:
     land = landscapes.get_landscape(name)
     _, _, Z = land.grid(px, px)
     with np.errstate(all="ignore"):
@@ -50,14 +62,13 @@ def _landscape_icon(name: str, px: int) -> QtGui.QIcon:
     fin = np.isfinite(D)
     lo, hi = (float(D[fin].min()), float(D[fin].max())) if fin.any() else (0.0, 1.0)
     t = np.clip((np.where(fin, D, hi) - lo) / max(hi - lo, 1e-12), 0, 1)[::-1]  # row 0 = top = largest y
-    rgba = style.SEQUENTIAL.map(t.ravel(), mode="byte").reshape(px, px, 4)
-    img = QtGui.QImage(np.ascontiguousarray(rgba).data, px, px, 4 * px, QtGui.QImage.Format.Format_RGBA8888)
-    return QtGui.QIcon(QtGui.QPixmap.fromImage(img.copy()))
+    return np.ascontiguousarray(style.SEQUENTIAL.map(t.ravel(), mode="byte").reshape(px, px, 4))
 
 
 def icon(kind: str, name: str, px: int = ICON_PX) -> QtGui.QIcon:
     """The picture of dataset or landscape `name` (kind "dataset" or "function")."""
-    return _dataset_icon(name, px) if kind == "dataset" else _landscape_icon(name, px)
+    rgba = _dataset_pixels(name, px) if kind == "dataset" else _landscape_pixels(name, px)
+    return QtGui.QIcon(QtGui.QPixmap.fromImage(_image(rgba)))
 
 
 class ThumbnailPicker(QtWidgets.QWidget):
