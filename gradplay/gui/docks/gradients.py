@@ -171,7 +171,7 @@ class GradientsPanel(Panel):
         for i, name in enumerate(names):
             color = self.th.fg if function else style.layer_color(i)
             faint = pg.mkColor(color)
-            faint.setAlpha(55 if smoothed else 255)
+            faint.setAlpha(35 if smoothed else 255)
             # width 1: Qt strokes wide antialiased pens on long noisy curves ~40x slower (230 ms vs 5 ms)
             curve = self.norm_plot.plot(pen=pg.mkPen(faint, width=1), name=name)
             self.norm_curves.append(curve)
