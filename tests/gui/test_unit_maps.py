@@ -284,3 +284,26 @@ def test_hovering_a_neuron_shows_its_map_large_on_the_output_plane(qtbot, make_w
     fresh = w.controller.session.output_grid(len(xs), (xs[0], xs[-1], ys[0], ys[-1]), len(ys))[2]
     np.testing.assert_array_equal(land.img.image, 2 * fresh - 1)
     assert "neuron" not in land.plot.titleLabel.text
+
+
+def test_plus_and_minus_on_the_diagram_edit_the_network(qtbot, make_window):
+    """TF Playground's ± buttons: a neuron more or less in a column, a hidden layer more or less;
+    the run is rebuilt with the new widths (through the controller, as Setup does)."""
+    w = make_window("spiral_tanh")
+    weights = w.panels["weights"]
+    b = weights.buttons
+    hidden = lambda: w.controller.session.config["network"]["hidden"]  # noqa: E731
+    assert hidden() == [16, 16] and len(b.columns) == 2
+    minus, plus = b.columns[0]
+    assert plus.isVisible() and minus.isVisible()
+    qtbot.mouseClick(plus, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: hidden() == [17, 16])
+    qtbot.mouseClick(b.columns[1][0], QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: hidden() == [17, 15])
+    qtbot.mouseClick(b.add_layer, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: hidden() == [17, 15, 15])
+    assert len(b.columns) == 3 and b.count.text() == "3 hidden layers"
+    assert w.controller.session.model.hidden == (17, 15, 15)  # the network itself, not just the config
+    qtbot.mouseClick(b.remove_layer, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: hidden() == [17, 15])
+    assert w.panels["setup"].layers.hidden() == [17, 15]  # Setup shows the same network

@@ -14,8 +14,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from ...core import config as config_mod
 from ...core import unit_maps
 from .. import style
+from ..widgets.network_buttons import NetworkButtons
 from .base import Panel, SessionHolder
 
 EDGE_CAP = 600  # edges drawn per layer; wider layers show only their strongest weights
@@ -39,6 +41,7 @@ SLOT_PX = 20  # the least distance between the centres of two maps of a column (
 MIN_MAP_PX = 14  # below this a map is a smudge: the diagram falls back to plain circles
 RING_PX = 4  # the bias-coloured frame around a map (2 px on each side)
 LABEL_PX = 26  # room left of the input maps for "x₁", "x₂"
+BUTTONS_PX = 26  # room under the diagram for the ± neuron buttons
 FUNCTION_MESSAGE = "Landscape task: the parameters are the point (x, y) — see the Landscape panel."
 
 
@@ -121,6 +124,11 @@ class WeightsPanel(Panel):
         # The diagram, with a map in each neuron, gets two thirds of the height (the matrices are
         # small images; at 1280×720 the diagram had room for only 5 maps per column at 2 : 3).
         inner.addWidget(self.maps_view, 1)
+        # ± layer above the diagram, ± neuron under each hidden column (TF Playground edits the
+        # network where it draws it)
+        self.buttons = NetworkButtons(self.net_view, self)
+        self.buttons.hidden_changed.connect(self._hidden_changed)
+        inner.addWidget(self.buttons.row)
         inner.addWidget(self.net_view, 2)
         inner.addWidget(self.legend)
         inner.addWidget(self.hover)
@@ -188,6 +196,7 @@ class WeightsPanel(Panel):
     def _layout_diagram(self) -> None:
         """Names, column headers and brushes for the current layer sizes; `_fit` places them."""
         m = self.session.model
+        self.buttons.set_hidden(list(m.hidden))
         self.edge_cap = min(EDGE_CAP, max(100, EDGE_BUDGET // m.n_layers))
         self.sizes = (m.n_in, *m.hidden, m.n_out)
         self._bias_brushes = [pg.mkBrush(c) for c in style.DIVERGING.mapToQColor(np.linspace(0, 1, 256))]
@@ -265,7 +274,7 @@ class WeightsPanel(Panel):
         vb = self.net.vb
         height = vb.height() if vb.height() > 60 else 200.0
         width = vb.width() if vb.width() > 60 else 300.0
-        top_px, bottom_px = self._head_px + 16, 10
+        top_px, bottom_px = self._head_px + 16, BUTTONS_PX  # under the columns: their ± buttons
         usable = height - top_px - bottom_px
         right = COLUMN_GAP * (len(self.sizes) - 1) + 1.6
         slots = min(MAP_COLUMN_MAX, int(usable / SLOT_PX - MAP_FILL + 1))  # (k − 1 + fill) slots fit
@@ -297,6 +306,9 @@ class WeightsPanel(Panel):
             t.setPos(label_x, t.pos().y())
         self.net.setRange(xRange=(-left, right),
                           yRange=(-half - map_half - bottom_px * u, half + map_half + top_px * u), padding=0)
+        xs = [self.net_view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(COLUMN_GAP * j, 0.0))).x()
+              for j in range(1, len(self.sizes) - 1)]
+        self.buttons.place(xs, self.net_view.height() - BUTTONS_PX + 2)
         self._map_side = (side * ux, side * u, side)
         self._place_maps()
         return self._cap != old_cap
@@ -447,6 +459,17 @@ class WeightsPanel(Panel):
             if moved or (self.maps_on and not was_on):  # redraw now, not at the next step (paused)
                 self.make_due()
                 self.refresh()
+
+    def _hidden_changed(self, hidden: list[int]) -> None:
+        """A ± button proposes new hidden widths: the controller rebuilds the run with them."""
+        apply = getattr(self.holder, "apply_config", None)
+        if apply is None:
+            return
+        cfg = self.session.config
+        try:
+            apply(config_mod.resolve(dict(cfg, network=dict(cfg["network"], hidden=hidden))))
+        except config_mod.ConfigError as e:  # e.g. batch norm needs a hidden layer
+            self.hover.setText(f"Cannot change the layers: {e}")
 
     def _capped_note(self) -> str:
         big = [f"W{li + 1}" for li, W in enumerate(self.session.model.W) if W.size > self.edge_cap]
