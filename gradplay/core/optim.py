@@ -573,6 +573,25 @@ class Optimizer:
         fresh._load_state(dict(d["state"]))
         self.__dict__.update(fresh.__dict__)
 
+    def copy_state_from(self, other: Optimizer) -> None:
+        """Become `other`'s state (a twin with the same settings) in place: O(parameters) copies into
+        the arrays step() holds, no rebuilding. `Session.sync_from` took the state_dict →
+        load_state_dict round trip every frame: 4.7 of 6.2 ms on an 8×256 net with Adam. Any other
+        case (another optimizer or settings, state not yet allocated alike) takes that round trip."""
+        same = (type(other) is type(self) and other.n_params == self.n_params and other.hyper == self.hyper
+                and other.state.keys() == self.state.keys()
+                and all(v.shape == self.state[k].shape if isinstance(v, np.ndarray)
+                        else not isinstance(self.state[k], np.ndarray) for k, v in other.state.items()))
+        if not same:
+            self.load_state_dict(other.state_dict())
+            return
+        self.lr = other.lr
+        for k, v in other.state.items():
+            if isinstance(v, np.ndarray):
+                np.copyto(self.state[k], v)
+            else:
+                self.state[k] = v
+
     def _load_state(self, state: dict[str, Any]) -> None:
         if set(state) != set(self.state):
             raise ValueError(f"{self.name} state needs keys {sorted(self.state)}, got {sorted(state)}")

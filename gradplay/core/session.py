@@ -587,7 +587,7 @@ class Session:
         self.grad[:] = other.grad
         self.grad_norms = other.grad_norms.copy()
         self.last_batch = None if other.last_batch is None else other.last_batch.copy()
-        self.optimizer.load_state_dict(other.optimizer.state_dict())
+        self.optimizer.copy_state_from(other.optimizer)
         self.schedule.load_state_dict(other.schedule.state_dict())
         for k, g in other.rngs.items():
             self.rngs[k].bit_generator.state = g.bit_generator.state

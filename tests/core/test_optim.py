@@ -767,3 +767,31 @@ def test_clip_grad_norm_matches_torch(max_norm):
         ours = optim.clip_grad_norm_(g, max_norm)
         assert ours == pytest.approx(theirs, rel=1e-15)
         assert_rel(g, p.grad.numpy(), rel=1e-15)
+
+
+# (second-order methods step on an objective; their copies are covered by the session twin tests)
+@pytest.mark.parametrize("name", sorted(k for k, c in optim.OPTIMIZERS.items() if not c.needs_objective))
+def test_copy_state_from_is_the_state_dict_round_trip_in_place(name):
+    """Session.sync_from copies a twin's optimizer every frame: the in-place copy must leave exactly
+    what state_dict -> load_state_dict leaves, in the arrays step() already holds."""
+    rng = np.random.default_rng(0)
+    n = 6
+    cls = optim.OPTIMIZERS[name]
+    a, b, ref = cls(n), cls(n), cls(n)
+    theta = rng.normal(size=n)
+    for _ in range(3):
+        a.step(theta, rng.normal(size=n))
+    b.step(theta.copy(), rng.normal(size=n))  # allocated alike, other values
+    held = {k: v for k, v in b.state.items() if isinstance(v, np.ndarray)}
+    a.lr = 0.123
+    b.copy_state_from(a)
+    ref.load_state_dict(a.state_dict())
+    assert b.lr == ref.lr == 0.123
+    assert b.state.keys() == ref.state.keys()
+    for k, v in ref.state.items():
+        assert np.array_equal(b.state[k], v)
+    assert all(b.state[k] is arr for k, arr in held.items())  # in place: step() keeps its references
+    t1, t2, g = theta.copy(), theta.copy(), rng.normal(size=n)
+    b.step(t1, g)
+    ref.step(t2, g)
+    assert np.array_equal(t1, t2)  # and it steps on identically
