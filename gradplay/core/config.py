@@ -1,4 +1,4 @@
-"""Load, validate and fill defaults for a run's TOML config (see SPEC.md, "Config").
+"""Load, validate and fill defaults for a run's TOML config (see docs/FORMATS.md, "Config").
 
 A resolved config is a plain nested dict (JSON-able) with every key present, so it can be saved in
 `session.json` and compared. Every mistake raises `ConfigError` whose message names the key, the

@@ -1,4 +1,4 @@
-"""Train without a display and collect the full per-step arrays of the headless run contract (SPEC.md)."""
+"""Train without a display and collect the full per-step arrays of the headless run contract (docs/FORMATS.md)."""
 from __future__ import annotations
 
 from collections.abc import Callable

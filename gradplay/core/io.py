@@ -1,7 +1,7 @@
 """Session files: `session.json` + `arrays.npz`, in a folder or zipped as one `.gradplay` file.
 
 `session.json` holds the format name and version, the resolved config, the step count, versions and
-every non-array piece of state; `arrays.npz` holds the headless contract arrays (SPEC.md) and, under
+every non-array piece of state; `arrays.npz` holds the headless contract arrays (docs/FORMATS.md) and, under
 `state.*`, the arrays needed to continue exactly (parameters, optimizer moments, history, ...).
 Every write goes to a temporary file that is renamed over the target, so a failed write never
 destroys an earlier save.

@@ -6,8 +6,8 @@ embeds the data, the initial weights and the order of the mini-batches as litera
 `torch.optim` optimizer and `lr_scheduler` with the resolved hyperparameters, trains the same number
 of steps in float64 and prints `step k loss v` (the batch loss before update k) and `final loss v`.
 
-Why the numbers agree: gradplay follows torch's conventions step for step (SPEC.md, "Numeric
-conventions"); the script only has to start from the same numbers. Initial weights come from the
+Why the numbers agree: gradplay follows torch's conventions step for step (the algorithm boxes of
+core/optim.py and core/schedules.py); the script only has to start from the same numbers. Initial weights come from the
 config's init stream (a fresh Session at step 0, whatever the given session has done since), and
 the batch order is replayed from the config's batch stream exactly as the session draws it.
 Differences are then rounding: ~1e-15 per step, growing slowly with the steps.

@@ -5,7 +5,7 @@ Each helper mirrors one numpy operation the reference path uses, in numpy's own 
   chosen from the shapes and strides) and calls the same OpenBLAS routines with the same arguments;
 - `ufunc1` / `power_scalar` call numpy's float64 ufunc inner loops through their addresses;
 - `pairwise` is numpy's pairwise summation (`x.sum()` is `0.0 + pairwise(x)`), `reduce_rows` is
-  `np.add.reduce(z, axis=0)`, `reduceat_sq` is `np.add.reduceat(v * v, starts)` for one segment.
+  `np.add.reduce(z, axis=0)`, `segment_sq_sum` is `np.add.reduceat(v * v, starts)` for one segment.
 Arrays are flat float64 buffers addressed as (array, element offset); matrices are C-ordered unless
 a stride says otherwise. Strides below are in elements. Everything compiles with
 error_model="numpy": IEEE results (inf, nan) where Python would raise, and loops free of those
