@@ -158,19 +158,36 @@ class Axis(pg.AxisItem):
             return
         super().updateAutoSIPrefix()
 
+    peers: list[Axis] = []  # left axes of plots stacked with this one (X-linked): one width for all
+    _need = 0
+
     def _updateWidth(self) -> None:  # noqa: N802 (pyqtgraph override)
         """A fixed width (equal in stacked plots) that still grows when the tick labels need more:
-        "1e200" on a diverging loss overwrote the axis title in 52 px."""
+        "1e200" on a diverging loss overwrote the axis title in 52 px. Stacked plots grow together:
+        X-linked views align by pixels, so unequal axes shifted one plot's steps against the other's."""
         fixed = self.fixedWidth
         if fixed is not None and self.orientation in ("left", "right") and self.isVisible():
             need = self.textWidth + self.style["tickTextOffset"][0] + max(0, self.style["tickLength"])
             if self.label.isVisible():
                 need += self.label.boundingRect().height() * 0.8
-            self.fixedWidth = max(fixed, int(math.ceil(need)))
+            changed, self._need = int(math.ceil(need)) != self._need, int(math.ceil(need))
+            width = max([fixed, self._need] + [p._need for p in self.peers if p.isVisible()])
+            self.fixedWidth = width
             super()._updateWidth()
             self.fixedWidth = fixed  # grown for these labels only: the next range may fit again
+            if changed:
+                for p in self.peers:
+                    p._updateWidth()
             return
         super()._updateWidth()
+
+
+def share_axis_width(*plots: pg.PlotItem) -> None:
+    """Stacked, X-linked plots keep their left axes equally wide, also when one's labels grow."""
+    axes = [p.getAxis("left") for p in plots]
+    for a in axes:
+        if isinstance(a, Axis):
+            a.peers = [b for b in axes if b is not a and isinstance(b, Axis)]
 
     def logTickValues(self, minVal: float, maxVal: float, size: float, stdTicks: list) -> list:
         span = maxVal - minVal

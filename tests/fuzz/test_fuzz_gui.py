@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +54,7 @@ class _Errors:
     def __enter__(self):
         self.caught = []
         self._prev = sys.excepthook
-        sys.excepthook = lambda t, e, tb: self.caught.append(e)
+        sys.excepthook = lambda t, e, tb: (self.caught.append(e), traceback.print_exception(t, e, tb))
         return self
 
     def __exit__(self, *exc):
@@ -421,10 +422,10 @@ def test_the_form_fields_span_exactly_the_config_ranges():
         for key in optim.OPTIMIZERS[name].defaults:
             field = setup.hyper.widget_for(key)
             if isinstance(field, QtWidgets.QAbstractSpinBox):
-                check(field, *r.HYPER_RANGES.get(key, r.DEFAULT_HYPER_RANGE))
+                check(field, *r.hyper_range(name, key))
             elif field is not None:
-                for spin in field.findChildren(QtWidgets.QAbstractSpinBox):  # betas
-                    check(spin, *r.HYPER_RANGES[key])
+                for spin in field.findChildren(QtWidgets.QAbstractSpinBox):  # betas, etas, step sizes
+                    check(spin, *r.hyper_range(name, key))
     for name in r.SCHEDULE_PARAMS:
         setup.schedule.load(config_mod.resolve({"schedule": {"name": name}})["schedule"])
         for key, spin in setup.schedule._fields.items():

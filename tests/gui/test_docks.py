@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from gradplay.gui import style
 from gradplay.gui.docks import gradients as gradients_mod
 from gradplay.gui.docks import landscape as landscape_mod
+from gradplay.gui.docks import weights as wm
 from gradplay.gui.docks.gradients import GradientsPanel
 from gradplay.gui.docks.landscape import LandscapePanel
 from gradplay.gui.docks.loss import MAX_POINTS, LossPanel
@@ -465,8 +466,14 @@ def test_mouse_hover_shows_exact_values(qtbot, holder, make_session):
     W = s.model.W[1]
     weights._hover_maps(weights.maps[1].vb.mapViewToScene(QtCore.QPointF(2.5, 1.5)))  # row 2, column 3
     assert weights.hover.text().startswith(f"W2[2, 3] = {style.fmt(W[1, 2])}")
-    weights._hover_net(weights.net.vb.mapViewToScene(QtCore.QPointF(*weights.xy[2])))  # first hidden neuron
-    assert weights.hover.text() == f"layer 1, neuron 1: bias b = {style.fmt(s.model.b[0][0])}"
+    # the first hidden column's first neuron as drawn: its map (a short panel shows the strongest
+    # neurons' maps in slots) or, without maps, its circle
+    if weights.maps_on:
+        at, unit = (wm.COLUMN_GAP, weights.map_slots[1][0]), int(weights.map_units[1][0])
+    else:
+        at, unit = tuple(weights.xy[2]), 0
+    weights._hover_net(weights.net.vb.mapViewToScene(QtCore.QPointF(*at)))
+    assert weights.hover.text() == f"layer 1, neuron {unit + 1}: bias b = {style.fmt(s.model.b[0][unit])}"
 
     land = make_panel(qtbot, LandscapePanel, holder, s, show=True)
     land.refresh()

@@ -129,6 +129,7 @@ def test_axes_refit_on_reset_and_on_a_new_run(qtbot, make_window):
     assert (x0, x1) == (0.0, 1.0)  # no data at step 0: a neutral range, not the last run's
     w.load_preset("xor_relu")
     qtbot.wait(50)
+    assert loss.acc_view.isVisible()  # (1280×800: room for the accuracy plot)
     for plot in (loss.loss_plot, loss.acc_plot):
         (x0, x1), _ = plot.viewRange()
         assert x0 <= 0 <= x1 and x1 - x0 <= 1.0  # the step-0 evaluation only

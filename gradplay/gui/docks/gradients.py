@@ -83,6 +83,7 @@ class GradientsPanel(Panel):
         for plot in (self.norm_plot, self.ratio_plot):
             plot.setLogMode(y=True)
         self.ratio_plot.setXLink(self.norm_plot)
+        style.share_axis_width(self.norm_plot, self.ratio_plot)
         self.hist_plot.setLogMode(x=True)
         # the dashed reference is named in the title: a label on the line lay under the curves
         style.apply_plot_style(self.ratio_plot, "Update / weight  ╌ 1e−3 healthy", "step", "ratio",

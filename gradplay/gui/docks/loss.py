@@ -22,7 +22,7 @@ from .base import Panel, SessionHolder
 
 MAX_POINTS = 1000  # per curve handed to setData; longer histories are min/max decimated
 SMOOTHING = 0.6  # the batch loss's EMA weight at start (TensorBoard's default)
-MIN_ACC_PANEL_PX = 250  # panel height below which the accuracy plot gives its room to the loss plot
+MIN_ACC_PANEL_PX = 235  # panel height below which the accuracy plot gives its room (222 px at 1280×720)
 
 
 class LossPanel(Panel):
@@ -49,6 +49,7 @@ class LossPanel(Panel):
         # "acc %": "accuracy (%)" was clipped, the plot is ~60 px tall at 1280x720
         style.apply_plot_style(self.acc_plot, "", "step", "acc %")
         self.acc_plot.setXLink(self.loss_plot)
+        style.share_axis_width(self.loss_plot, self.acc_plot)
         self.acc_plot.setLimits(yMin=-2, yMax=102)
         # One legend, in a strip above the plots (inside them it covered the curves); the accuracy
         # plot repeats its convention (solid train, dashed test).

@@ -344,9 +344,16 @@ class WeightsPanel(Panel):
     # ------------------------------------------------------------------ refresh
     def refresh(self) -> None:
         s = self.session
-        if s.kind != "dataset" or not self.due():  # weights move slowly: redraw at the throttled rate
+        if s.kind != "dataset":
             return
         m = s.model
+        if self._shape != (s.kind, s.n_layers) or getattr(self, "sizes", None) != (m.n_in, *m.hidden, m.n_out):
+            # another network than the diagram was laid out for (a resize can come before the
+            # window's reset): lay it out first (drawing the old one raised IndexError)
+            self.reset()
+            return
+        if not self.due():  # weights move slowly: redraw at the throttled rate
+            return
         self.levels = style.symmetric_levels(*m.W, *m.b)
         for img, W in zip(self.images, m.W):
             img.setImage(style.drawable(W), autoLevels=False, levels=self.levels)
