@@ -221,13 +221,19 @@ def _resolve_network(raw: dict) -> dict:
 INTEGER_HYPER = ("max_iter", "max_eval", "history_size")
 
 
+def hyper_range(optimizer: str, key: str) -> tuple[float, float]:
+    """The allowed range of hyperparameter `key` (per element, for pairs) of `optimizer`."""
+    own = optim.OPTIMIZERS[optimizer].ranges if optimizer in optim.OPTIMIZERS else {}
+    return own.get(key) or HYPER_RANGES.get(key, DEFAULT_HYPER_RANGE)
+
+
 def _resolve_hyper(key: str, val: Any, default: Any, optimizer: str = "") -> Any:
     """Type- and range-check one optimizer hyperparameter against the type of its default.
 
     torch writes some float defaults as int literals (momentum=0), so integers are named explicitly.
     """
     name = key.rsplit(".", 1)[-1]
-    lo, hi = HYPER_RANGES.get(name, DEFAULT_HYPER_RANGE)
+    lo, hi = hyper_range(optimizer, name)
     if name in INTEGER_HYPER:
         return _number(val, key, lo, hi, integer=True)
     if isinstance(default, bool):

@@ -493,6 +493,22 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
 
+def number_pair(name: str, key: str, value: Any) -> tuple[float, float]:
+    """Two numbers (a TOML list or a tuple), as floats."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(map(_is_number, value)):
+        raise ValueError(f"{name}: {key} must be two numbers, got {value!r}")
+    return float(value[0]), float(value[1])
+
+
+def betas_pair(name: str, value: Any) -> tuple[float, float]:
+    """Adam-family betas: two numbers in [0, 1), checked in torch's words."""
+    betas = number_pair(name, "betas", value)
+    for i, b in enumerate(betas):
+        if not 0.0 <= b < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {b}")
+    return betas
+
+
 def _invalid(key: str, value: Any) -> ValueError:
     """torch's wording: "Invalid learning rate: -1", "Invalid momentum value: -0.5"."""
     label = {"lr": "learning rate", "eps": "epsilon value"}.get(key, f"{key} value")
@@ -508,7 +524,12 @@ class Optimizer:
     """
 
     name: ClassVar[str]
+    torch_class: ClassVar[str | None] = None  # torch.optim's class of the same semantics (exported scripts)
     defaults: ClassVar[dict[str, Any]]
+    # The hyperparameter table beyond `defaults`: config ranges and form labels (label, help) of keys
+    # that config.HYPER_RANGES and the form's LABELS do not already know (an optimizer module brings its own)
+    ranges: ClassVar[dict[str, tuple[float, float]]] = {}
+    labels: ClassVar[dict[str, tuple[str, str]]] = {}
     needs_objective: ClassVar[bool] = False  # True: step() needs an Objective, not only the gradient
     _rules: ClassVar[dict[str, Callable[[float], bool] | None]] = {}  # numeric key -> allowed (None: any)
 
@@ -580,8 +601,9 @@ class Optimizer:
         case (another optimizer or settings, state not yet allocated alike) takes that round trip."""
         same = (type(other) is type(self) and other.n_params == self.n_params and other.hyper == self.hyper
                 and other.state.keys() == self.state.keys()
-                and all(v.shape == self.state[k].shape if isinstance(v, np.ndarray)
-                        else not isinstance(self.state[k], np.ndarray) for k, v in other.state.items()))
+                and all(v.shape == self.state[k].shape and isinstance(self.state[k], np.ndarray)
+                        if isinstance(v, np.ndarray) else isinstance(v, (int, float)) or v is None
+                        for k, v in other.state.items()))  # (lists, e.g. L-BFGS's history: the round trip)
         if not same:
             self.load_state_dict(other.state_dict())
             return
@@ -602,6 +624,8 @@ class Optimizer:
                     raise ValueError(f"{self.name} state {k!r} has shape {v.shape}, "
                                      f"expected {self.state[k].shape}")
                 np.copyto(self.state[k], v)  # the same arrays: step() holds references to them
+            elif isinstance(self.state[k], float):  # a running product (NAdam's μ product)
+                self.state[k] = float(v)
             else:
                 self.state[k] = int(v)
 
@@ -615,6 +639,7 @@ class SGD(Optimizer):
     Update rule: `sgd_update`."""
 
     name = "sgd"
+    torch_class = "SGD"
     defaults = {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False}
     _rules = {"lr": _nonneg, "momentum": _nonneg, "dampening": None, "weight_decay": _nonneg}
     # `_<hyperparameter>` attributes are set by Optimizer.__init__ (setattr), state arrays by _setup
@@ -645,6 +670,7 @@ class Adagrad(Optimizer):
     """torch.optim.Adagrad. Update rule: `adagrad_update`."""
 
     name = "adagrad"
+    torch_class = "Adagrad"
     defaults = {"lr": 1e-2, "lr_decay": 0.0, "weight_decay": 0.0, "initial_accumulator_value": 0.0,
                 "eps": 1e-10}
     _rules = {"lr": _nonneg, "lr_decay": _nonneg, "weight_decay": _nonneg,
@@ -669,6 +695,7 @@ class RMSprop(Optimizer):
     """torch.optim.RMSprop. Update rule: `rmsprop_update`."""
 
     name = "rmsprop"
+    torch_class = "RMSprop"
     defaults = {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0,
                 "centered": False}
     _rules = {"lr": _nonneg, "alpha": _nonneg, "eps": _nonneg, "weight_decay": _nonneg, "momentum": _nonneg}
@@ -702,6 +729,7 @@ class Adadelta(Optimizer):
     """torch.optim.Adadelta. Update rule: `adadelta_update`."""
 
     name = "adadelta"
+    torch_class = "Adadelta"
     defaults = {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.0}
     _rules = {"lr": _nonneg, "rho": lambda v: 0 <= v <= 1, "eps": _nonneg, "weight_decay": _nonneg}
     # `_<hyperparameter>` attributes are set by Optimizer.__init__ (setattr), state arrays by _setup
@@ -725,6 +753,7 @@ class Adam(Optimizer):
     """torch.optim.Adam, weight decay coupled (added to the gradient). Update rule: `adam_update`."""
 
     name = "adam"
+    torch_class = "Adam"
     defaults = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False}
     _rules = {"lr": _nonneg, "eps": _nonneg, "weight_decay": _nonneg}
     _decoupled = False
@@ -741,13 +770,7 @@ class Adam(Optimizer):
 
     def _validate(self, h: dict[str, Any]) -> dict[str, Any]:
         h = super()._validate(h)
-        betas = h["betas"]
-        if not isinstance(betas, (list, tuple)) or len(betas) != 2 or not all(map(_is_number, betas)):
-            raise ValueError(f"{self.name}: betas must be two numbers, got {betas!r}")
-        for i, b in enumerate(betas):
-            if not 0.0 <= b < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {b}")
-        h["betas"] = (float(betas[0]), float(betas[1]))
+        h["betas"] = betas_pair(self.name, h["betas"])
         return h
 
     def _setup(self) -> None:
@@ -770,6 +793,7 @@ class AdamW(Adam):
     """torch.optim.AdamW: Adam with decoupled weight decay θ ← θ(1 − γλ), default λ = 0.01."""
 
     name = "adamw"
+    torch_class = "AdamW"
     defaults = {**Adam.defaults, "weight_decay": 1e-2}
     _decoupled = True
 
@@ -806,6 +830,7 @@ class LBFGS(Optimizer):
     """
 
     name = "lbfgs"
+    torch_class = "LBFGS"
     defaults = {"lr": 1.0, "max_iter": 20, "max_eval": None, "tolerance_grad": 1e-7,
                 "tolerance_change": 1e-9, "history_size": 100, "line_search_fn": None}
     _rules = {"lr": _nonneg, "tolerance_grad": _nonneg, "tolerance_change": _nonneg}
@@ -867,6 +892,10 @@ class LBFGS(Optimizer):
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {c.name: c for c in (SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW,
                                                                Newton, LBFGS)}
+
+from .optimizers import CLASSES as _MODULE_CLASSES  # noqa: E402  (they build on Optimizer above)
+
+OPTIMIZERS.update({c.name: c for c in _MODULE_CLASSES})
 
 
 def make_optimizer(name: str, n_params: int, **hyper: Any) -> Optimizer:

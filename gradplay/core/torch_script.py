@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import config as config_mod
+from . import optim
 from . import timeline as timeline_mod
 from .io import atomic_write_bytes
 from .landscapes import get_landscape
@@ -87,8 +88,6 @@ _LANDSCAPE_CODE = {
                "return -20.0 * torch.expm1(-0.2 * r) + (math.e - bumps)"],
 }
 
-_OPTIMIZER_CLASSES = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adadelta": "Adadelta",
-                      "adam": "Adam", "adamw": "AdamW", "lbfgs": "LBFGS"}
 
 _NEWTON_CLASS = '''\
 class DampedNewton(torch.optim.Optimizer):
@@ -486,7 +485,7 @@ def _optimizer_lines(cfg: dict, params: str) -> list[str]:
         "lbfgs": "# L-BFGS: each step() runs up to max_iter quasi-Newton iterations",
         "newton": "# torch.optim has no Newton method: DampedNewton above implements gradplay's",
     }.get(name)
-    func = "DampedNewton" if name == "newton" else f"torch.optim.{_OPTIMIZER_CLASSES[name]}"
+    func = "DampedNewton" if name == "newton" else f"torch.optim.{optim.OPTIMIZERS[name].torch_class}"
     return ([comment] if comment else []) + _call("optimizer", func, [params, *_kwargs(oc)], 4)
 
 

@@ -188,6 +188,13 @@ CASES = {
                                             opt={"name": "sgd", "lr": 0.1, "momentum": 0.9}), BAR),
     "no-hidden-layer-bce-adagrad": (*net(hidden=(), task=("gauss", 40),
                                          opt={"name": "adagrad", "lr": 0.1, "lr_decay": 0.01}), BAR),
+    # the optimizer modules (core/optimizers/): torch.optim's own classes in the script
+    "nadam": (*net(hidden=(6, 5), opt={"name": "nadam", "lr": 0.02, "weight_decay": 1e-3}), BAR),
+    "nadam-decoupled": (*net(hidden=(6,), opt={"name": "nadam", "lr": 0.02, "weight_decay": 0.01,
+                                               "decoupled_weight_decay": True}), BAR),
+    "radam": (*net(hidden=(6, 5), opt={"name": "radam", "lr": 0.02}), BAR),
+    "adamax-batchnorm": (*net(hidden=(6,), bn=True, opt={"name": "adamax", "lr": 0.02}), BAR),
+    "rprop": (*net(hidden=(6,), opt={"name": "rprop", "lr": 0.01}), BAR),
     "lbfgs": (*net(20, opt={"name": "lbfgs", "lr": 0.1}), BAR),
     "lbfgs-strong-wolfe": (*net(10, opt={"name": "lbfgs", "line_search_fn": "strong_wolfe"}), BAR),
     "newton": (*net(15, hidden=(4,), opt={"name": "newton"}), BAR),

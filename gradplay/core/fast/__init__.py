@@ -361,6 +361,9 @@ def runner(session: Session):
         return None
     from . import loop
 
+    if session.optimizer.name not in loop.OPT:  # an optimizer without a kernel trains on numpy
+        return None
+
     if session.kind == "function":
         return loop.run_landscape
     if session._mlp_loop is None:

@@ -42,8 +42,6 @@ UNIT = ("momentum", "dampening", "alpha", "rho")        # coefficients in [0, 1]
 # Every field spans exactly config.HYPER_RANGES, so any config that resolves is shown unclipped.
 
 
-def _range(key: str) -> tuple[float, float]:
-    return config_mod.HYPER_RANGES.get(key, config_mod.DEFAULT_HYPER_RANGE)
 LINE_SEARCHES = ("none", "strong_wolfe")
 
 
@@ -89,7 +87,7 @@ class HyperForm(QtWidgets.QWidget):
             if made is None:
                 continue  # e.g. L-BFGS max_eval (None: derived from max_iter)
             widget, getter, setter = made
-            label, help_ = LABELS.get(key, (key.replace("_", " "), ""))
+            label, help_ = {**LABELS, **optim.OPTIMIZERS[name].labels}.get(key, (key.replace("_", " "), ""))
             tip = f"{key} — {help_}\ntorch default: {_show(default)}".replace(" — \n", "\n")
             widget.setToolTip(tip)
             lab = QtWidgets.QLabel(label)
@@ -97,6 +95,9 @@ class HyperForm(QtWidgets.QWidget):
             self._form.addRow(lab, widget)
             self._fields[key] = (getter, setter)
             self._widgets[key] = widget
+
+    def _range(self, key: str) -> tuple[float, float]:
+        return config_mod.hyper_range(self.name, key)
 
     def _make_field(self, key: str, default: Any):
         emit = self.changed.emit
@@ -111,14 +112,17 @@ class HyperForm(QtWidgets.QWidget):
             w.toggled.connect(lambda *_: emit())
             return w, w.isChecked, lambda v: _quiet(w, w.setChecked, bool(v))
         if key in config_mod.INTEGER_HYPER:
-            w = guard_wheel(int_spin(*(int(b) for b in _range(key)), int(default)))
+            w = guard_wheel(int_spin(*(int(b) for b in self._range(key)), int(default)))
             w.valueChanged.connect(lambda *_: emit())
             return w, w.value, lambda v: _quiet(w, w.setValue, int(v))
         if isinstance(default, (tuple, list)):  # betas: one field per coefficient
             box = QtWidgets.QWidget()
             row = QtWidgets.QHBoxLayout(box)
             row.setContentsMargins(0, 0, 0, 0)
-            spins = [guard_wheel(unit_spin(*_range(key), float(d), 0.01, 4)) for d in default]
+            lo, hi = self._range(key)
+            # coefficients in [0, 1) (betas) linear; others (Rprop's etas and step sizes) scientific
+            spins = [guard_wheel(unit_spin(lo, hi, float(d), 0.01, 4) if hi <= 1 else SciSpinBox(lo, hi, float(d)))
+                     for d in default]
             for s in spins:
                 s.valueChanged.connect(lambda *_: emit())
                 row.addWidget(s)
@@ -128,9 +132,9 @@ class HyperForm(QtWidgets.QWidget):
                     _quiet(s, s.setValue, float(x))
             return box, lambda: [s.value() for s in spins], set_all
         if key in UNIT:
-            w = guard_wheel(unit_spin(*_range(key), float(default), 0.05, 4))
+            w = guard_wheel(unit_spin(*self._range(key), float(default), 0.05, 4))
         else:
-            w = guard_wheel(SciSpinBox(*_range(key), float(default)))
+            w = guard_wheel(SciSpinBox(*self._range(key), float(default)))
         w.valueChanged.connect(lambda *_: emit())
         return w, w.value, lambda v: _quiet(w, w.setValue, float(v))
 
