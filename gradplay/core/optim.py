@@ -51,6 +51,29 @@ def _add_weight_decay(theta: np.ndarray, grad: np.ndarray, weight_decay: float, 
     return np.add(g, grad, g)
 
 
+def weight_decay_step(theta: np.ndarray, grad: np.ndarray, lr: float, weight_decay: float, decoupled: bool,
+                      w: Workspace) -> np.ndarray:
+    """The gradient after weight decay, torch's two ways: decoupled (AdamW) θ ← θ(1 − γλ) in place and
+    g unchanged; coupled g + λθ (in the workspace's third vector)."""
+    if weight_decay == 0:
+        return grad
+    if decoupled:
+        decay, *_ = w.fill(1 - lr * weight_decay)
+        np.multiply(theta, decay, theta)
+        return grad
+    return _add_weight_decay(theta, grad, weight_decay, w)
+
+
+def moments_update(exp_avg: np.ndarray, exp_avg_sq: np.ndarray, g: np.ndarray, beta1: float, beta2: float,
+                   w: Workspace) -> None:
+    """m ← m + (1 − β₁)(g − m) (torch's lerp) and v ← β₂v + ((1 − β₂)g)g, as torch's Adam family."""
+    tmp = w.vec[0]
+    c1, b2, c2, *_ = w.fill(1 - beta1, beta2, 1 - beta2)
+    np.add(exp_avg, np.multiply(np.subtract(g, exp_avg, tmp), c1, tmp), exp_avg)
+    np.multiply(exp_avg_sq, b2, exp_avg_sq)
+    np.add(exp_avg_sq, np.multiply(np.multiply(g, c2, tmp), g, tmp), exp_avg_sq)
+
+
 # ----------------------------------------------------------------------------- update rules
 # Each `np.f(a, b, c)` writes its result into c (numpy's positional `out`), so nothing is allocated.
 def sgd_update(theta: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray | None, step: int, *,
@@ -202,13 +225,7 @@ def adam_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
     """
     w = work or Workspace(theta.size)
     tmp, num = w.vec[0], w.vec[1]
-    g = grad
-    if weight_decay != 0:
-        if decoupled:
-            decay, *_ = w.fill(1 - lr * weight_decay)
-            np.multiply(theta, decay, theta)
-        else:
-            g = _add_weight_decay(theta, grad, weight_decay, w)
+    g = weight_decay_step(theta, grad, lr, weight_decay, decoupled, w)
     c1, b2, c2, e, step_size, bc2_sqrt = w.fill(
         1 - beta1, beta2, 1 - beta2, eps, lr / (1 - beta1 ** step), (1 - beta2 ** step) ** 0.5)
     np.add(exp_avg, np.multiply(np.subtract(g, exp_avg, tmp), c1, tmp), exp_avg)  # m + (1 − β₁)(g − m)
@@ -747,6 +764,24 @@ class Adadelta(Optimizer):
         self.state["step"] += 1
         adadelta_update(theta, grad, self._sq, self._acc, lr=self.lr, rho=self._rho, eps=self._eps,
                         weight_decay=self._weight_decay, work=self._work)
+
+
+class AdamFamily(Optimizer):
+    """Optimizers with Adam's betas and its two running moments `exp_avg` and `exp_avg_sq` (NAdam,
+    RAdam); `_m` and `_v` are those arrays."""
+
+    _betas: tuple[float, float]
+    _m: np.ndarray
+    _v: np.ndarray
+
+    def _validate(self, h: dict[str, Any]) -> dict[str, Any]:
+        h = super()._validate(h)
+        h["betas"] = betas_pair(self.name, h["betas"])
+        return h
+
+    def _setup(self) -> None:
+        self._m = self.state["exp_avg"] = np.zeros(self.n_params)
+        self._v = self.state["exp_avg_sq"] = np.zeros(self.n_params)
 
 
 class Adam(Optimizer):

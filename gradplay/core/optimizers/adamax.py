@@ -1,11 +1,9 @@
 """Adamax: Adam with the infinity norm in place of the RMS (torch.optim.Adamax)."""
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from ..optim import Objective, Optimizer, _add_weight_decay, _nonneg, betas_pair
+from ..optim import AdamFamily, Objective, _nonneg, weight_decay_step
 
 
 def adamax_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_inf: np.ndarray, step: int, *,
@@ -23,7 +21,7 @@ def adamax_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_
     As torch: m by lerp (m + (1 − β₁)(g − m)), ε added to |g| before the max.
     """
     tmp = work.vec[0]
-    g = _add_weight_decay(theta, grad, weight_decay, work) if weight_decay != 0 else grad
+    g = weight_decay_step(theta, grad, lr, weight_decay, False, work)
     c1, b2, e, clr, *_ = work.fill(1 - beta1, beta2, eps, lr / (1 - beta1 ** step))
     np.add(exp_avg, np.multiply(np.subtract(g, exp_avg, tmp), c1, tmp), exp_avg)
     np.multiply(exp_inf, b2, exp_inf)
@@ -31,7 +29,7 @@ def adamax_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_
     np.subtract(theta, np.multiply(np.divide(exp_avg, exp_inf, tmp), clr, tmp), theta)
 
 
-class Adamax(Optimizer):
+class Adamax(AdamFamily):
     """torch.optim.Adamax. Update rule: `adamax_update`."""
 
     name = "adamax"
@@ -42,12 +40,7 @@ class Adamax(Optimizer):
     _eps: float
     _weight_decay: float
 
-    def _validate(self, h: dict[str, Any]) -> dict[str, Any]:
-        h = super()._validate(h)
-        h["betas"] = betas_pair(self.name, h["betas"])
-        return h
-
-    def _setup(self) -> None:
+    def _setup(self) -> None:  # torch's names: exp_avg and exp_inf (the infinity norm), no exp_avg_sq
         self._m = self.state["exp_avg"] = np.zeros(self.n_params)
         self._u = self.state["exp_inf"] = np.zeros(self.n_params)
 

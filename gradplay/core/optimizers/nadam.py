@@ -1,11 +1,9 @@
 """NAdam: Adam with Nesterov momentum and a momentum schedule (torch.optim.NAdam)."""
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from ..optim import Objective, Optimizer, _add_weight_decay, _nonneg, betas_pair
+from ..optim import AdamFamily, Objective, _nonneg, moments_update, weight_decay_step
 
 
 def nadam_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray, step: int,
@@ -29,20 +27,12 @@ def nadam_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_a
     As torch (float64 scalars, as the exported script sets): m by lerp, the two updates in turn.
     """
     tmp, den = work.vec[0], work.vec[1]
-    g = grad
-    if weight_decay != 0:
-        if decoupled:
-            decay, *_ = work.fill(1 - lr * weight_decay)
-            np.multiply(theta, decay, theta)
-        else:
-            g = _add_weight_decay(theta, grad, weight_decay, work)
+    g = weight_decay_step(theta, grad, lr, weight_decay, decoupled, work)
     mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
     mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
     mu_product *= mu
-    c1, b2, c2, bc2, e, *_ = work.fill(1 - beta1, beta2, 1 - beta2, 1 - beta2 ** step, eps)
-    np.add(exp_avg, np.multiply(np.subtract(g, exp_avg, tmp), c1, tmp), exp_avg)
-    np.multiply(exp_avg_sq, b2, exp_avg_sq)
-    np.add(exp_avg_sq, np.multiply(np.multiply(g, c2, tmp), g, tmp), exp_avg_sq)
+    moments_update(exp_avg, exp_avg_sq, g, beta1, beta2, work)
+    bc2, e, *_ = work.fill(1 - beta2 ** step, eps)
     np.add(np.sqrt(np.divide(exp_avg_sq, bc2, den), den), e, den)
     # (fill reuses the same six scalars: the ones above are no longer needed)
     a, b, *_ = work.fill(-lr * (1.0 - mu) / (1.0 - mu_product), -lr * mu_next / (1.0 - mu_product * mu_next))
@@ -51,7 +41,7 @@ def nadam_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_a
     return mu_product
 
 
-class NAdam(Optimizer):
+class NAdam(AdamFamily):
     """torch.optim.NAdam. Update rule: `nadam_update`."""
 
     name = "nadam"
@@ -70,15 +60,9 @@ class NAdam(Optimizer):
     _momentum_decay: float
     _decoupled_weight_decay: bool
 
-    def _validate(self, h: dict[str, Any]) -> dict[str, Any]:
-        h = super()._validate(h)
-        h["betas"] = betas_pair(self.name, h["betas"])
-        return h
-
     def _setup(self) -> None:
+        super()._setup()
         self.state["mu_product"] = 1.0
-        self._m = self.state["exp_avg"] = np.zeros(self.n_params)
-        self._v = self.state["exp_avg_sq"] = np.zeros(self.n_params)
 
     def step(self, theta: np.ndarray, grad: np.ndarray, objective: Objective | None = None) -> None:
         t = self.state["step"] = self.state["step"] + 1

@@ -2,11 +2,9 @@
 (torch.optim.RAdam)."""
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from ..optim import Objective, Optimizer, _add_weight_decay, _nonneg, betas_pair
+from ..optim import AdamFamily, Objective, _nonneg, moments_update, weight_decay_step
 
 
 def radam_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray, step: int, *,
@@ -31,18 +29,10 @@ def radam_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_a
     As torch: m by lerp, m̂·γ·(adaptive)·r multiplied in that order.
     """
     tmp, step_v = work.vec[0], work.vec[1]
-    g = grad
-    if weight_decay != 0:
-        if decoupled:
-            decay, *_ = work.fill(1 - lr * weight_decay)
-            np.multiply(theta, decay, theta)
-        else:
-            g = _add_weight_decay(theta, grad, weight_decay, work)
+    g = weight_decay_step(theta, grad, lr, weight_decay, decoupled, work)
     bc1, bc2 = 1 - beta1 ** step, 1 - beta2 ** step
-    c1, b2, c2, b1c, lr_, *_ = work.fill(1 - beta1, beta2, 1 - beta2, bc1, lr)
-    np.add(exp_avg, np.multiply(np.subtract(g, exp_avg, tmp), c1, tmp), exp_avg)
-    np.multiply(exp_avg_sq, b2, exp_avg_sq)
-    np.add(exp_avg_sq, np.multiply(np.multiply(g, c2, tmp), g, tmp), exp_avg_sq)
+    moments_update(exp_avg, exp_avg_sq, g, beta1, beta2, work)
+    b1c, lr_, *_ = work.fill(bc1, lr)
     np.multiply(np.divide(exp_avg, b1c, step_v), lr_, step_v)  # m̂ · γ
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = rho_inf - 2 * step * (beta2 ** step) / bc2
@@ -54,7 +44,7 @@ def radam_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_a
     np.subtract(theta, step_v, theta)
 
 
-class RAdam(Optimizer):
+class RAdam(AdamFamily):
     """torch.optim.RAdam. Update rule: `radam_update`."""
 
     name = "radam"
@@ -68,15 +58,6 @@ class RAdam(Optimizer):
     _eps: float
     _weight_decay: float
     _decoupled_weight_decay: bool
-
-    def _validate(self, h: dict[str, Any]) -> dict[str, Any]:
-        h = super()._validate(h)
-        h["betas"] = betas_pair(self.name, h["betas"])
-        return h
-
-    def _setup(self) -> None:
-        self._m = self.state["exp_avg"] = np.zeros(self.n_params)
-        self._v = self.state["exp_avg_sq"] = np.zeros(self.n_params)
 
     def step(self, theta: np.ndarray, grad: np.ndarray, objective: Objective | None = None) -> None:
         t = self.state["step"] = self.state["step"] + 1
