@@ -301,7 +301,7 @@ def cmd_install_desktop(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.gui:
-        from .bench_gui import main as bench_main
+        from .gui.bench import main as bench_main
     else:
         from .bench import main as bench_main
     return bench_main(as_json=args.json, quick=args.quick)

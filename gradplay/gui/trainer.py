@@ -36,6 +36,13 @@ def run_guarded(session: Session, n: int) -> int:
         return 0
 
 
+def smoothed_rate(previous: float, measured: float) -> float:
+    """The running estimate of seconds per step that sizes time-budgeted slices (the trainer's and
+    the race's): 70 % the previous estimate, 30 % the new measurement, so one slow step (a GC pause,
+    a repaint) does not halve the next slice."""
+    return 0.7 * previous + 0.3 * measured
+
+
 class Trainer:
     """A worker thread that trains `twin` on request: up to n steps within a time budget.
 
@@ -118,7 +125,7 @@ class Trainer:
             got = run_guarded(twin, k)
             if got:
                 took = (time.perf_counter() - t) / got
-                self.sec_per_step = took if per is None else 0.7 * per + 0.3 * took
+                self.sec_per_step = took if per is None else smoothed_rate(per, took)
             done += got
             if twin.halted or got < k:
                 break

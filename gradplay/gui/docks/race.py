@@ -26,6 +26,8 @@ from ...core import config as config_mod
 from ...core import curvature, optim
 from ...core.race import MAX_RACERS, MIN_RACERS, Race
 from .. import style
+from ..controller import FRAME_MS
+from ..trainer import smoothed_rate
 from ..widgets.hyper_form import HyperForm
 from ..widgets.numbers import SciSpinBox, compact_combo, guard_wheel, int_spin
 from .base import Panel, SessionHolder
@@ -41,7 +43,6 @@ KEY_HYPER = ("lr", "momentum", "nesterov", "betas", "alpha", "rho", "damping", "
 DEFAULT_TOL = {"function": 1e-3, "dataset": 0.05}
 DEFAULT_LIMIT = {"function": 3000, "dataset": 2000}
 DEFAULT_SPEED = {"function": 10, "dataset": 5}
-FRAME_MS = 16
 CONTROLS_SHARE = 0.3  # of the panel's height, at most, for the settings and racer cards (they scroll)
 BUDGET = 0.012     # seconds of racing per frame
 MAX_POINTS = 2000
@@ -531,7 +532,7 @@ class RacePanel(Panel):
             n = max(1, min(remaining, int(left / self._sec_per_step), self.limit.value() - race.step))
             t = time.perf_counter()
             race.run(n)
-            self._sec_per_step = 0.7 * self._sec_per_step + 0.3 * (time.perf_counter() - t) / n
+            self._sec_per_step = smoothed_rate(self._sec_per_step, (time.perf_counter() - t) / n)
             remaining -= n
         self.draw()
         if self.finished():

@@ -35,8 +35,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .bench import CASES, _rss_mb
+from .. import __version__
+from ..bench import CASES, _rss_mb
 
 SIZE = (1600, 1000)
 TARGETS = {"fps": 50.0, "steps_per_s": 10_000.0, "p99_ms": 40.0, "first_frame_s": 1.5, "rss_mb": 300.0}
@@ -135,9 +135,9 @@ def _measure(app, window, counter: FrameCounter, seconds: float) -> dict[str, An
 
 def _measure_maps(app, window, counter: FrameCounter, cfg: dict, seconds: float) -> dict[str, Any]:
     """`_measure` on the fast path with the 2-8-8-8-1 net, and what the Weights panel's maps did."""
-    from .core import config as configs
-    from .core.session import Session
-    from .gui.controller import MAX_SPEED
+    from ..core import config as configs
+    from ..core.session import Session
+    from .controller import MAX_SPEED
 
     raw = {k: v for k, v in cfg.items() if k != "timeline"}
     maps_cfg = configs.resolve(dict(raw, network=dict(cfg["network"], **MAPS_NETWORK)))
@@ -288,12 +288,12 @@ def run_gui_bench(quick: bool = False) -> dict[str, Any]:
 
         from PySide6 import QtCore
 
-        from .core import config as configs
-        from .core import fast
-        from .core.session import Session
-        from .gui.app import make_app
-        from .gui.controller import MAX_SPEED, Controller
-        from .gui.main_window import MainWindow
+        from ..core import config as configs
+        from ..core import fast
+        from ..core.session import Session
+        from .app import make_app
+        from .controller import MAX_SPEED, Controller
+        from .main_window import MainWindow
 
         cfg = configs.resolve(CASES[0].raw)
         fast.warm_up()  # before the window shows, as the app would
