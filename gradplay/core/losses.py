@@ -11,6 +11,7 @@ linear (mae, hinge, huber's outer part) it curves 0, kinks included, as torch au
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -137,6 +138,15 @@ def loss_hvp(name: str, out: np.ndarray, y: np.ndarray, r: np.ndarray) -> np.nda
     """(d²L/dout²) r: the change of dL/dout (n, C) along each logit tangent in r (..., n, C)."""
     _check(name)
     return _LOSS_HVP[name](out, y, r)
+
+
+def regression_scores(mse: float, y: np.ndarray) -> tuple[float, float]:
+    """(RMSE, R²) of a regression from its mean squared error (the mse loss, torch's MSELoss) and the
+    targets it was measured on: √mse, and 1 − mse / Var(y) (the share of the targets' variance the
+    model explains; nan without variance)."""
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    var = float(np.mean((y - y.mean()) ** 2)) if y.size else math.nan
+    return math.sqrt(mse) if mse >= 0 else math.nan, (1.0 - mse / var) if var > 0 else math.nan
 
 
 def loss_value(name: str, out: np.ndarray, y: np.ndarray) -> float:

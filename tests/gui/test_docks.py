@@ -480,3 +480,24 @@ def test_mouse_hover_shows_exact_values(qtbot, holder, make_session):
     qtbot.wait(20)
     land._moved(land.plot.vb.mapViewToScene(QtCore.QPointF(0.0, 0.0)))
     assert "P(class 1) = " in land.hover.text()
+
+
+def test_regression_reports_rmse_and_r2_computed_from_the_predictions(qtbot, holder, make_session):
+    """Issue 16's metrics for regression: RMSE and R² (train / test) in the Loss panel's header,
+    checked against the model's own predictions (independent of the loss code)."""
+    s = make_session({"task": {"kind": "dataset", "name": "sine", "n_samples": 120}, "network": {"hidden": [8]},
+                      "optimizer": {"name": "adam", "lr": 0.02}})
+    s.run(200)
+    s.evaluate()
+    panel = make_panel(qtbot, LossPanel, holder, s)
+    panel.refresh()
+    parts = []
+    for x, y in ((s.data.x_train, s.data.y_train), (s.data.x_test, s.data.y_test)):
+        pred = s.model.predict(x).reshape(-1)
+        y = y.reshape(-1)
+        rmse = np.sqrt(np.mean((pred - y) ** 2))
+        r2 = 1 - np.sum((pred - y) ** 2) / np.sum((y - y.mean()) ** 2)
+        parts.append((rmse, r2))
+    (a, b), (c, d) = parts
+    assert f"RMSE {style.fmt(a)} / {style.fmt(c)} · R² {style.fmt(b)} / {style.fmt(d)}" in panel.info.text()
+    assert 0 < b < 1  # it learned something, not everything

@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from ...core import timeline
+from ...core import losses, timeline
 from ...core.smoothing import RunningEma
 from .. import style
 from ..widgets.smoothing import SmoothingBox
@@ -251,6 +251,12 @@ class LossPanel(Panel):
                 if self._kind[1]:
                     parts.append(f"accuracy {style.fmt(100 * ev.last('train_acc'))}% / "
                                  f"{style.fmt(100 * ev.last('test_acc'))}%")
+                elif s.loss_name == "mse":  # regression scored as it is trained: RMSE and R², train / test
+                    d = s.data
+                    (tr, r2_tr), (te, r2_te) = (losses.regression_scores(ev.last(f"{k}_loss"), y)
+                                                for k, y in (("train", d.y_train), ("test", d.y_test)))
+                    parts.append(f"RMSE {style.fmt(tr)} / {style.fmt(te)} · R² {style.fmt(r2_tr)} / "
+                                 f"{style.fmt(r2_te)}")
         if len(s.history) == 0:
             parts.append("no steps yet: train to draw the curve")
         if self._cut_note:
