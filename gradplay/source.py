@@ -12,6 +12,7 @@ argument                what it is                                          kind
 ``run.gradplay``        a saved session (a zip of session.json + arrays)    ``session``
 ``RUN_DIR/``            a session folder (session.json + arrays.npz)        ``session``
 ``RUN_DIR/session.json`` the same folder, picked by its session.json         ``session``
+``gradplay://…``        a shared setup (Edit → Copy setup)                  ``link``
 ======================  ==================================================  ===========
 
 An existing file with another suffix is a session if it is a zip (a renamed .gradplay) and a
@@ -31,7 +32,7 @@ from .core.io import SESSION_SUFFIX, SessionFileError
 if TYPE_CHECKING:
     from .core.session import Session
 
-Kind = Literal["preset", "config", "session"]
+Kind = Literal["preset", "config", "session", "link"]
 SESSION_JSON = "session.json"
 
 
@@ -50,7 +51,7 @@ class Source:
 
     def describe(self) -> str:
         return {"preset": f"preset '{self.name}'", "config": f"config {self.path}",
-                "session": f"saved session {self.path}"}[self.kind]
+                "session": f"saved session {self.path}", "link": "shared setup (gradplay:// link)"}[self.kind]
 
     def load_config(self) -> dict:
         """The resolved config of a preset or TOML file (ConfigError for a saved session)."""
@@ -59,6 +60,10 @@ class Source:
         if self.kind == "config":
             assert self.path is not None
             return config.load(self.path)
+        if self.kind == "link":
+            from .core import share
+
+            return share.parse(self.name)
         raise config.ConfigError(f"{self.path} is a saved session, not a config")
 
     def load_session(self) -> Session:
@@ -83,6 +88,8 @@ def classify(arg: str | Path | None) -> Source:
     text = str(arg)
     if not text.strip():
         raise config.ConfigError("no preset or file given (an empty name)")
+    if text.startswith("gradplay://"):  # a shared setup (Edit → Copy setup), not a path
+        return Source("link", text)
     p = Path(text).expanduser()
     if p.is_dir():
         if not (p / SESSION_JSON).exists():

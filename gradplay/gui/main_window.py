@@ -13,10 +13,11 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from .. import __version__
-from ..core import cost
+from ..core import cost, share
 from ..core.config import ConfigError
 from ..core.diagnostics import halt_advice
 from ..core.io import SessionFileError
+from ..core.session import Session
 from ..presets import load_preset, menu_groups
 from . import style
 from .controller import Controller
@@ -283,6 +284,15 @@ class MainWindow(QtWidgets.QMainWindow):
         quit_.setShortcut(QtGui.QKeySequence("Ctrl+Q"))
         quit_.setMenuRole(QtGui.QAction.MenuRole.QuitRole)
 
+        edit = mb.addMenu("&Edit")  # the setup as text: to a chat, a lesson plan, another machine
+        copy = edit.addAction("&Copy setup", self.copy_setup)
+        copy.setShortcut(QtGui.QKeySequence("Ctrl+Shift+C"))
+        copy.setToolTip("The current settings as TOML, with a one-line gradplay:// link, on the clipboard")
+        paste = edit.addAction("&Paste setup", self.paste_setup)
+        paste.setShortcut(QtGui.QKeySequence("Ctrl+Shift+V"))
+        paste.setToolTip("Open the setup on the clipboard (TOML text or a gradplay:// link)")
+        edit.setToolTipsVisible(True)
+
         train = mb.addMenu("&Train")
         for a in self.transport.actions_:
             train.addAction(a)
@@ -471,6 +481,26 @@ class MainWindow(QtWidgets.QMainWindow):
             self.controller.load_preset(name)
         except ConfigError as e:
             self.banner.show_message(f"Cannot open preset '{name}': {e}", "warning")
+
+    def copy_setup(self) -> None:
+        """The current settings (share.text: TOML and its gradplay:// line) to the clipboard."""
+        QtWidgets.QApplication.clipboard().setText(share.text(self.controller.session.config))
+        self.status.setText("Setup copied: paste it into a text, or open it with Edit → Paste setup or "
+                            "`gradplay gradplay://…`")
+
+    def paste_setup(self) -> bool:
+        """Open the setup on the clipboard (after the unsaved-work question); a clear message if it
+        is not one."""
+        pasted = QtWidgets.QApplication.clipboard().text()
+        try:
+            cfg = share.parse(pasted)
+        except ConfigError as e:
+            self.banner.show_message(f"Cannot paste a setup: {e}", "warning")
+            return False
+        if not self.files.confirm_discard("pasting a setup"):
+            return False
+        self.controller.open_session(Session(cfg))
+        return True
 
     def open_path(self, path: str | Path) -> bool:
         """Open a config or saved session; False (with the reason shown) if it cannot be read, or if

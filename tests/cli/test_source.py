@@ -99,3 +99,22 @@ def test_the_app_and_shot_open_a_session_json(saved):
 
     opened = load_source(str(saved["json"]))
     assert isinstance(opened, Session) and opened.step == 7
+
+
+def test_a_gradplay_link_is_a_source_everywhere(tmp_path):
+    """`gradplay gradplay://…`, `gradplay run gradplay://…`: the shared setup, not a missing file."""
+    import subprocess
+    import sys
+
+    from gradplay.core import share
+    from gradplay.presets import load_preset
+    from gradplay.source import classify
+
+    cfg = load_preset("xor_relu")
+    link = share.link(cfg)
+    src = classify(link)
+    assert src.kind == "link" and src.load_config() == cfg
+    p = subprocess.run([sys.executable, "-m", "gradplay", "run", link, "--steps", "5", "--out", tmp_path / "r"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "r" / "session.json").exists()

@@ -404,3 +404,21 @@ def test_dataset_and_landscape_pictures_pick_the_task(qtbot, make_window):
     thumbs = w.panels["setup"].thumbs
     assert "rosenbrock" in thumbs.buttons and "spiral" not in thumbs.buttons
     assert thumbs.buttons["rosenbrock"].isChecked()
+
+
+def test_copy_and_paste_a_setup_through_the_clipboard(qtbot, make_window):
+    """Edit → Copy setup puts the settings (TOML and a gradplay:// line) on the clipboard; Paste setup
+    opens them, in this window or another; a clipboard without a setup is a message, not a crash."""
+    w = make_window("circles_relu")
+    w.panels["setup"].hyper.widget_for("lr").setValue(0.07)  # an edit in the window
+    qtbot.waitUntil(lambda: w.controller.session.config["optimizer"]["lr"] == 0.07)
+    copied = w.controller.session.config
+    w.copy_setup()
+    text = QtWidgets.QApplication.clipboard().text()
+    assert "[optimizer]" in text and "gradplay://" in text
+    w.load_preset("xor_relu")
+    assert w.paste_setup()
+    assert w.controller.session.config == copied and w.controller.session.step == 0
+    QtWidgets.QApplication.clipboard().setText("hello")
+    assert not w.paste_setup()
+    assert w.banner.isVisible() and "Cannot paste a setup" in w.banner.text.text()
