@@ -65,13 +65,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     problem = _writable_folder(Path(args.out))  # before training: hours were lost on a read-only --out
     if problem:
         return _fail(f"cannot write to {args.out}: {problem}", 1)
-    if cost.beyond_memory(cfg):
-        return _fail(f"not enough memory: {cost.warning(cfg, args.steps)}", 1)
     heavy = cost.warning(cfg, args.steps)
+    if cost.beyond_memory(cfg):
+        return _fail(f"not enough memory: {heavy}", 1)
     if heavy and not args.quiet and sys.stderr is not None:
         print(f"warning: {heavy}", file=sys.stderr)
     session = Session(cfg)
-    problem = _memory_problem(session, args.steps)
+    problem = cost.arrays_problem(session, args.steps)
     if problem:
         return _fail(problem, 1)
     # With --export the full-set losses are evaluated ~60 times along the run, as the app does once
@@ -112,26 +112,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.export:
         return _export(session, Path(args.export), formats, 2.0, None, None, args.quiet)
     return 0
-
-
-def _memory_problem(session, steps: int) -> str | None:
-    """Why the run's per-step arrays would not fit in memory (None if they do): `--steps 60000000`
-    reached 6.5 GB in 14 s before failing; now the estimate is checked first."""
-    if session.kind == "function":
-        per_step = 8 * 3  # trajectory (x, y) and loss
-    else:
-        sampled = [b for b in session.batch_sizes_ahead() if b < session.n_train]
-        per_step = 8 * (1 + session.n_layers + (max(sampled) if sampled else 0))
-    need = steps * per_step * 2  # the arrays, and their copy into arrays.npz
-    from .core.cost import available_memory
-
-    free = available_memory()
-    if free is None or need <= 0.8 * free:
-        return None
-    return (f"not enough memory: --steps {steps:,} needs about {need / 1e9:,.1f} GB for its per-step arrays "
-            f"(loss, gradient norms{', batch indices' if session.kind == 'dataset' else ', trajectory'}); "
-            f"this machine has "
-            f"{free / 1e9:,.1f} GB available: run fewer steps")
 
 
 def _writable_folder(path: Path) -> str | None:

@@ -7,7 +7,12 @@ this module adds memory and the comparison with what the machine has.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import config, datasets, losses
+
+if TYPE_CHECKING:
+    from .session import Session
 
 # Bytes per activation value of a training step: the forward pass keeps the pre-activation, the
 # activation and (batch norm) the normalised value of each unit for each row, and the backward pass
@@ -72,6 +77,23 @@ def warning(cfg: dict, steps: int | None = None, free: int | None = None) -> str
     return (f"This network ({config.n_params(cfg):,} parameters on batches of {config.batch_rows(cfg):,} "
             f"samples) needs {' and '.join(problems)}. A smaller batch ('training.batch_size'), fewer "
             f"samples or a smaller network brings it within reach.")
+
+
+def arrays_problem(session: Session, steps: int) -> str | None:
+    """Why a headless run's per-step arrays would not fit in memory (None if they do): `--steps
+    60000000` reached 6.5 GB in 14 s before failing; now the estimate is checked first."""
+    if session.kind == "function":
+        per_step = 8 * 3  # trajectory (x, y) and loss
+    else:
+        sampled = [b for b in session.batch_sizes_ahead() if b < session.n_train]
+        per_step = 8 * (1 + session.n_layers + (max(sampled) if sampled else 0))
+    need = steps * per_step * 2  # the arrays, and their copy into arrays.npz
+    free = available_memory()
+    if free is None or need <= 0.8 * free:
+        return None
+    return (f"not enough memory: --steps {steps:,} needs about {need / 1e9:,.1f} GB for its per-step arrays "
+            f"(loss, gradient norms{', batch indices' if session.kind == 'dataset' else ', trajectory'}); "
+            f"this machine has {free / 1e9:,.1f} GB available: run fewer steps")
 
 
 def beyond_memory(cfg: dict, free: int | None = None) -> bool:

@@ -19,6 +19,7 @@ from . import fast as fastpaths
 from .hessian import network_hessian
 from .history import History
 from .nn import MLP
+from .unit_maps import plane
 
 if TYPE_CHECKING:
     from .fast.loop import MLPLoop
@@ -447,14 +448,10 @@ class Session:
         """The model's displayed output over `view` (x0, x1, y0, y1; the dataset's view plane by
         default): xs (n,), ys (ny,), Z (ny, n[, C]); ny defaults to n."""
         assert self.data is not None and self.model is not None and self.loss_name is not None  # dataset task
-        x0, x1, y0, y1 = self.data.info.view if view is None else view
-        ny = n if ny is None else ny
-        xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, ny)
-        gx, gy = np.meshgrid(xs, ys)
-        pts = np.column_stack([gx.ravel(), gy.ravel()])
+        xs, ys, pts = plane(self.data.info.view if view is None else view, n, ny)
         with np.errstate(all="ignore"):
             z = losses.prediction(self.loss_name, self.model.predict(pts))
-        return xs, ys, z.reshape((ny, n) + z.shape[1:])
+        return xs, ys, z.reshape((len(ys), n) + z.shape[1:])
 
     # ----------------------------------------------------------------- control
     def reset(self) -> None:

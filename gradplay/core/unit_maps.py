@@ -19,26 +19,29 @@ if TYPE_CHECKING:
 BOUNDED = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 
 
-def plane(view: tuple[float, float, float, float], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """xs (n,), ys (n,) over view (x0, x1, y0, y1) and the grid points (n², 2), row j = ys[j]
-    (as `Session.output_grid` lays them out: Z[j, i] is the value at (xs[i], ys[j]))."""
+def plane(view: tuple[float, float, float, float], n: int, ny: int | None = None
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """xs (n,), ys (ny, default n) over view (x0, x1, y0, y1) and the grid points (n·ny, 2), row j
+    = ys[j]: Z[j, i] is the value at (xs[i], ys[j]). The decision map (`Session.output_grid`) and
+    the unit maps sample the plane alike."""
     x0, x1, y0, y1 = view
-    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n if ny is None else ny)
     gx, gy = np.meshgrid(xs, ys)
     return xs, ys, np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def model_unit_grids(model: MLP, view: tuple[float, float, float, float], n: int
+def model_unit_grids(model: MLP, view: tuple[float, float, float, float], n: int, ny: int | None = None
                      ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """(xs, ys, layers) for `model` over `view`: layers[0] (n, n, n_in) holds the inputs x1, x2,
-    layers[k] (n, n, width_k) the outputs of hidden layer k (eval mode: batch norm uses its
-    running statistics)."""
-    if n < 2:
-        raise ValueError(f"unit maps need n >= 2 samples per axis, got {n}")
-    xs, ys, pts = plane(view, n)
+    """(xs, ys, layers) for `model` over `view`: layers[0] (ny, n, n_in) holds the inputs x1, x2,
+    layers[k] (ny, n, width_k) the outputs of hidden layer k (eval mode: batch norm uses its
+    running statistics); ny defaults to n."""
+    ny = n if ny is None else ny
+    if min(n, ny) < 2:
+        raise ValueError(f"unit maps need n >= 2 samples per axis, got {min(n, ny)}")
+    xs, ys, pts = plane(view, n, ny)
     with np.errstate(all="ignore"):  # a diverging run's nan/inf are drawn as such, not warned about
         hidden = model.unit_outputs(pts)
-    return xs, ys, [a.reshape(n, n, -1) for a in [pts, *hidden]]
+    return xs, ys, [a.reshape(ny, n, -1) for a in [pts, *hidden]]
 
 
 def unit_grids(session: Session, n: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:

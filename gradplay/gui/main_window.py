@@ -207,13 +207,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self._task_docks()
         self._fit_docks()
 
-    def _task_docks(self) -> None:
+    def _task_docks(self) -> bool:
         """When the task kind changes: a landscape's parameters are the point on the map, so the
         Weights dock (a quarter of the window for one sentence) steps aside, and comes back for a
-        network. A dock the user opened or closed by hand stays so until the kind changes again."""
+        network. A dock the user opened or closed by hand stays so until the kind changes again.
+        True when the kind changed (the docks' sizes are then fitted to it again)."""
         kind = self.controller.session.kind
         if kind == getattr(self, "_docks_kind", None):
-            return
+            return False
         self._docks_kind = kind
         weights = self.docks["weights"]
         if kind == "function" and not weights.isHidden() and not weights.isFloating():
@@ -222,8 +223,7 @@ class MainWindow(QtWidgets.QMainWindow):
         elif kind == "dataset" and getattr(self, "_weights_stepped_aside", False):
             weights.show()
             self._weights_stepped_aside = False
-        if self.isVisible():
-            self._fit_docks()
+        return True
 
     def _default_size(self) -> None:
         """1600×1000 where the screen has room, else 92 % of it."""
@@ -387,7 +387,8 @@ class MainWindow(QtWidgets.QMainWindow):
             else:
                 self._stale.add(name)
         self._update_readouts()
-        self._task_docks()
+        if self._task_docks() and self.isVisible():
+            self._fit_docks()
         self._warn_if_heavy()
 
     def _warn_if_heavy(self) -> None:

@@ -13,6 +13,8 @@ from gradplay.core.nn import ACTIVATIONS, MLP
 from gradplay.core.session import Session
 from gradplay.core.unit_maps import map_levels, unit_grids
 
+from .test_nn import torch_model
+
 # --- a hand-written forward pass, one point and one unit at a time ------------------------------
 SCALAR = {"tanh": math.tanh, "relu": lambda z: max(z, 0.0), "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z)),
           "linear": lambda z: z}
@@ -178,29 +180,16 @@ def test_unit_grids_match_torch_in_eval_mode(activation, batch_norm):
     s = session(activation=activation, batch_norm=batch_norm, hidden=[4, 3])
     s.run(30)
     net = s.model
-    acts = {"linear": nn.Identity, "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.01),
-            "elu": lambda: nn.ELU(1.0), "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
-            "gelu": lambda: nn.GELU(approximate="tanh"), "silu": nn.SiLU}
-    modules, taps = [], []
-    for i in range(net.n_layers):
-        lin = nn.Linear(*net.W[i].shape).double()
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(net.W[i].T.copy()))
-            lin.bias.copy_(torch.from_numpy(net.b[i].copy()))
-        modules.append(lin)
-        if i < net.n_layers - 1:
-            if batch_norm:
-                bn = nn.BatchNorm1d(net.W[i].shape[1]).double()
-                with torch.no_grad():
-                    bn.weight.copy_(torch.from_numpy(net.gamma[i].copy()))
-                    bn.bias.copy_(torch.from_numpy(net.beta[i].copy()))
-                    bn.running_mean.copy_(torch.from_numpy(net.running_mean[i].copy()))
-                    bn.running_var.copy_(torch.from_numpy(net.running_var[i].copy()))
-                modules.append(bn)
-            act = acts[activation]()
-            act.register_forward_hook(lambda mod, inp, out: taps.append(out.detach().numpy().copy()))
-            modules.append(act)
-    model = nn.Sequential(*modules).eval()
+    model, _, bns = torch_model(net)  # tests/core/test_nn.py's copy of the net in torch
+    with torch.no_grad():
+        for i, bn in enumerate(bns):  # eval mode: the session's running statistics
+            bn.running_mean.copy_(torch.from_numpy(net.running_mean[i].copy()))
+            bn.running_var.copy_(torch.from_numpy(net.running_var[i].copy()))
+    taps = []
+    for module in model:  # the activations' outputs: the hidden units
+        if not isinstance(module, (nn.Linear, nn.BatchNorm1d)):
+            module.register_forward_hook(lambda mod, inp, out: taps.append(out.detach().numpy().copy()))
+    model.eval()
     n = 6
     xs, ys, layers = unit_grids(s, n)
     gx, gy = np.meshgrid(xs, ys)

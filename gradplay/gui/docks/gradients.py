@@ -167,7 +167,6 @@ class GradientsPanel(Panel):
         grid.setRowStretch(2, 0 if function else 1)
         names = ["|∇f|"] if function else [f"layer {i + 1}" for i in range(n)]
         self.smooth.setVisible(not function)  # a landscape's |∇f| is one exact value a step
-        self._emas = {}
         smoothed = not function and self.smooth.value() > 0
         for i, name in enumerate(names):
             color = self.th.fg if function else style.layer_color(i)
@@ -219,9 +218,7 @@ class GradientsPanel(Panel):
 
     def _smoothing_changed(self, _weight: float) -> None:
         self._shape = None  # the raw curves' pens change (faint or not)
-        self.reset()
-        self.make_due()
-        self.refresh()
+        self.reset()  # (rebuilds the curves, and redraws: a reset is due)
 
     def _draw_smoothed(self, steps: np.ndarray, norms: np.ndarray, ratios: np.ndarray) -> None:
         weight = self.smooth.value()

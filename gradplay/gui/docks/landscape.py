@@ -88,10 +88,10 @@ class ViewFill(QtCore.QObject):
     map was drawn only over that range, with blank bands beside it (x axis −2.5…2.5 around a
     −1.5…1.5 map). Now the visible range, at least the map's own, is what gets evaluated, and a
     resize or zoom that shows more redraws it (a landscape's f and a network's output are defined
-    everywhere). The owner connects `redraw(box)` and draws over box = (x0, x1, y0, y1).
+    everywhere). The owner connects `redraw` and draws over `take()`, the box (x0, x1, y0, y1).
     """
 
-    redraw = QtCore.Signal(object)  # the box (x0, x1, y0, y1) to draw the map over
+    redraw = QtCore.Signal()  # the plot shows more (or other) than the map covers: draw over take()
 
     def __init__(self, plot: pg.PlotItem, parent: QtCore.QObject) -> None:
         # A QObject child of the panel, which it tells through a signal: holding the panel's bound
@@ -116,6 +116,11 @@ class ViewFill(QtCore.QObject):
         return (max(min(vx0, bx0), bx0 - FILL_LIMIT * w), min(max(vx1, bx1), bx1 + FILL_LIMIT * w),
                 max(min(vy0, by0), by0 - FILL_LIMIT * h), min(max(vy1, by1), by1 + FILL_LIMIT * h))
 
+    def take(self) -> tuple[float, float, float, float]:
+        """The box to draw the map over now, recorded as the one drawn."""
+        self.drawn = self.box()
+        return self.drawn
+
     def shape(self, n: int, box: tuple[float, float, float, float]) -> tuple[int, int]:
         """Samples (nx, ny) over `box` at the density of n samples across the base range."""
         assert self.base is not None
@@ -129,8 +134,7 @@ class ViewFill(QtCore.QObject):
         box = self.box()
         tol = 1e-6 * (self.base[1] - self.base[0])
         if self.drawn is None or max(abs(a - b) for a, b in zip(box, self.drawn)) > tol:
-            self.drawn = box
-            self.redraw.emit(box)
+            self.redraw.emit()
 
 
 def draw_surface(img: pg.ImageItem, contours: list, land, grid: tuple | None = None,
@@ -276,11 +280,11 @@ class LandscapePanel(Panel):
             self._setup_dataset()
         super().reset()
 
-    def _fill(self, box: tuple[float, float, float, float]) -> None:
-        """The plot shows `box` now: draw the map over it (ViewFill)."""
+    def _fill(self) -> None:
+        """Draw the map over what the plot shows (ViewFill)."""
         if self.session.kind == "function":
             land = self.session.landscape
-            self.fill.drawn = box
+            box = self.fill.take()
             nx, ny = self.fill.shape(GRID, box)
             # the colours span what is shown: with the landscape's own range, the extension of a wide
             # plot was a block of the top colour (Rosenbrock's walls beyond x = ±2)
@@ -308,7 +312,7 @@ class LandscapePanel(Panel):
         style.apply_plot_style(self.plot, f"{land.title}: f(x, y) = {land.formula}", "x", "y", self.th,
                                grid=False)
         self.fill.set_base((*land.xrange, *land.yrange))
-        self._fill(self.fill.box())
+        self._fill()
 
     def _bar_ticks(self, land, lo: float, hi: float) -> None:
         """Log colour: put the ticks at round values of f, not of log(1 + f − f*)."""
@@ -382,7 +386,7 @@ class LandscapePanel(Panel):
         layer, i = self._unit
         m = self.session.model
         with np.errstate(all="ignore"):
-            xs, ys, layers = unit_maps.model_unit_grids(m, box, max(nx, ny))
+            xs, ys, layers = unit_maps.model_unit_grids(m, box, nx, ny)
         A = layers[layer]
         levels = unit_maps.map_levels(m.activation, layer, A)
         caption = f"colour: {'input' if layer == 0 else m.activation + ' output'} of the hovered neuron"
@@ -455,7 +459,7 @@ class LandscapePanel(Panel):
         """The dataset map as drawn: (values or RGB, levels)."""
         s = self.session
         n = self._grid_n
-        box = self.fill.drawn = self.fill.box()
+        box = self.fill.take()
         nx, ny = self.fill.shape(n, box)
         t = time.perf_counter()
         xs, ys, Z = s.output_grid(nx, box, ny)
@@ -480,7 +484,7 @@ class LandscapePanel(Panel):
 
     def _draw_output(self) -> None:
         if self._unit is not None:
-            box = self.fill.drawn = self.fill.box()
+            box = self.fill.take()
             xs, ys, Z, levels = self.unit_image(box, *self.fill.shape(MIN_GRID * 2, box))
             self.img.setImage(np.clip(style.drawable(Z), *levels), autoLevels=False, levels=levels)
             self.img.setRect(_rect(xs, ys))

@@ -41,7 +41,6 @@ class LossPanel(Panel):
         self.log_check.toggled.connect(self._set_log)
         self.smooth = SmoothingBox(SMOOTHING)
         self.smooth.changed.connect(self._smoothing_changed)
-        self._ema = {log: RunningEma(log, as_log10=True) for log in (False, True)}  # log axis: in log10
 
         self.loss_view = style.plot_widget()
         self.acc_view = style.plot_widget()
@@ -144,7 +143,8 @@ class LossPanel(Panel):
                       self.test_acc):
             curve.setData([], [])
         self._edits_shown = None
-        self._ema = {log: RunningEma(log, as_log10=True) for log in (False, True)}  # another run: afresh
+        # the batch loss's averages, afresh for each run (a log axis averages log10)
+        self._ema = {log: RunningEma(log, as_log10=True) for log in (False, True)}
         self._titles()
         self.loss_plot.enableAutoRange()
         super().reset()

@@ -28,10 +28,10 @@ from ...core.race import MAX_RACERS, MIN_RACERS, Race
 from .. import style
 from ..controller import FRAME_MS
 from ..trainer import smoothed_rate
+from ..widgets.flow import FlowLayout
 from ..widgets.hyper_form import HyperForm
 from ..widgets.numbers import SciSpinBox, compact_combo, guard_wheel, int_spin
 from .base import Panel, SessionHolder
-from .diagnostics import FlowLayout
 from .landscape import GRID, N_CONTOURS, ViewFill, draw_surface
 
 # Racers are not layers or signs: their own hues, readable on white and on the dark end of viridis
@@ -444,7 +444,7 @@ class RacePanel(Panel):
             style.apply_plot_style(self.land_plot, land.title, "x", "y", self.th,
                                    grid=False)
             self.fill.set_base((*land.xrange, *land.yrange))  # the map fills the plot (paths ignore bounds)
-            self._fill(self.fill.box())
+            self._fill()
         log = self._log_y()
         self.loss_plot.setLogMode(y=log)
         if function:
@@ -453,10 +453,10 @@ class RacePanel(Panel):
             ylabel = "loss (full training set)"
         style.apply_plot_style(self.loss_plot, "Loss per racer", "step", ylabel, self.th)
 
-    def _fill(self, box: tuple[float, float, float, float]) -> None:
+    def _fill(self) -> None:
         if self.session.kind == "function":
             land = self.session.landscape
-            self.fill.drawn = box
+            box = self.fill.take()
             draw_surface(self.img, self.contours, land, land.grid(*self.fill.shape(GRID, box), box))
 
     def _log_y(self) -> bool:

@@ -13,7 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core import datasets, landscapes
 from .. import style
-from ..docks.diagnostics import FlowLayout
+from .flow import FlowLayout
 
 ICON_PX = 32  # a picture's side: five or six to a row of the Setup panel, still recognisable
 
