@@ -182,13 +182,6 @@ class Axis(pg.AxisItem):
         super()._updateWidth()
 
 
-def share_axis_width(*plots: pg.PlotItem) -> None:
-    """Stacked, X-linked plots keep their left axes equally wide, also when one's labels grow."""
-    axes = [p.getAxis("left") for p in plots]
-    for a in axes:
-        if isinstance(a, Axis):
-            a.peers = [b for b in axes if b is not a and isinstance(b, Axis)]
-
     def logTickValues(self, minVal: float, maxVal: float, size: float, stdTicks: list) -> list:
         span = maxVal - minVal
         if span >= 1.5:  # several decades: pyqtgraph's decades (labelled) and 2…9 (unlabelled)
@@ -208,17 +201,53 @@ def share_axis_width(*plots: pg.PlotItem) -> None:
         lo, hi = sorted(self.range)
         texts = [fmt(10**v * scale) if abs(v - round(v)) < 1e-6 or hi - lo < 1.5 else "" for v in values]
         every = self._label_every(texts, hi - lo)
-        return [t if t and (every == 1 or round(v) % every == 0) else "" for t, v in zip(texts, values)]
+        texts = [t if t and (every == 1 or round(v) % every == 0) else "" for t, v in zip(texts, values)]
+        return self._room_vertically(values, texts, decades=True)
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return self._room_vertically(values, super().tickStrings(values, scale, spacing), decades=False)
+
+    def _room_vertically(self, values: list[float], texts: list[str], decades: bool) -> list[str]:
+        """On a vertical axis, only labels a text line apart: a short plot labelled every tick, and at
+        step 0 (one decade, or a narrow linear range) "0.0004 … 0.002" and "42 … 50" lay on one
+        another in 60-120 px. Decades (log) are kept first, then the others where they fit."""
+        if self.orientation not in ("left", "right") or len(values) < 2:
+            return texts
+        lo, hi = sorted(self.range)
+        height = self.height() if self.height() > 1 else 0.0
+        if hi <= lo or height <= 0:
+            return texts
+        need = QtGui.QFontMetrics(self.style.get("tickFont") or self.font()).height() + 2
+        px = [(v - lo) / (hi - lo) * height for v in values]
+        order = sorted(range(len(values)),
+                       key=lambda i: (not (decades and abs(values[i] - round(values[i])) < 1e-6), i))
+        kept: list[float] = []
+        out = [""] * len(texts)
+        for i in order:
+            if texts[i] and all(abs(px[i] - k) >= need for k in kept):
+                kept.append(px[i])
+                out[i] = texts[i]
+        return out
 
     def _label_every(self, texts: list[str], decades: float) -> int:
         """On a horizontal axis, label every k-th decade so the labels do not run together (a
         narrow "Gradients now" read "1e−50.00010.001")."""
         if self.orientation not in ("bottom", "top") or decades < 1.5:
             return 1
-        width = max((len(t) for t in texts), default=0) * QtGui.QFontMetrics(self.style.get("tickFont")
-                                                                            or self.font()).averageCharWidth() + 10
+        # the widest label as drawn (digits are wider than the font's average character, and
+        # "1e−6 0.0001 0.01" ran together in a real window at 1600×1000) and a gap
+        metrics = QtGui.QFontMetrics(self.style.get("tickFont") or self.font())
+        width = max((metrics.horizontalAdvance(t) for t in texts), default=0) + 14
         per_decade = max(self.width(), 1) / decades
         return max(1, math.ceil(width / per_decade))
+
+
+def share_axis_width(*plots: pg.PlotItem) -> None:
+    """Stacked, X-linked plots keep their left axes equally wide, also when one's labels grow."""
+    axes = [p.getAxis("left") for p in plots]
+    for a in axes:
+        if isinstance(a, Axis):
+            a.peers = [b for b in axes if b is not a and isinstance(b, Axis)]
 
 
 def _nice_step(x: float) -> float:

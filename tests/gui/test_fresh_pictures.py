@@ -293,3 +293,26 @@ def test_test_data_and_discretize_toggles(qtbot, make_window):
     np.testing.assert_array_equal(land.img.image, expected)
     w.load_preset("rosenbrock_gd")  # a landscape: no data, no toggles
     assert not land.toggles.isVisible()
+
+
+def test_axis_labels_stand_apart_in_a_fresh_window(make_window):
+    """In a real window at step 0 the short plots' left axes were labelled at every tick ("0.0004 …
+    0.002" in 100 px, "42 … 50" in 60 px), one label on another: the axis' own log ticks had been
+    lost from the class. Every drawn label is now a text line from the next, on every left axis."""
+    from PySide6 import QtGui
+
+    w = make_window("spiral_tanh")
+    QtWidgets.QApplication.processEvents()
+    checked = 0
+    for name in ("gradients", "loss"):
+        panel = w.panels[name]
+        panel.grab()
+        for axis in _left_axes(panel):
+            painter = QtGui.QPainter(QtGui.QImage(10, 10, QtGui.QImage.Format.Format_ARGB32))
+            _, _, texts = axis.generateDrawSpecs(painter)
+            painter.end()
+            line = QtGui.QFontMetricsF(axis.style.get("tickFont") or axis.font()).height()
+            centres = sorted(r.center().y() for r, _, _ in texts)
+            assert all(b - a >= line for a, b in zip(centres, centres[1:])), (name, [t for _, _, t in texts])
+            checked += 1
+    assert checked >= 3
