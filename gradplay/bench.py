@@ -3,6 +3,8 @@
 Each config trains on a Session as the app does (`session.run(k)`): after a warm-up, the median of
 several timed runs gives optimizer steps per second, on the fast path (the session's default) and on
 the numpy reference path (`Session(config, fast=False)`), whose results are the same bit for bit.
+The headless run (`gradplay run`, which also records every step's arrays and writes them) is timed
+from outside, as a script would see it: two runs of different lengths, so start-up cancels.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +54,8 @@ CASES = (
          100_000, 100_000),
 )
 MEMORY_STEPS = 1_000_000
+HEADLESS_STEPS = (10_000, 210_000)   # the two `gradplay run` lengths (quick: a quarter of the difference)
+HEADLESS_TARGET = 0.9                # of the engine's in-process rate on the same config
 
 
 def _rss_mb() -> float:
@@ -80,6 +85,30 @@ def _rate(cfg: dict, fast_path: bool, steps: int, repeats: int) -> tuple[list[fl
         if s.halted:
             raise RuntimeError(f"benchmark config halted: {s.halted}")
     return wall, cpu, s.engine
+
+
+def _headless_rate(cfg: dict, quick: bool) -> dict[str, Any]:
+    """Steps per second of `gradplay run CONFIG --steps N` in a fresh process, from the difference of
+    two run lengths (start-up, compile-cache loading and the config's data cancel); the median of
+    three differences (one with --quick)."""
+    small, big = HEADLESS_STEPS
+    if quick:
+        big = small + (big - small) // 4
+    rates = []
+    with tempfile.TemporaryDirectory(prefix="gradplay-bench-") as tmp:
+        path = os.path.join(tmp, "config.toml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(configs.dumps(cfg))
+
+        def seconds(steps: int) -> float:
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "gradplay", "run", path, "--steps", str(steps),
+                            "--out", os.path.join(tmp, f"run{steps}"), "--quiet"], check=True)
+            return time.perf_counter() - t0
+
+        for _ in range(1 if quick else 3):
+            rates.append((big - small) / (seconds(big) - seconds(small)))
+    return {"steps": [small, big], "steps_per_s": statistics.median(rates), "runs": rates}
 
 
 def _import_seconds(runs: int) -> float:
@@ -134,6 +163,11 @@ def run_bench(quick: bool = False) -> dict[str, Any]:
             "steps_per_cpu_s": statistics.median(cpu_rates),
             "numpy_steps_per_s": statistics.median(ref_rates), "target": case.target,
             "meets_target": None if case.target is None else rate >= case.target})
+    # the headless run of (a), against the engine's rate on it measured just before
+    headless = _headless_rate(configs.resolve(CASES[0].raw), quick) | {"config": "a"}
+    headless["of_engine"] = headless["steps_per_s"] / results[0]["steps_per_s"]
+    headless["target"] = HEADLESS_TARGET
+    headless["meets_target"] = headless["of_engine"] >= HEADLESS_TARGET
     # memory: one long run of (a); the history keeps a fixed number of rows, whatever the length
     mem_steps = MEMORY_STEPS // scale
     s = Session(configs.resolve(CASES[0].raw))
@@ -148,7 +182,7 @@ def run_bench(quick: bool = False) -> dict[str, Any]:
         "gradplay": __version__, "python": platform.python_version(), "numpy": np.__version__,
         "numba": _numba_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
         "blas_threads": _blas_threads(), "quick": quick, "jit": jit | {"ok": jit_ok},
-        "configs": results, "memory": memory, "startup": startup,
+        "configs": results, "headless": headless, "memory": memory, "startup": startup,
     }
 
 
@@ -175,8 +209,12 @@ def format_table(r: dict[str, Any]) -> str:
         mark = "" if c["meets_target"] is None else ("  ok" if c["meets_target"] else "  below")
         lines.append(f"({c['id']}) {c['label']:50s} {c['engine']:>9s} {c['steps_per_s']:>10,.0f} "
                      f"{c['steps_per_cpu_s']:>10,.0f} {c['numpy_steps_per_s']:>10,.0f} {target:>9s}{mark}")
-    m, st, j = r["memory"], r["startup"], r["jit"]
+    m, st, j, h = r["memory"], r["startup"], r["jit"], r["headless"]
     lines += ["",
+              f"headless run: `gradplay run` of ({h['config']}) records and writes every step at "
+              f"{h['steps_per_s']:,.0f} steps/s ({h['steps'][1]:,} minus {h['steps'][0]:,} steps, timed "
+              f"from outside), {h['of_engine']:.0%} of the engine's rate; target ≥{h['target']:.0%}"
+              f"{'  ok' if h['meets_target'] else '  below'}",
               f"memory: RSS {m['rss_mb']:.0f} MB after {m['steps']:,} steps of (a) "
               f"({m['rss_mb_at_10pct']:.0f} MB at 10%, {m['rss_mb_before']:.0f} MB before); history "
               f"{m['history_rows']:,} rows of at most {m['history_capacity']:,}",

@@ -63,6 +63,13 @@ class History:
             arr[:m] = arr[:n][keep]
         self.n = m
 
+    def make_room(self) -> int:
+        """Thin now if the table is full (as the next append would); returns the rows free, so that
+        a caller can train that many steps and read each of their rows unthinned."""
+        if self.n == self.capacity:
+            self._thin()
+        return self.capacity - self.n
+
     def get(self, name: str) -> np.ndarray:
         """A copy of one column's recorded rows, oldest first."""
         return self.data[name][: self.n].copy()
@@ -97,3 +104,40 @@ class History:
         self.clear()
         for i in range(len(steps)):
             self.append(int(steps[i]), **{k: arrays[prefix + k][i] for k in self.columns})
+
+
+class BatchLog:
+    """The mini-batch indices of each step, in a table preallocated for a run of known length:
+    the headless contract's `batch_index` (docs/FORMATS.md). A row holds one step's indices into the
+    training set; -1 pads a batch shorter than the table (the short last batch of an epoch, a
+    smaller batch size after an edit) and fills the row of a step that saw the whole set.
+
+    The training paths write it as they go: the numpy reference one step at a time (`add`), the
+    compiled loop a run of consecutive batches of one permutation at once (`add_run`).
+    """
+
+    def __init__(self, steps: int, width: int):
+        self.rows = np.full((steps, width), -1, dtype=np.int64)
+        self.n = 0
+
+    def add(self, idx: np.ndarray | None) -> None:
+        """One step's batch (None: the step saw the whole set)."""
+        if idx is not None:
+            self.rows[self.n, : len(idx)] = idx
+        self.n += 1
+
+    def add_run(self, perm: np.ndarray | None, start: int, steps: int, size: int) -> None:
+        """`steps` consecutive batches of `size` drawn from perm[start:], the last one possibly cut
+        short by the permutation's end; perm None: `steps` steps that saw the whole set."""
+        if perm is not None and steps > 0:
+            rows = self.rows[self.n: self.n + steps]
+            whole = min(steps, (len(perm) - start) // size)  # batches the permutation holds in full
+            rows[:whole, :size] = perm[start: start + whole * size].reshape(whole, size)
+            if whole < steps:  # the epoch's last batch (the loop starts a new permutation after it)
+                tail = perm[start + whole * size: start + steps * size]
+                rows[whole, : len(tail)] = tail
+        self.n += steps
+
+    def table(self) -> np.ndarray:
+        """The rows written so far."""
+        return self.rows[: self.n]

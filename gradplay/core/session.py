@@ -17,7 +17,7 @@ import numpy as np
 from . import datasets, landscapes, losses, optim, schedules, timeline
 from . import fast as fastpaths
 from .hessian import network_hessian
-from .history import History
+from .history import BatchLog, History
 from .nn import MLP
 from .unit_maps import plane
 
@@ -98,6 +98,7 @@ class Session:
     landscape: landscapes.Landscape | None
     objective: _LandscapeObjective | None
     _mlp_loop: MLPLoop | None  # the compiled loop's buffers (fast.runner makes it on first use)
+    batch_log: BatchLog | None  # when set, every training path writes each step's batch into it
 
     def __init__(self, config: dict, *, fast: bool | None = None):
         self._listeners: list[Callable[[str], None]] = []
@@ -121,6 +122,7 @@ class Session:
         self.last_loss = math.nan
         self.last_batch: np.ndarray | None = None
         self._mlp_loop = None  # the compiled loop's buffers, made on first use for this model
+        self.batch_log = None
         if self.kind == "function":
             self._build_function()
         else:
@@ -399,6 +401,8 @@ class Session:
                             update_ratio=row(ratio))
             self.last_loss = loss
             self.grad_norms = gn
+            if self.batch_log is not None:
+                self.batch_log.add(self.last_batch)
             self.schedule.step()
             self.step += 1
             done += 1
@@ -551,6 +555,7 @@ class Session:
         c = copy.copy(self)
         c._listeners = []
         c._mlp_loop = None  # the compiled loop's buffers are bound to one model's arrays
+        c.batch_log = None
         if self.model is not None:
             c.model = self.model.copy(caches=False)  # the twin's first step makes its own
             c.theta, c.grad = c.model.theta, c.model.grad

@@ -17,13 +17,18 @@ def test_bench_quick_json_has_every_config(capsys):
     m = r["memory"]
     assert m["steps"] > 0 and m["rss_mb"] > 0 and m["history_rows"] <= m["history_capacity"]
     assert r["startup"]["import_engine_s"] > 0
+    h = r["headless"]
+    assert h["config"] == "a" and h["steps"][1] > h["steps"][0] and h["steps_per_s"] > 0
+    assert h["of_engine"] == h["steps_per_s"] / r["configs"][0]["steps_per_s"]
 
 
 def test_bench_table_names_the_targets(capsys, monkeypatch):
     import gradplay.bench as bench
 
     monkeypatch.setattr(bench, "MEMORY_STEPS", 20_000)
+    monkeypatch.setattr(bench, "HEADLESS_STEPS", (100, 900))
     monkeypatch.setattr(bench, "CASES", tuple(c.__class__(c.key, c.label, c.raw, c.target, 500) for c in bench.CASES))
     assert main(["bench", "--quick"]) == 0
     out = capsys.readouterr().out
     assert "(a) spiral 2-8-8-1 tanh" in out and "≥70,000" in out and "memory: RSS" in out
+    assert "headless run: `gradplay run` of (a)" in out and "target ≥90%" in out

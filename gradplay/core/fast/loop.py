@@ -177,7 +177,8 @@ class MLPLoop:
                 hist._thin()
             k = min(n - done, MAX_CHUNK)
             saved = _schedule_rates(s.schedule, k, self.lrs)
-            iv[mlp.I_POS], iv[mlp.I_HN], iv[mlp.I_STEP] = s._pos, hist.n, s.step
+            pos0 = s._pos
+            iv[mlp.I_POS], iv[mlp.I_HN], iv[mlp.I_STEP] = pos0, hist.n, s.step
             mlp.train(k, iv, fv, self.fp, s.theta, s.grad, self.prev, self.lay, self.wo, self.work, self.wg,
                       self.iw, self.rs, self.x, self.yf, self.yi, s._perm, self.widx, s1, s2, s3, self.lrs,
                       hist.steps, hist.data["loss"], hist.data["lr"], h_gn, h_wn, h_ur, self.gn, self.sc)
@@ -185,6 +186,8 @@ class MLPLoop:
             _rewind_schedule(s.schedule, saved, k, got)
             s._pos, hist.n, s.step = int(iv[mlp.I_POS]), int(iv[mlp.I_HN]), int(iv[mlp.I_STEP])
             s.optimizer.state["step"] = int(iv[mlp.I_OSTEP])
+            if s.batch_log is not None:  # the steps done drew consecutive batches of one permutation
+                s.batch_log.add_run(s._perm if iv[mlp.I_SAMPLED] else None, pos0, got, s.batch_size)
             done += got
             if tried:
                 tried_any, tried_lr = True, float(self.lrs[tried - 1])
