@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gradcheck import BatchLoss
 from .history import History
+from .objective import BatchObjective
 
 GradFn = Callable[[np.ndarray], np.ndarray]
 
@@ -118,7 +118,7 @@ def top_eigenvalue(grad_fn: GradFn, theta: np.ndarray, v0: np.ndarray | None = N
 
 def network_top_eigenvalue(session, idx: np.ndarray | None = None, **kwargs) -> TopEigen:
     """λmax of the training loss's Hessian at the session's θ; idx=None: full training set."""
-    loss = BatchLoss(session, idx)
+    loss = BatchObjective.of_session(session, idx)
     return top_eigenvalue(loss.grad, session.theta.copy(), **kwargs)
 
 

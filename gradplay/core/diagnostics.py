@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from . import curvature
-from .gradcheck import BatchLoss, default_batch
+from .gradcheck import default_batch
 from .nn import BN_EPS, MLP, activate
+from .objective import BatchObjective
 
 VANISHING_RATIO = 1e-3
 EXPLODING_RATIO = 1e3
@@ -67,7 +68,7 @@ def gradient_flow(session, window: int = 20) -> Finding:
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             norms = np.exp(np.mean(np.log(rows), axis=0))
     else:
-        loss = BatchLoss(session, default_batch(session))
+        loss = BatchObjective.of_session(session, default_batch(session))
         g = loss.grad(session.theta.copy())
         rows = norms = np.sqrt(np.add.reduceat(g * g, session.starts))[None, :]
         norms = rows[0]

@@ -13,43 +13,21 @@ visible down to gradients of about 1e-6. The stencil also detects kinks for free
 quotients (steps h and 2h) agree to O(h²) where L is smooth and disagree at O(1) when a ReLU, hinge
 or |w| kink lies within ±2h; such entries are recomputed with h/100 and counted in `kinks`.
 
-`BatchLoss` and `keep_model_state` are shared with curvature.py and weightspace.py: every
-evaluation leaves the session exactly as it was (θ, grad, running statistics, caches).
+The loss is `objective.BatchObjective`, the one shared with the curvature probes and the diagnostics:
+every evaluation leaves the session exactly as it was (θ, grad, running statistics, caches).
 """
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import losses
-from .nn import MLP
+from .objective import BatchObjective
 
 RTOL_GOOD = 1e-5   # backprop and finite differences agree (CS231n: < 1e-7 great, < 1e-5 fine)
 RTOL_KINK = 1e-3   # plausible near a kink or for a tiny gradient; larger means a real disagreement
-
-
-@contextlib.contextmanager
-def keep_model_state(model: MLP) -> Iterator[None]:
-    """Restore θ, grad, batch-norm running statistics and forward/backward caches on exit.
-
-    The caches are the lists MLP.copy() also duplicates; the GUI may draw from them between steps.
-    """
-    theta, grad, buffers = model.theta.copy(), model.grad.copy(), model.buffers()
-    caches = {k: list(getattr(model, k)) for k in ("a", "z", "h", "dz", "_y", "_xhat", "_inv")}
-    train = model._train
-    try:
-        yield
-    finally:
-        model.theta[:] = theta   # in place: the session and optimizer hold views of these arrays
-        model.grad[:] = grad
-        model.load_buffers(buffers)
-        for k, v in caches.items():
-            setattr(model, k, v)
-        model._train = train
 
 
 def default_batch(session) -> np.ndarray | None:
@@ -60,54 +38,6 @@ def default_batch(session) -> np.ndarray | None:
     if session.batch_size >= session.n_train:
         return None
     return np.arange(session.batch_size)
-
-
-class BatchLoss:
-    """The training loss on one fixed batch as a function of a flat θ (n,), without side effects.
-
-    Same definition as the session's step: loss on the batch (train mode, so batch norm uses the
-    batch's statistics) + l1·Σ|W| + l2·ΣW². `idx=None` uses the full training set.
-    """
-
-    l1: float
-    l2: float
-
-    def __init__(self, session, idx: np.ndarray | None = None, penalties: bool = True):
-        if session.kind != "dataset":
-            raise ValueError("BatchLoss needs a dataset task (landscapes have exact derivatives)")
-        self.model: MLP = session.model
-        d = session.data
-        self.x, self.y = (d.x_train, d.y_train) if idx is None else (d.x_train[idx], d.y_train[idx])
-        self.loss_name = session.loss_name
-        t = session.config["training"]
-        self.l1, self.l2 = (t["l1"], t["l2"]) if penalties else (0.0, 0.0)
-        self.n = self.model.theta.size
-
-    def _loss(self, grad: bool) -> float:
-        m = self.model
-        out = m.forward(self.x, train=True)
-        value, dout = losses.loss_and_grad(self.loss_name, out, self.y)
-        if grad:
-            m.backward(dout)
-        value += losses.penalty(m.theta, m.weight_mask, self.l1, self.l2)
-        if grad:
-            losses.add_penalty_grad(m.theta, m.weight_mask, self.l1, self.l2, m.grad)
-        return value
-
-    def value(self, theta: np.ndarray) -> float:
-        with keep_model_state(self.model), np.errstate(all="ignore"):
-            self.model.theta[:] = theta
-            return self._loss(grad=False)
-
-    def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """(L(θ), ∇L(θ) as a new (n,) array)."""
-        with keep_model_state(self.model), np.errstate(all="ignore"):
-            self.model.theta[:] = theta
-            value = self._loss(grad=True)
-            return value, self.model.grad.copy()
-
-    def grad(self, theta: np.ndarray) -> np.ndarray:
-        return self.value_and_grad(theta)[1]
 
 
 @dataclass
@@ -164,7 +94,7 @@ def gradcheck(session, idx: np.ndarray | None = None, h: float = 1e-4, max_per_b
     progress(done, total) is called after each entry; False stops the check (the result then has
     `cancelled` set). The session is left exactly as it was.
     """
-    loss = BatchLoss(session, default_batch(session) if idx is None else idx)
+    loss = BatchObjective.of_session(session, default_batch(session) if idx is None else idx)
     model = loss.model
     theta = model.theta.copy()
     value, analytic_all = loss.value_and_grad(theta)
@@ -207,7 +137,7 @@ def gradcheck(session, idx: np.ndarray | None = None, h: float = 1e-4, max_per_b
                      np.concatenate(n_parts or [np.empty(0)]), cancelled)
 
 
-def _difference_quotient(loss: BatchLoss, theta: np.ndarray, i: int | np.integer, h: float,
+def _difference_quotient(loss: BatchObjective, theta: np.ndarray, i: int | np.integer, h: float,
                          retry: bool = True) -> tuple[float, bool]:
     """Fourth-order central difference of the loss along coordinate i, and whether a kink lies
     within ±2h (then retried once with h/100)."""

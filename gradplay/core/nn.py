@@ -9,9 +9,10 @@ Hidden layers are Linear -> [BatchNorm1d] -> activation; the output layer is lin
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterator, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -369,6 +370,34 @@ class MLP:
                 raise ValueError(f"buffers: {key} has shape {value.shape}, expected {target.shape}")
             target[...] = value
 
+    # The last pass's activations and batch-norm intermediates: what a GUI draws between steps.
+    CACHES = ("a", "z", "h", "dz", "_y", "_xhat", "_inv")
+
+    def save_state(self) -> dict[str, Any]:
+        """Everything a pass changes, copied: θ, gradient, batch-norm running statistics, the
+        caches (the lists; each pass puts new arrays in them) and train/eval mode."""
+        return {"theta": self.theta.copy(), "grad": self.grad.copy(), "buffers": self.buffers(),
+                "caches": {k: list(getattr(self, k)) for k in self.CACHES}, "train": self._train}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Put back what `save_state` took; θ and gradient in place (the session, the optimizer and
+        the panels hold views of them)."""
+        self.theta[:] = state["theta"]
+        self.grad[:] = state["grad"]
+        self.load_buffers(state["buffers"])
+        for k, v in state["caches"].items():
+            setattr(self, k, list(v))
+        self._train = state["train"]
+
+    @contextlib.contextmanager
+    def unchanged(self) -> Iterator[None]:
+        """Evaluate anything inside; on exit (an exception too) the network is as it was."""
+        state = self.save_state()
+        try:
+            yield
+        finally:
+            self.restore_state(state)
+
     def copy(self, caches: bool = True) -> MLP:
         """Deep copy with its own theta, grad, running statistics and (unless `caches` is False: a
         full batch of 100 000 samples makes them hundreds of MB) the last pass's activations."""
@@ -377,7 +406,7 @@ class MLP:
         new.theta[...] = self.theta
         new.grad[...] = self.grad
         new.load_buffers(self.buffers())
-        for name in ("a", "z", "h", "dz", "_y", "_xhat", "_inv") if caches else ():
+        for name in self.CACHES if caches else ():
             setattr(new, name, [None if v is None else v.copy() for v in getattr(self, name)])
         new._train = self._train
         return new

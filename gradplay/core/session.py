@@ -16,9 +16,9 @@ import numpy as np
 
 from . import datasets, landscapes, losses, optim, schedules, timeline
 from . import fast as fastpaths
-from .hessian import network_hessian
 from .history import BatchLog, History
 from .nn import MLP
+from .objective import BatchObjective, LandscapeObjective
 from .unit_maps import plane
 
 if TYPE_CHECKING:
@@ -39,50 +39,6 @@ def _layer_norms(v: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.sqrt(np.add.reduceat(v * v, starts))
 
 
-class _LandscapeObjective:
-    """f, ∇f and the exact Hessian of a 2-D landscape, for second-order optimizers."""
-
-    def __init__(self, land: landscapes.Landscape):
-        self.land = land
-
-    def loss_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        return self.land.value(theta), self.land.gradient(theta)
-
-    def hessian(self, theta: np.ndarray) -> np.ndarray:
-        return self.land.hessian(theta)
-
-
-class _BatchObjective:
-    """The network's loss (with penalties) on one fixed batch, as a function of a parameter vector."""
-
-    def __init__(self, session: Session, xb: np.ndarray, yb: np.ndarray):
-        self.s, self.xb, self.yb = session, xb, yb
-
-    def loss_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        model = self.s.model
-        assert model is not None  # a batch objective exists only for a dataset task
-        if theta is model.theta:
-            loss = self.s._forward_backward(self.xb, self.yb)
-            return loss, model.grad.copy()
-        # Evaluate elsewhere without disturbing the live parameters or the batch-norm running
-        # statistics (a Hessian by differences would otherwise update them 2n times a step).
-        saved, buffers = model.theta.copy(), model.buffers()
-        model.theta[:] = theta
-        try:
-            loss = self.s._forward_backward(self.xb, self.yb)
-            return loss, model.grad.copy()
-        finally:
-            model.theta[:] = saved
-            model.load_buffers(buffers)
-
-    def hessian(self, theta: np.ndarray) -> np.ndarray:
-        """Exact Hessian of this batch's loss at theta (the live parameters or any other vector);
-        the model, its gradient and batch-norm running statistics are left as they are."""
-        s = self.s
-        assert s.model is not None and s.loss_name is not None  # dataset task
-        return network_hessian(s.model, self.xb, self.yb, s.loss_name, s._l1, s._l2, theta=theta)
-
-
 class Session:
     """A run of one config. `run(n)` trains n optimizer steps; observers are told after each call.
 
@@ -96,7 +52,7 @@ class Session:
     model: MLP | None
     loss_name: str | None
     landscape: landscapes.Landscape | None
-    objective: _LandscapeObjective | None
+    objective: LandscapeObjective | None
     _mlp_loop: MLPLoop | None  # the compiled loop's buffers (fast.runner makes it on first use)
     batch_log: BatchLog | None  # when set, every training path writes each step's batch into it
 
@@ -145,7 +101,7 @@ class Session:
         self.model = None
         self.data = None
         self.layer_slices = [slice(0, 2)]
-        self.objective = _LandscapeObjective(self.landscape)
+        self.objective = LandscapeObjective(self.landscape)
         self.loss_name = None
         self.n_train = 1
         self.batch_size = 1
@@ -287,18 +243,6 @@ class Session:
             twin.step += 1
         return batches if any(b is not None for b in batches) else None
 
-    def _forward_backward(self, xb: np.ndarray, yb: np.ndarray) -> float:
-        """Batch loss with penalties; leaves its gradient in self.grad."""
-        model = self.model
-        assert model is not None and self.loss_name is not None  # dataset task
-        out = model.forward(xb, train=True)
-        loss, dout = losses.loss_and_grad(self.loss_name, out, yb)
-        model.backward(dout)
-        if self._l1 or self._l2:
-            loss += losses.penalty(model.theta, model.weight_mask, self._l1, self._l2)
-            losses.add_penalty_grad(model.theta, model.weight_mask, self._l1, self._l2, model.grad)
-        return loss
-
     def _loss_and_grad(self) -> tuple[float, Any]:
         """Loss at the current parameters and the objective second-order methods need."""
         if self.kind == "function":
@@ -319,7 +263,9 @@ class Session:
             xb, yb = self.data.x_train, self.data.y_train
         else:
             xb, yb = self.data.x_train[idx], self.data.y_train[idx]
-        return self._forward_backward(xb, yb), _BatchObjective(self, xb, yb)
+        assert self.model is not None and self.loss_name is not None  # dataset task
+        objective = BatchObjective(self.model, self.loss_name, xb, yb, self._l1, self._l2)
+        return objective.loss_and_grad_here(), objective
 
     def _halt(self, why: str) -> None:
         self.halted = why

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from gradplay.core import config, curvature, optim
-from gradplay.core.gradcheck import BatchLoss
 from gradplay.core.landscapes import get_landscape
+from gradplay.core.objective import BatchObjective
 from gradplay.core.session import Session
 
 
@@ -59,7 +59,7 @@ def test_top_eigenvalue_matches_the_full_hessian_on_a_small_net(raw):
     s = Session(config.resolve({**base, **raw}))
     s.run(100)
     theta = s.theta.copy()
-    hessian = optim.numerical_hessian(BatchLoss(s).grad, theta)
+    hessian = optim.numerical_hessian(BatchObjective.of_session(s).grad, theta)
     exact = np.linalg.eigvalsh(hessian)[-1]
     top = curvature.network_top_eigenvalue(s, iters=2000, tol=1e-12)
     assert top.converged

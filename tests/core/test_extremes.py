@@ -188,7 +188,7 @@ def test_newton_with_an_overflowed_hessian_halts_instead_of_raising(monkeypatch)
     # Found when the Hessian came from central differences, which overflowed once θ reached ~1e17
     # here; the exact Hessian stays finite on this run, so the overflow is forced the second time.
     train(raw, 5)
-    monkeypatch.setattr(session._BatchObjective, "hessian", lambda self, theta: np.full((theta.size,) * 2, np.inf))
+    monkeypatch.setattr(session.BatchObjective, "hessian", lambda self, theta: np.full((theta.size,) * 2, np.inf))
     s = train(raw, 5)
     assert s.halted and s.step == 0
 

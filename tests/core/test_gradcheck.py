@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from gradplay.core import config, gradcheck
-from gradplay.core.gradcheck import BatchLoss, default_batch, keep_model_state
+from gradplay.core.gradcheck import default_batch
+from gradplay.core.objective import BatchObjective
 from gradplay.core.session import Session
 
 
@@ -78,14 +79,14 @@ def test_default_batch_is_the_last_steps_batch_and_its_loss_is_the_sessions():
     theta = s.theta.copy()
     s.run(1)
     assert np.array_equal(default_batch(s), s.last_batch)
-    assert BatchLoss(s, s.last_batch).value(theta) == pytest.approx(s.last_loss, rel=1e-15)
+    assert BatchObjective.of_session(s, s.last_batch).value(theta) == pytest.approx(s.last_loss, rel=1e-15)
     full = session(steps=1, training={"batch_size": "full"})
     assert default_batch(full) is None
 
 
 def test_bn_in_train_mode_uses_the_batch_statistics_and_restores_the_running_ones():
     s = session(network={"batch_norm": True})
-    loss = BatchLoss(s, np.arange(16))
+    loss = BatchObjective.of_session(s, np.arange(16))
     before = s.model.buffers()
     v1 = loss.value(s.theta)
     v2 = loss.value(s.theta)
@@ -143,10 +144,10 @@ def test_table_has_a_row_per_block():
     assert len(lines) == 1 + len(res.blocks) and lines[1].split()[0] == "W1"
 
 
-def test_keep_model_state_restores_after_an_exception():
+def test_an_evaluation_leaves_the_network_as_it_was_after_an_exception():
     s = session()
     before = state(s)
-    with pytest.raises(RuntimeError), keep_model_state(s.model):
+    with pytest.raises(RuntimeError), s.model.unchanged():
         s.model.theta[:] = 0.0
         s.model.forward(s.data.x_train[:8])
         raise RuntimeError
@@ -156,4 +157,4 @@ def test_keep_model_state_restores_after_an_exception():
 def test_landscapes_are_refused():
     s = Session(config.resolve({"task": {"kind": "function", "name": "quadratic"}}))
     with pytest.raises(ValueError, match="dataset"):
-        BatchLoss(s)
+        BatchObjective.of_session(s)
