@@ -104,6 +104,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 130
     if session.halted:
         print(session.halted, file=sys.stderr)
+    elif session.stopped and not args.quiet:
+        print(session.stopped)
     if not args.quiet:
         loss = arrays["loss"]
         final = f"{loss[-1]:.6g}" if len(loss) else "n/a"

@@ -20,7 +20,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from . import datasets, landscapes, losses, nn, optim
+from . import datasets, landscapes, losses, nn, optim, stopping
 
 
 class ConfigError(ValueError):
@@ -39,7 +39,7 @@ MAX_NEWTON_PARAMS = 2000
 # bounded by the size limits alone.
 MAX_SECOND_ORDER_SECONDS = 2.0
 
-TOP_KEYS = ("seed", "meta", "task", "network", "loss", "optimizer", "training", "schedule")
+TOP_KEYS = ("seed", "meta", "task", "network", "loss", "optimizer", "training", "schedule", "stop")
 MAX_TEXT = 4000  # characters in a title, description or "try" line
 MAX_CONFIG_BYTES = 2**20  # a TOML config (a long timeline is ~100 bytes an entry)
 TIMELINE = "timeline"  # [[timeline]] entries: edits from step k on (core/timeline.py)
@@ -57,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "optimizer": {"name": "adam"},
     "training": {"batch_size": 32, "clip_norm": 0.0, "clip_value": 0.0, "l1": 0.0, "l2": 0.0},
     "schedule": {"name": "constant"},
+    "stop": stopping.DEFAULTS,
 }
 TINY = 1e-300  # smallest non-zero magnitude of a number (subnormals like 5e-324 would print as 0)
 # Closed ranges [lo, hi] of every number in a config. The GUI's fields use exactly these, so any
@@ -314,6 +315,20 @@ def _resolve_schedule(raw: dict) -> dict:
     return out
 
 
+def _resolve_stop(raw: dict) -> dict:
+    t = _table(raw, "stop")
+    d = stopping.DEFAULTS
+    _check_keys(t, tuple(d), "stop.")
+    out: dict[str, Any] = {}
+    for k, default in d.items():
+        if isinstance(default, bool):
+            out[k] = _bool(t.get(k, default), f"stop.{k}")
+        else:
+            out[k] = _number(t.get(k, default), f"stop.{k}", *stopping.RANGES[k],
+                             integer=k in stopping.INTEGER_KEYS)
+    return out
+
+
 def _check_consistency(cfg: dict) -> None:
     """Choices that are each valid but do not fit together."""
     task = cfg["task"]
@@ -418,6 +433,7 @@ def resolve(raw: dict) -> dict:
     cfg["optimizer"] = _resolve_optimizer(raw)
     cfg["training"] = _resolve_training(raw)
     cfg["schedule"] = _resolve_schedule(raw)
+    cfg["stop"] = _resolve_stop(raw)
     _check_consistency(cfg)
     from . import timeline  # (it builds on this module)
 

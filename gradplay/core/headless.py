@@ -29,7 +29,8 @@ def record(session: Session, steps: int, progress: Progress | None = None,
     update, `grad_norm` (N, L) before clipping, `batch_index` (N, B) when batches are sampled (-1 pads
     a short last batch of an epoch).
     `progress(done)` is called every `chunk` steps; returning False cancels (arrays are cut to the
-    steps done). Training also stops early when the session halts on a non-finite value.
+    steps done). Training also stops early when the session halts on a non-finite value, or when a
+    stop condition fires (`session.stopped` says which; the arrays end where the run does).
     """
     if session.kind == "function":
         return _record_function(session, steps, progress, chunk)
@@ -41,7 +42,7 @@ def _train(s: Session, steps: int, progress: Progress | None, chunk: int,
     """Train up to `steps` steps; after each run of k steps done, `take(done, row, k)` copies the
     k history rows from `row` on (the arrays' rows `done` on). Returns the steps done."""
     hist = s.history
-    done = 0
+    done, start = 0, s.step
     while done < steps:
         room = hist.make_room()
         want = min(steps - done, chunk - done % chunk, room)
@@ -49,11 +50,11 @@ def _train(s: Session, steps: int, progress: Progress | None, chunk: int,
         got = s.run(want)
         take(done, row, got)
         done += got
-        if got < want:  # halted
+        if got < want or s.stopped:  # halted, or a stop condition fired
             break
         if progress is not None and done % chunk == 0 and progress(done) is False:
             break
-    return done
+    return min(done, s.step - start)  # early stopping may have rewound the run to its best check
 
 
 def _record_function(s: Session, steps: int, progress: Progress | None, chunk: int) -> dict[str, np.ndarray]:
@@ -105,5 +106,5 @@ def _record_dataset(s: Session, steps: int, progress: Progress | None, chunk: in
     out["loss"] = loss[:done]
     out["grad_norm"] = gnorm[:done]
     if log is not None:
-        out["batch_index"] = log.table()
+        out["batch_index"] = log.table()[:done]
     return out

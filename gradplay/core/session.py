@@ -19,6 +19,7 @@ from . import fast as fastpaths
 from .history import BatchLog, History
 from .nn import MLP
 from .objective import BatchObjective, LandscapeObjective
+from .stopping import Stopper
 from .unit_maps import plane
 
 if TYPE_CHECKING:
@@ -84,6 +85,8 @@ class Session:
         else:
             self._build_dataset()
         self.grad_norms = np.zeros(self.n_layers)
+        self.stopped: str | None = None  # why the last run() stopped by a stop condition
+        self.stopper = self._make_stopper()
         self.starts = np.array([s.start for s in self.layer_slices])
         self._prev = np.empty_like(self.theta)
         self._make_optimizer()
@@ -170,6 +173,12 @@ class Session:
             if size != self.batch_size:
                 self.batch_size = size
                 self._mlp_loop = None  # the compiled loop's buffers are sized for one batch size
+        seen = self.stopper.state()
+        self.stopper = self._make_stopper()  # the conditions (or the epoch's length) may have changed
+        self.stopper.load_state(seen)
+
+    def _make_stopper(self) -> Stopper:
+        return Stopper(self.config["stop"], self.steps_per_epoch if self.kind == "dataset" else None)
 
     def _make_optimizer(self) -> None:
         oc = dict(self.config["optimizer"])
@@ -284,18 +293,25 @@ class Session:
                 self._emit("halted")
                 return 0
         done, edited = 0, False
+        self.stopped = None
         # Overflow is expected at extreme settings; it is caught as a halt, not printed as a warning.
         with np.errstate(all="ignore"):
             while True:
                 edited = self._apply_due_edits() or edited
                 if done >= n or self.halted:
                     break
-                nxt = self._next_edit_step()
-                chunk = n - done if nxt is None else min(n - done, nxt - self.step)
+                chunk = n - done
+                for nxt in (self._next_edit_step(), self.stopper.next_check(self.step)):
+                    if nxt is not None:
+                        chunk = min(chunk, nxt - self.step)
                 got = self._run_steps(chunk)
                 done += got
                 if got < chunk:
                     break
+                if self.stopper.active and self.stopper.next_check(self.step - got) == self.step:
+                    self.stopped = self.stopper.check(self)
+                    if self.stopped:
+                        break
         if edited:
             self._emit("config")
         self._emit("halted" if self.halted else "stepped")
@@ -417,10 +433,22 @@ class Session:
         """Apply a new resolved config.
 
         When only the optimizer, schedule, clipping or penalties change, training continues from the
-        current parameters with a fresh optimizer state; any other change rebuilds the run.
+        current parameters with a fresh optimizer state; new stop conditions apply from now on and
+        change nothing else; any other change rebuilds the run.
         """
         old = self.config
         config = dict(config, timeline=[])
+        if config["stop"] != old["stop"]:
+            # Stop conditions hold for the whole run: they are not an edit on its timeline, and
+            # changing them leaves the optimizer's state alone.
+            self.run_config = dict(self.run_config, stop=config["stop"])
+            old = self.config = dict(old, stop=config["stop"])
+            seen = self.stopper.state()
+            self.stopper = self._make_stopper()
+            self.stopper.load_state(seen)
+            if config == old:
+                self._emit("config")
+                return
         keep = ("optimizer", "schedule", "training", "meta", "timeline")
         same_problem = all(old[k] == config[k] for k in old if k not in keep)
         if same_problem and not self.halted:
@@ -502,6 +530,7 @@ class Session:
         c._listeners = []
         c._mlp_loop = None  # the compiled loop's buffers are bound to one model's arrays
         c.batch_log = None
+        c.stopper = c._make_stopper()
         if self.model is not None:
             c.model = self.model.copy(caches=False)  # the twin's first step makes its own
             c.theta, c.grad = c.model.theta, c.model.grad
@@ -530,6 +559,8 @@ class Session:
             self._continue_with(other.config)
         self._next_edit = other._next_edit
         self.step, self.halted, self.last_loss = other.step, other.halted, other.last_loss
+        self.stopped = other.stopped
+        self.stopper.load_state(other.stopper.state())
         self.engine = other.engine
         self.theta[:] = other.theta
         self.grad[:] = other.grad

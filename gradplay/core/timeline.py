@@ -115,6 +115,9 @@ def resolve_entries(raw: Any, base: dict) -> list[dict]:
             raise ConfigError(f"{where} changes nothing: give at least one \"section.key\" = value")
         for key in edits:
             section, name = split_key(key)
+            if section == "stop":
+                raise ConfigError(f"{where}: '{key}' is a stop condition, which holds for the whole run: "
+                                  f"set it in [stop]")
             if section not in config_mod.TOP_KEYS[2:] or not name:
                 raise ConfigError(f"{where}: unknown key '{key}'; keys are \"section.key\" of the config, "
                                   f"e.g. \"optimizer.lr\" (sections: {', '.join(CONTINUING)})")

@@ -39,7 +39,8 @@ class Controller(QtCore.QObject):
     Signals: `stepped` after training advanced (the window refreshes visible docks);
     `session_replaced` when the session was rebuilt or replaced (docks `reset()`);
     `config_changed` when a config was applied without a rebuild; `halted(str)` with the message when
-    training stopped on NaN/inf; `play_state(bool)` when playing starts or stops; `working(float)`
+    training stopped on NaN/inf; `stopped(str)` with the message when a stop condition paused it
+    (core/stopping.py); `play_state(bool)` when playing starts or stops; `working(float)`
     at each frame while one slice has been training for more than WORKING_AFTER seconds.
     """
 
@@ -47,6 +48,7 @@ class Controller(QtCore.QObject):
     session_replaced = QtCore.Signal()
     config_changed = QtCore.Signal()
     halted = QtCore.Signal(str)
+    stopped = QtCore.Signal(str)
     play_state = QtCore.Signal(bool)
     speed_changed = QtCore.Signal(float)
     working = QtCore.Signal(float)
@@ -109,6 +111,7 @@ class Controller(QtCore.QObject):
             self.halted.emit(self.session.halted)
             return
         self.playing = True
+        self.session.stopped = None  # Play goes on past a stop condition that fired
         self._last_tick = 0.0
         self._owed = 1.0  # slow motion: the first step at once
         self._rate_t0, self._rate_step = time.perf_counter(), self.session.step
@@ -157,7 +160,11 @@ class Controller(QtCore.QObject):
             if self.session.halted:
                 self._on_halt()
                 break
+            if self.session.stopped:
+                break
         self.stepped.emit()
+        if self.session.stopped:
+            self.stopped.emit(self.session.stopped)
         return done
 
     def _advance(self, n: int) -> None:
@@ -166,6 +173,8 @@ class Controller(QtCore.QObject):
         self.stepped.emit()
         if self.session.halted:
             self._on_halt()
+        elif self.session.stopped:
+            self.stopped.emit(self.session.stopped)
 
     def reset(self) -> None:
         """Back to step 0 with the same seed (same initial weights, data and batch order)."""
@@ -204,7 +213,7 @@ class Controller(QtCore.QObject):
             if s.sync_from(t.twin):  # the timeline changed a setting in that slice
                 self.config_changed.emit()
             self._sec_per_step = t.sec_per_step or self._sec_per_step
-        if t.idle and not s.halted and not (self._target is not None and s.step >= self._target):
+        if t.idle and not s.halted and not s.stopped and not (self._target is not None and s.step >= self._target):
             frames = min(max(dt * 1000 / FRAME_MS, 1.0), CATCH_UP)
             if self.speed >= 1:
                 owed = max(1, round(self.speed * frames))
@@ -228,6 +237,9 @@ class Controller(QtCore.QObject):
         self.stepped.emit()
         if s.halted:
             self._on_halt()
+        elif s.stopped:
+            self.pause()
+            self.stopped.emit(s.stopped)
         elif self._target is not None and s.step >= self._target:
             self.pause()
 

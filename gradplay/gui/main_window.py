@@ -124,6 +124,7 @@ class MainWindow(QtWidgets.QMainWindow):
         controller.session_replaced.connect(self.reset_panels)
         controller.config_changed.connect(self._config_changed)
         controller.halted.connect(self.show_halt)
+        controller.stopped.connect(lambda message: self.banner.show_message(message, "info"))
         controller.play_state.connect(self._play_state)
         controller.working.connect(self._working)
         if restore:

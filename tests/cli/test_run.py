@@ -82,3 +82,15 @@ def test_piped_run_prints_no_progress_bar(tmp_path):
                         str(tmp_path / "o")], capture_output=True, text=True)
     assert p.returncode == 0 and p.stderr == ""
     assert "600 steps" in p.stdout
+
+
+def test_run_stops_where_a_stop_condition_says_and_says_which(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(DATASET_TOML + "[stop]\nmax_epochs = 2\n")
+    assert main(["run", str(cfg), "--steps", "500", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "Stopped at step 20: the run reached 2 epochs" in out  # 80 training rows, batches of 8
+    meta = json.loads((tmp_path / "out" / "session.json").read_text())
+    assert meta["steps"] == 20 and meta["config"]["stop"]["max_epochs"] == 2
+    with np.load(tmp_path / "out" / "arrays.npz") as z:
+        assert len(z["loss"]) == len(z["batch_index"]) == 20
