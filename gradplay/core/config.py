@@ -20,7 +20,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from . import datasets, landscapes, losses, nn, optim, stopping
+from . import datasets, features, landscapes, losses, nn, optim, stopping
 
 
 class ConfigError(ValueError):
@@ -52,7 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "meta": {"title": "", "description": "", "try": ""},
     "task": {"kind": "dataset", "name": "spiral", "n_samples": 400, "noise": 0.1, "test_fraction": 0.2},
     "network": {"hidden": [8, 8], "activation": "tanh", "init": "xavier_uniform", "init_std": 1.0,
-                "batch_norm": False},
+                "batch_norm": False, "inputs": list(features.PLANE)},
     "loss": {"name": None},  # None: the natural loss of the dataset (see default_loss)
     "optimizer": {"name": "adam"},
     "training": {"batch_size": 32, "clip_norm": 0.0, "clip_value": 0.0, "l1": 0.0, "l2": 0.0},
@@ -216,7 +216,20 @@ def _resolve_network(raw: dict) -> dict:
         "init": _name(t.get("init", d["init"]), "network.init", nn.INITS),
         "init_std": _number(t.get("init_std", d["init_std"]), "network.init_std", *INIT_STD_RANGE),
         "batch_norm": _bool(t.get("batch_norm", d["batch_norm"]), "network.batch_norm"),
+        "inputs": _inputs(t.get("inputs", d["inputs"])),
     }
+
+
+def _inputs(val: Any) -> list[str]:
+    """`network.inputs`: a non-empty list of distinct feature names, kept in the canonical order."""
+    if not isinstance(val, list) or not val:
+        raise ConfigError(f"'network.inputs' must be a non-empty list of input features "
+                          f"({_choices(features.NAMES)}), got {_show(val)}")
+    names = [_name(v, f"network.inputs[{i}]", features.NAMES) for i, v in enumerate(val)]
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise ConfigError(f"'network.inputs' lists {twice!r} twice")
+    return features.ordered(names)
 
 
 INTEGER_HYPER = ("max_iter", "max_eval", "history_size")

@@ -136,7 +136,7 @@ def _hidden(session, x):
     if session.kind != "dataset" or session.n_layers < 2:
         return None
     with np.errstate(all="ignore"):
-        return hidden_outputs(session.model, session.data.x_train if x is None else x)
+        return hidden_outputs(session.model, session.inputs_train if x is None else x)
 
 
 def dead_relus(session, x: np.ndarray | None = None) -> Finding:

@@ -56,8 +56,9 @@ class BatchObjective:
         if session.kind != "dataset":
             raise ValueError("a batch objective needs a dataset task (landscapes have exact derivatives)")
         assert session.model is not None and session.data is not None and session.loss_name is not None
-        d = session.data
-        x, y = (d.x_train, d.y_train) if idx is None else (d.x_train[idx], d.y_train[idx])
+        x, y = session.inputs_train, session.data.y_train
+        if idx is not None:
+            x, y = x[idx], y[idx]
         l1, l2 = (session._l1, session._l2) if penalties else (0.0, 0.0)
         return cls(session.model, session.loss_name, x, y, l1, l2)
 

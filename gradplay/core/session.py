@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import datasets, landscapes, losses, optim, schedules, timeline
+from . import datasets, features, landscapes, losses, optim, schedules, timeline
 from . import fast as fastpaths
 from .history import BatchLog, History
 from .nn import MLP
@@ -116,7 +116,11 @@ class Session:
         self.data = datasets.make_dataset(
             task["name"], task["n_samples"], task["noise"], task["test_fraction"], rng=self.rngs["data"],
             labels=datasets.label_format_for(self.loss_name, info))
-        self.model = MLP(2, net["hidden"], losses.output_units(self.loss_name, info.n_classes),
+        # The network's inputs: the points themselves, or features of them (core/features.py)
+        self.inputs: list[str] = net["inputs"]
+        self.inputs_train = features.transform(self.inputs, self.data.x_train)
+        self.inputs_test = features.transform(self.inputs, self.data.x_test)
+        self.model = MLP(len(self.inputs), net["hidden"], losses.output_units(self.loss_name, info.n_classes),
                          activation=net["activation"], init=net["init"], init_std=net["init_std"],
                          batch_norm=net["batch_norm"], rng=self.rngs["init"])
         self.landscape = None
@@ -269,9 +273,9 @@ class Session:
         self.last_batch = idx
         assert self.data is not None  # dataset task
         if idx is None:
-            xb, yb = self.data.x_train, self.data.y_train
+            xb, yb = self.inputs_train, self.data.y_train
         else:
-            xb, yb = self.data.x_train[idx], self.data.y_train[idx]
+            xb, yb = self.inputs_train[idx], self.data.y_train[idx]
         assert self.model is not None and self.loss_name is not None  # dataset task
         objective = BatchObjective(self.model, self.loss_name, xb, yb, self._l1, self._l2)
         return objective.loss_and_grad_here(), objective
@@ -397,7 +401,7 @@ class Session:
         assert d is not None and name is not None and self.model is not None  # dataset task
         res: dict[str, float] = {}
         with np.errstate(all="ignore"):
-            for split, x, y in (("train", d.x_train, d.y_train), ("test", d.x_test, d.y_test)):
+            for split, x, y in (("train", self.inputs_train, d.y_train), ("test", self.inputs_test, d.y_test)):
                 if len(x) == 0:
                     res[f"{split}_loss"], res[f"{split}_acc"] = math.nan, math.nan
                     continue
@@ -416,7 +420,7 @@ class Session:
         assert self.data is not None and self.model is not None and self.loss_name is not None  # dataset task
         xs, ys, pts = plane(self.data.info.view if view is None else view, n, ny)
         with np.errstate(all="ignore"):
-            z = losses.prediction(self.loss_name, self.model.predict(pts))
+            z = losses.prediction(self.loss_name, self.model.predict(features.transform(self.inputs, pts)))
         return xs, ys, z.reshape((len(ys), n) + z.shape[1:])
 
     # ----------------------------------------------------------------- control

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import config as config_mod
-from . import optim
+from . import features, optim
 from . import timeline as timeline_mod
 from .io import atomic_write_bytes
 from .landscapes import get_landscape
@@ -374,7 +374,7 @@ def _landscape_section(cfg: dict) -> list[str]:
 
 def _model_section(cfg: dict, n_out: int) -> list[str]:
     net = cfg["network"]
-    sizes = [2, *net["hidden"], n_out]
+    sizes = [len(net["inputs"]), *net["hidden"], n_out]
     act = _ACTIVATION_MODULES[net["activation"]]
     arrow = " -> ".join(map(str, sizes))
     if net["hidden"]:
@@ -666,13 +666,18 @@ def _data_section(fresh: Session, params: dict[str, np.ndarray],
 
     what = {"binary": "labels 0/1", "pm1": "labels ±1", "index": "class indices",
             "real": "real targets"}[d.labels]
+    if fresh.inputs == list(features.PLANE):
+        seen = f"inputs x of shape ({len(d.x_train)}, 2)"
+    else:  # the values themselves, so that torch sees the very bits gradplay's network saw
+        seen = (f"the network's inputs of shape ({len(d.x_train)}, {len(fresh.inputs)}), the features\n# "
+                f"{', '.join(fresh.inputs)} of the points (x1, x2),")
     out = [
-        f"# The training set drawn by gradplay: inputs x of shape ({len(d.x_train)}, 2) and {what}.",
-        f"X_TRAIN = {_literal(d.x_train, lead=10)}",
+        f"# The training set drawn by gradplay: {seen} and {what}.",
+        f"X_TRAIN = {_literal(fresh.inputs_train, lead=10)}",
         f"Y_TRAIN = {labels(d.y_train)}",
         "",
         f"# The held-out test set ({len(d.x_test)} points), only evaluated at the end.",
-        f"X_TEST = {_literal(d.x_test, lead=9)}",
+        f"X_TEST = {_literal(fresh.inputs_test, lead=9)}",
         f"Y_TEST = {labels(d.y_test)}",
         "",
         "# Initial parameters: W{i} (fan_in, fan_out) and b{i} per dense layer"

@@ -6,10 +6,12 @@ the session's training state. `map_levels` gives the colour range a layer's maps
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import features
 from .nn import MLP
 
 if TYPE_CHECKING:
@@ -30,9 +32,10 @@ def plane(view: tuple[float, float, float, float], n: int, ny: int | None = None
     return xs, ys, np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def model_unit_grids(model: MLP, view: tuple[float, float, float, float], n: int, ny: int | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """(xs, ys, layers) for `model` over `view`: layers[0] (ny, n, n_in) holds the inputs x1, x2,
+def model_unit_grids(model: MLP, view: tuple[float, float, float, float], n: int, ny: int | None = None,
+                     inputs: Sequence[str] = features.PLANE) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """(xs, ys, layers) for `model` over `view`: layers[0] (ny, n, n_in) holds its `inputs` (x1, x2
+    or features of them),
     layers[k] (ny, n, width_k) the outputs of hidden layer k (eval mode: batch norm uses its
     running statistics); ny defaults to n."""
     ny = n if ny is None else ny
@@ -40,8 +43,9 @@ def model_unit_grids(model: MLP, view: tuple[float, float, float, float], n: int
         raise ValueError(f"unit maps need n >= 2 samples per axis, got {min(n, ny)}")
     xs, ys, pts = plane(view, n, ny)
     with np.errstate(all="ignore"):  # a diverging run's nan/inf are drawn as such, not warned about
-        hidden = model.unit_outputs(pts)
-    return xs, ys, [a.reshape(ny, n, -1) for a in [pts, *hidden]]
+        x = features.transform(inputs, pts)
+        hidden = model.unit_outputs(x)
+    return xs, ys, [a.reshape(ny, n, -1) for a in [x, *hidden]]
 
 
 def unit_grids(session: Session, n: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
@@ -50,7 +54,7 @@ def unit_grids(session: Session, n: int) -> tuple[np.ndarray, np.ndarray, list[n
     random streams, caches)."""
     if session.kind != "dataset" or session.model is None or session.data is None:
         raise ValueError("unit maps exist only for dataset tasks (a network over the input plane)")
-    return model_unit_grids(session.model, session.data.info.view, n)
+    return model_unit_grids(session.model, session.data.info.view, n, inputs=session.inputs)
 
 
 def map_levels(activation: str, layer: int, values: np.ndarray) -> tuple[float, float]:

@@ -155,7 +155,7 @@ class TrajectoryRecorder:
 def batched_losses(session, thetas: np.ndarray) -> np.ndarray:
     """Full-training-set loss (eval mode, as `session.current_loss()`) for each row of thetas (G, n)."""
     m: MLP = session.model
-    x, y, name = session.data.x_train, session.data.y_train, session.loss_name
+    x, y, name = session.inputs_train, session.data.y_train, session.loss_name
     blocks = _blocks(m)
     fn = losses.loss_fn(name)
     G = thetas.shape[0]

@@ -113,7 +113,10 @@ def test_every_loss(loss, task):
     {"network": {"hidden": []}, "training": {"batch_size": 2, "l1": 0.001},
      "schedule": {"name": "step", "step_size": 7, "gamma": 0.5}},
     {"network": {"hidden": [3]}, "training": {"batch_size": 13}, "schedule": {"name": "exponential", "gamma": 0.99}},
-], ids=["batchnorm", "bn-full-l1l2", "batch1-clipvalue", "clipnorm-cosine", "linear-model-step", "exponential"])
+    {"network": {"hidden": [5, 4], "inputs": ["x1", "x1^2", "x2^2", "x1*x2", "sin(x2)", "cos(x1)"]},
+     "training": {"batch_size": 17}},
+], ids=["batchnorm", "bn-full-l1l2", "batch1-clipvalue", "clipnorm-cosine", "linear-model-step", "exponential",
+        "input-features"])
 def test_batch_norm_penalties_clipping_schedules(raw):
     ref, got = both({**SPIRAL, "optimizer": {"name": "adam", "lr": 0.05}, **raw}, 150, calls=2)
     assert_same(ref, got)

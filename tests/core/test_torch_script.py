@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from gradplay.core import config, headless, losses, torch_script
+from gradplay.core import config, features, headless, losses, torch_script
 from gradplay.core.session import Session
 
 MOONS = {"task": {"name": "moons", "n_samples": 60}, "network": {"hidden": [6]},
@@ -128,9 +128,9 @@ def fn(name, optimizer, steps, **extra):
 
 
 def net(steps=60, task=("moons", 60), hidden=(6,), act="tanh", bn=False, loss=None, opt=None,
-        batch="full", schedule=None, **training):
+        batch="full", schedule=None, inputs=("x1", "x2"), **training):
     raw = {"task": {"name": task[0], "n_samples": task[1]},
-           "network": {"hidden": list(hidden), "activation": act, "batch_norm": bn},
+           "network": {"hidden": list(hidden), "activation": act, "batch_norm": bn, "inputs": list(inputs)},
            "optimizer": opt or {"name": "adam", "lr": 0.03},
            "training": {"batch_size": batch, **training}, "schedule": schedule or {"name": "constant"}}
     if loss:
@@ -200,6 +200,10 @@ CASES = {
     "newton": (*net(15, hidden=(4,), opt={"name": "newton"}), BAR),
     "newton-batchnorm-l2": (*net(15, hidden=(4,), bn=True, opt={"name": "newton", "lr": 0.5, "damping": 0.1},
                                  l2=0.01), BAR),
+    # input features (core/features.py): the script holds the network's inputs themselves
+    "features-all-circles-adam": (*net(task=("circles", 60), inputs=features.NAMES), BAR),
+    "features-squares-minibatch-spiral": (*net(100, task=("spiral", 120), hidden=(8,), batch=16,
+                                               inputs=("x1^2", "x2^2", "sin(x1)")), BAR),
     # mini-batch runs: the same batches in the same order, so the same bar holds in practice
     "minibatch-spiral-adam": (*net(100, task=("spiral", 120), hidden=(12, 12), batch=16), BAR),
     "minibatch-batchnorm-rmsprop": (*net(100, task=("moons", 53), hidden=(6,), bn=True, batch=10,
@@ -269,7 +273,7 @@ def compare(case: str, text: str) -> dict:
         return {"loss": relative_error(np.r_[got, final["loss"]], ref),
                 "point": relative_error(np.array(final["point"]), rec["trajectory"][-1])}
     t = s.config["training"]
-    objective = (losses.loss_value(s.loss_name, s.model.forward(s.data.x_train, train=True), s.data.y_train)
+    objective = (losses.loss_value(s.loss_name, s.model.forward(s.inputs_train, train=True), s.data.y_train)
                  + losses.penalty(s.theta, s.model.weight_mask, t["l1"], t["l2"]))
     out = {"loss": relative_error(np.r_[got, final["loss"]], np.r_[rec["loss"], objective])}
     test_loss = s.evaluate(record=False)["test_loss"]

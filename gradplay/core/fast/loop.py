@@ -121,7 +121,7 @@ class MLPLoop:
         self.work[wg[mlp.G_C3]] = 3.0             # the exponent of gelu's zc ** 3
         self.lay, self.wo, self.wg = lay, wo, wg
         self.iw = np.zeros(B, dtype=np.int64)
-        self.x = np.ascontiguousarray(data.x_train, dtype=np.float64).reshape(-1)
+        self.x = np.ascontiguousarray(s.inputs_train, dtype=np.float64).reshape(-1)
         self.yf = np.ascontiguousarray(data.y_train, dtype=np.float64).reshape(-1)
         self.yi = (np.asarray(data.y_train).reshape(-1).astype(np.intp) if s.loss_name == "cross_entropy"
                    else np.zeros(1, dtype=np.int64))

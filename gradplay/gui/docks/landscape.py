@@ -386,7 +386,7 @@ class LandscapePanel(Panel):
         layer, i = self._unit
         m = self.session.model
         with np.errstate(all="ignore"):
-            xs, ys, layers = unit_maps.model_unit_grids(m, box, nx, ny)
+            xs, ys, layers = unit_maps.model_unit_grids(m, box, nx, ny, inputs=self.session.inputs)
         A = layers[layer]
         levels = unit_maps.map_levels(m.activation, layer, A)
         caption = f"colour: {'input' if layer == 0 else m.activation + ' output'} of the hovered neuron"
