@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..optim import AdamFamily, Objective, _nonneg, weight_decay_step
+from ..optim import Objective, _nonneg, weight_decay_step
+from .adam import AdamFamily
 
 
 def adamax_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_inf: np.ndarray, step: int, *,
