@@ -125,6 +125,9 @@ class Optimizer:
     ranges: ClassVar[dict[str, tuple[float, float]]] = {}
     labels: ClassVar[dict[str, tuple[str, str]]] = {}
     needs_objective: ClassVar[bool] = False  # True: step() needs an Objective, not only the gradient
+    # The `state` keys of the per-parameter arrays, in the order _setup allocates them (the compiled
+    # kernels of core/fast take them in this order); an option that is off leaves its key out of `state`
+    state_names: ClassVar[tuple[str, ...]] = ()
     _rules: ClassVar[dict[str, Callable[[float], bool] | None]] = {}  # numeric key -> allowed (None: any)
 
     def __init__(self, n_params: int, **hyper: Any) -> None:

@@ -408,6 +408,19 @@ ALL_CASES = [
 ]
 
 
+# options that allocate every state array an optimizer declares
+EVERY_ARRAY = {"sgd": dict(momentum=0.9), "rmsprop": dict(momentum=0.9, centered=True), "adam": dict(amsgrad=True),
+               "adamw": dict(amsgrad=True)}
+
+
+@pytest.mark.parametrize("name", list(optimizers.OPTIMIZERS))
+def test_state_names_declare_the_state_arrays_in_order(name):
+    """core/fast finds an optimizer's arrays by the names its class declares, in that order: before
+    the first step, with every option on, `state` holds exactly those arrays, in that order."""
+    opt = optimizers.make_optimizer(name, 3, **EVERY_ARRAY.get(name, {}))
+    assert [k for k, v in opt.state.items() if isinstance(v, np.ndarray)] == list(opt.state_names)
+
+
 def drive(opt, theta, steps, seed):
     """Steps on a fixed random quadratic; the gradient sequence depends on θ."""
     rng = np.random.default_rng(seed)

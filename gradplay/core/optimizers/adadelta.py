@@ -39,6 +39,7 @@ class Adadelta(Optimizer):
 
     name = "adadelta"
     torch_class = "Adadelta"
+    state_names = ("square_avg", "acc_delta")
     defaults = {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.0}
     _rules = {"lr": _nonneg, "rho": lambda v: 0 <= v <= 1, "eps": _nonneg, "weight_decay": _nonneg}
     # `_<hyperparameter>` attributes are set by Optimizer.__init__ (setattr), state arrays by _setup

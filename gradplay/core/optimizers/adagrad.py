@@ -33,6 +33,7 @@ class Adagrad(Optimizer):
 
     name = "adagrad"
     torch_class = "Adagrad"
+    state_names = ("sum",)
     defaults = {"lr": 1e-2, "lr_decay": 0.0, "weight_decay": 0.0, "initial_accumulator_value": 0.0,
                 "eps": 1e-10}
     _rules = {"lr": _nonneg, "lr_decay": _nonneg, "weight_decay": _nonneg,

@@ -2,7 +2,7 @@
 with Adam's betas and two running moments (NAdam, RAdam, Adamax)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -52,9 +52,10 @@ def adam_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_av
 
 
 class AdamFamily(Optimizer):
-    """Optimizers with Adam's betas and its two running moments `exp_avg` and `exp_avg_sq` (NAdam,
-    RAdam); `_m` and `_v` are those arrays."""
+    """Optimizers with Adam's betas and its two running moments `exp_avg` and `exp_avg_sq` (Adam,
+    NAdam, RAdam); `_m` and `_v` are those arrays."""
 
+    state_names: ClassVar[tuple[str, ...]] = ("exp_avg", "exp_avg_sq")
     _betas: tuple[float, float]
     _m: np.ndarray
     _v: np.ndarray
@@ -69,44 +70,35 @@ class AdamFamily(Optimizer):
         self._v = self.state["exp_avg_sq"] = np.zeros(self.n_params)
 
 
-class Adam(Optimizer):
+class Adam(AdamFamily):
     """torch.optim.Adam, weight decay coupled (added to the gradient). Update rule: `adam_update`."""
 
     name = "adam"
     torch_class = "Adam"
+    state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")  # the last with amsgrad
     defaults = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False}
     _rules = {"lr": _nonneg, "eps": _nonneg, "weight_decay": _nonneg}
-    _decoupled = False
+    decoupled: ClassVar[bool] = False  # AdamW's weight decay (no hyperparameter: a class of its own, as torch)
     # `_<hyperparameter>` attributes are set by Optimizer.__init__ (setattr), state arrays by _setup
-    _betas: tuple[float, float]
     _eps: float
     _weight_decay: float
     _amsgrad: bool
     _beta1: float
     _beta2: float
-    _m: np.ndarray
-    _v: np.ndarray
     _vmax: np.ndarray | None
 
-    def _validate(self, h: dict[str, Any]) -> dict[str, Any]:
-        h = super()._validate(h)
-        h["betas"] = betas_pair(self.name, h["betas"])
-        return h
-
     def _setup(self) -> None:
-        st, n = self.state, self.n_params
+        super()._setup()
         self._beta1, self._beta2 = self._betas
-        self._m = st["exp_avg"] = np.zeros(n)
-        self._v = st["exp_avg_sq"] = np.zeros(n)
-        self._vmax = st["max_exp_avg_sq"] = np.zeros(n) if self._amsgrad else None
-        if self._vmax is None:
-            del st["max_exp_avg_sq"]
+        self._vmax = None
+        if self._amsgrad:
+            self._vmax = self.state["max_exp_avg_sq"] = np.zeros(self.n_params)
 
     def step(self, theta: np.ndarray, grad: np.ndarray, objective: Objective | None = None) -> None:
         t = self.state["step"] = self.state["step"] + 1
         adam_update(theta, grad, self._m, self._v, t, lr=self.lr, beta1=self._beta1, beta2=self._beta2,
                     eps=self._eps, weight_decay=self._weight_decay, amsgrad=self._amsgrad,
-                    max_exp_avg_sq=self._vmax, decoupled=self._decoupled, work=self._work)
+                    max_exp_avg_sq=self._vmax, decoupled=self.decoupled, work=self._work)
 
 
 class AdamW(Adam):
@@ -115,4 +107,4 @@ class AdamW(Adam):
     name = "adamw"
     torch_class = "AdamW"
     defaults = {**Adam.defaults, "weight_decay": 1e-2}
-    _decoupled = True
+    decoupled = True

@@ -35,6 +35,7 @@ class Adamax(AdamFamily):
 
     name = "adamax"
     torch_class = "Adamax"
+    state_names = ("exp_avg", "exp_inf")
     defaults = {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
     _rules = {"lr": _nonneg, "eps": _nonneg, "weight_decay": _nonneg}
     _betas: tuple[float, float]

@@ -50,6 +50,7 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
     torch_class = "RMSprop"
+    state_names = ("square_avg", "momentum_buffer", "grad_avg")  # the last two with momentum, centered
     defaults = {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0,
                 "centered": False}
     _rules = {"lr": _nonneg, "alpha": _nonneg, "eps": _nonneg, "weight_decay": _nonneg, "momentum": _nonneg}

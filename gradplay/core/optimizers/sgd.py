@@ -49,6 +49,7 @@ class SGD(Optimizer):
 
     name = "sgd"
     torch_class = "SGD"
+    state_names = ("momentum_buffer",)  # with momentum only
     defaults = {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False}
     _rules = {"lr": _nonneg, "momentum": _nonneg, "dampening": None, "weight_decay": _nonneg}
     # `_<hyperparameter>` attributes are set by Optimizer.__init__ (setattr), state arrays by _setup
