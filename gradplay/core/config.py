@@ -20,7 +20,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from . import datasets, features, landscapes, losses, nn, optim, stopping
+from . import datasets, features, landscapes, losses, nn, optimizers, stopping
 
 
 class ConfigError(ValueError):
@@ -237,7 +237,7 @@ INTEGER_HYPER = ("max_iter", "max_eval", "history_size")
 
 def hyper_range(optimizer: str, key: str) -> tuple[float, float]:
     """The allowed range of hyperparameter `key` (per element, for pairs) of `optimizer`."""
-    own = optim.OPTIMIZERS[optimizer].ranges if optimizer in optim.OPTIMIZERS else {}
+    own = optimizers.OPTIMIZERS[optimizer].ranges if optimizer in optimizers.OPTIMIZERS else {}
     return own.get(key) or HYPER_RANGES.get(key, DEFAULT_HYPER_RANGE)
 
 
@@ -274,8 +274,8 @@ def _hyper_number(val: Any, key: str, lo: float, hi: float, name: str, optimizer
 
 def _resolve_optimizer(raw: dict) -> dict:
     t = _table(raw, "optimizer")
-    name = _name(t.get("name", DEFAULTS["optimizer"]["name"]), "optimizer.name", tuple(optim.OPTIMIZERS))
-    defaults = optim.OPTIMIZERS[name].defaults
+    name = _name(t.get("name", DEFAULTS["optimizer"]["name"]), "optimizer.name", tuple(optimizers.OPTIMIZERS))
+    defaults = optimizers.OPTIMIZERS[name].defaults
     _check_keys(t, ("name",) + tuple(defaults), "optimizer.")
     hyper = {k: _resolve_hyper(f"optimizer.{k}", t[k], defaults[k], name) for k in t if k != "name"}
     if "line_search_fn" in hyper:
@@ -283,7 +283,7 @@ def _resolve_optimizer(raw: dict) -> dict:
         hyper["line_search_fn"] = None if _name(search, "optimizer.line_search_fn",
                                                 ("none", "strong_wolfe")) == "none" else search
     try:  # the optimizer's own validation (torch's messages) names the value; we add the keys
-        opt = optim.make_optimizer(name, 2, **hyper)
+        opt = optimizers.make_optimizer(name, 2, **hyper)
     except ValueError as e:
         given = ", ".join(f"optimizer.{k} = {_show(v)}" for k, v in hyper.items())
         raise ConfigError(f"[optimizer] {name}: {e}" + (f" (given: {given})" if given else "")) from None

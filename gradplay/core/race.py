@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import config as config_mod
-from . import optim
+from . import optimizers
 from .history import History
 from .session import Session
 
@@ -33,7 +33,7 @@ def racer_label(cfg: dict) -> str:
     e.g. "adam lr=0.01", "sgd lr=0.1 momentum=0.9 nesterov", "sgd lr=0.1 · cosine(t_max=1000)".
     """
     opt = cfg["optimizer"]
-    defaults = optim.OPTIMIZERS[opt["name"]].defaults
+    defaults = optimizers.OPTIMIZERS[opt["name"]].defaults
     parts = [opt["name"], f"lr={opt['lr']:g}"]
     for k, v in opt.items():
         if k in ("name", "lr") or _is_default(opt, k, v, defaults.get(k)):

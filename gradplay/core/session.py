@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import datasets, features, landscapes, losses, optim, schedules, timeline
+from . import datasets, features, landscapes, losses, optim, optimizers, schedules, timeline
 from . import fast as fastpaths
 from .history import BatchLog, History
 from .nn import MLP
@@ -189,7 +189,7 @@ class Session:
         name = oc.pop("name")
         if oc.get("line_search_fn") == "none":
             oc["line_search_fn"] = None
-        self.optimizer = optim.make_optimizer(name, self.theta.size, **oc)
+        self.optimizer = optimizers.make_optimizer(name, self.theta.size, **oc)
         sc = dict(self.config["schedule"])
         self.schedule = schedules.make_schedule(sc.pop("name"), self.optimizer.lr, **sc)
         t = self.config["training"]

@@ -7,9 +7,10 @@ embeds the data, the initial weights and the order of the mini-batches as litera
 of steps in float64 and prints `step k loss v` (the batch loss before update k) and `final loss v`.
 
 Why the numbers agree: gradplay follows torch's conventions step for step (the algorithm boxes of
-core/optim.py and core/schedules.py); the script only has to start from the same numbers. Initial weights come from the
-config's init stream (a fresh Session at step 0, whatever the given session has done since), and
-the batch order is replayed from the config's batch stream exactly as the session draws it.
+core/optimizers/ and core/schedules.py); the script only has to start from the same numbers.
+Initial weights come from the config's init stream (a fresh Session at step 0, whatever the given
+session has done since), and the batch order is replayed from the config's batch stream exactly as
+the session draws it.
 Differences are then rounding: ~1e-15 per step, growing slowly with the steps.
 
 A run edited while it trained (its timeline, core/timeline.py) is replayed segment by segment: at
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import config as config_mod
-from . import features, optim
+from . import features, optimizers
 from . import timeline as timeline_mod
 from .io import atomic_write_bytes
 from .landscapes import get_landscape
@@ -485,7 +486,7 @@ def _optimizer_lines(cfg: dict, params: str) -> list[str]:
         "lbfgs": "# L-BFGS: each step() runs up to max_iter quasi-Newton iterations",
         "newton": "# torch.optim has no Newton method: DampedNewton above implements gradplay's",
     }.get(name)
-    func = "DampedNewton" if name == "newton" else f"torch.optim.{optim.OPTIMIZERS[name].torch_class}"
+    func = "DampedNewton" if name == "newton" else f"torch.optim.{optimizers.OPTIMIZERS[name].torch_class}"
     return ([comment] if comment else []) + _call("optimizer", func, [params, *_kwargs(oc)], 4)
 
 

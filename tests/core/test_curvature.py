@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from gradplay.core import config, curvature, optim
+from gradplay.core import config, curvature, optim, optimizers
 from gradplay.core.landscapes import get_landscape
 from gradplay.core.objective import BatchObjective
 from gradplay.core.session import Session
@@ -87,7 +87,7 @@ def test_the_limit_separates_convergence_from_divergence(hyper):
     limit = curvature.stability_limit({"name": "sgd", **hyper}, lam)
 
     def final(lr):
-        opt = optim.make_optimizer("sgd", 1, lr=lr, **hyper)
+        opt = optimizers.make_optimizer("sgd", 1, lr=lr, **hyper)
         theta = np.array([1.0])
         for _ in range(3000):
             opt.step(theta, lam * theta)

@@ -14,11 +14,11 @@ import time
 import numpy as np
 import pytest
 
-from gradplay.core import config, landscapes, nn, optim, session
+from gradplay.core import config, landscapes, nn, optimizers, session
 from gradplay.core.config import ConfigError
 from gradplay.core.session import Session
 
-OPTIMIZERS = list(optim.OPTIMIZERS)
+OPTIMIZERS = list(optimizers.OPTIMIZERS)
 RATES = (1e-12, 1.0, 1e6)
 # On this kind of machine the slowest allowed step (8×256, L-BFGS, full batch) takes about a second.
 SECONDS_PER_STEP = 15.0
@@ -182,7 +182,7 @@ def test_train_size_matches_the_dataset_split():
 
 # ------------------------------------------------------------------------------ found by fuzzing
 def test_newton_with_an_overflowed_hessian_halts_instead_of_raising(monkeypatch):
-    """LinAlgError "SVD did not converge" escaped Session.run (optim.newton_update)."""
+    """LinAlgError "SVD did not converge" escaped Session.run (optimizers.newton.newton_update)."""
     raw = {"task": {"name": "circles", "n_samples": 10, "noise": 0.0, "test_fraction": 0.0},
            "network": {"init": "xavier_normal"}, "optimizer": {"name": "newton", "damping": 0.0}}
     # Found when the Hessian came from central differences, which overflowed once θ reached ~1e17

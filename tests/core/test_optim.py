@@ -10,7 +10,8 @@ import math
 import numpy as np
 import pytest
 
-from gradplay.core import optim
+from gradplay.core import optim, optimizers
+from gradplay.core.optimizers import lbfgs
 
 THETA0 = [1.0, -2.0]
 GRADS = [[0.5, -1.0], [0.3, 0.2], [-0.4, 0.8]]  # the gradient at each of the first three steps
@@ -18,7 +19,7 @@ GRADS = [[0.5, -1.0], [0.3, 0.2], [-0.4, 0.8]]  # the gradient at each of the fi
 
 def run(name, grads=GRADS, theta0=THETA0, **hyper):
     """θ after each step of optimizer `name` fed the given gradients."""
-    opt = optim.make_optimizer(name, len(theta0), **hyper)
+    opt = optimizers.make_optimizer(name, len(theta0), **hyper)
     theta = np.array(theta0, dtype=float)
     out = []
     for g in grads:
@@ -235,7 +236,7 @@ def solve2(a, r):
 
 def test_undamped_newton_lands_on_the_minimum_in_one_step():
     q = Quadratic(A2, B2)
-    opt = optim.make_optimizer("newton", 2, damping=0.0)
+    opt = optimizers.make_optimizer("newton", 2, damping=0.0)
     theta = np.array([5.0, -7.0])
     opt.step(theta, q.loss_and_grad(theta)[1], q)
     assert_close(theta, solve2(A2, B2), rel=1e-14)  # A⁻¹b = (0.6, −0.8)
@@ -248,31 +249,31 @@ def test_damped_newton_matches_the_formula():
     theta = np.array([5.0, -7.0])
     g = [3.0 * 5.0 + 1.0 * -7.0 - 1.0, 1.0 * 5.0 + 2.0 * -7.0 + 1.0]  # Aθ − b = (7, −8)
     p = solve2([[3.0 + delta, 1.0], [1.0, 2.0 + delta]], g)
-    optim.make_optimizer("newton", 2, lr=lr, damping=delta).step(theta, q.loss_and_grad(theta)[1], q)
+    optimizers.make_optimizer("newton", 2, lr=lr, damping=delta).step(theta, q.loss_and_grad(theta)[1], q)
     assert_close(theta, [5.0 - lr * p[0], -7.0 - lr * p[1]], rel=1e-14)
 
 
 def test_undamped_newton_jumps_onto_a_saddle():
     saddle = Quadratic([[2.0, 0.0], [0.0, -2.0]], [0.0, 0.0])  # f = x² − y²
     theta = np.array([0.5, 0.5])
-    optim.make_optimizer("newton", 2, damping=0.0).step(theta, saddle.loss_and_grad(theta)[1], saddle)
+    optimizers.make_optimizer("newton", 2, damping=0.0).step(theta, saddle.loss_and_grad(theta)[1], saddle)
     assert theta.tolist() == [0.0, 0.0]  # the critical point, not a minimum
 
 
 def test_newton_falls_back_to_least_squares_when_singular():
     flat = Quadratic([[1.0, 0.0], [0.0, 0.0]], [1.0, 0.0])  # no curvature along y
     theta = np.array([3.0, 2.0])
-    optim.make_optimizer("newton", 2, damping=0.0).step(theta, flat.loss_and_grad(theta)[1], flat)
+    optimizers.make_optimizer("newton", 2, damping=0.0).step(theta, flat.loss_and_grad(theta)[1], flat)
     assert_close(theta, [1.0, 2.0])  # min-norm solution: solves along x, no move along y
 
 
 def test_second_order_methods_need_an_objective():
     for name in ("newton", "lbfgs"):
-        opt = optim.make_optimizer(name, 2)
+        opt = optimizers.make_optimizer(name, 2)
         assert opt.needs_objective
         with pytest.raises(ValueError, match="objective"):
             opt.step(np.zeros(2), np.ones(2))
-    assert not optim.make_optimizer("adam", 2).needs_objective
+    assert not optimizers.make_optimizer("adam", 2).needs_objective
 
 
 # ----------------------------------------------------------------------------- L-BFGS
@@ -289,7 +290,7 @@ class Rosenbrock:
 
 def test_lbfgs_converges_on_rosenbrock_with_strong_wolfe():
     f = Rosenbrock()
-    opt = optim.make_optimizer("lbfgs", 2, line_search_fn="strong_wolfe")
+    opt = optimizers.make_optimizer("lbfgs", 2, line_search_fn="strong_wolfe")
     theta = np.array([-1.5, 2.0])
     for _ in range(10):
         opt.step(theta, None, f)
@@ -302,7 +303,7 @@ def test_lbfgs_first_two_iterations_by_hand():
     # max_iter=1: each step() is a single iteration, the second one uses one curvature pair
     q = Quadratic(A2, B2)
     lr = 0.5
-    opt = optim.make_optimizer("lbfgs", 2, lr=lr, max_iter=1)
+    opt = optimizers.make_optimizer("lbfgs", 2, lr=lr, max_iter=1)
     theta = np.array([1.0, 1.0])
     opt.step(theta, None, q)
     g0 = [3.0 + 1.0 - 1.0, 1.0 + 2.0 + 1.0]                 # Aθ − b = (3, 4)
@@ -329,32 +330,32 @@ def test_lbfgs_solves_a_quadratic_and_stops_at_the_gradient_tolerance():
     rng = np.random.default_rng(3)
     m = rng.standard_normal((6, 6))
     q = Quadratic(m @ m.T + 6 * np.eye(6), rng.standard_normal(6))
-    opt = optim.make_optimizer("lbfgs", 6, line_search_fn="strong_wolfe", tolerance_change=1e-14)
+    opt = optimizers.make_optimizer("lbfgs", 6, line_search_fn="strong_wolfe", tolerance_change=1e-14)
     theta = np.zeros(6)
     opt.step(theta, None, q)
     np.testing.assert_allclose(theta, np.linalg.solve(q.a, q.b), rtol=1e-7, atol=1e-8)
     # at the exact minimum ‖g‖∞ ≤ tolerance_grad: one evaluation and no move
     theta = np.linalg.solve(q.a, q.b)
     calls, before = q.calls, theta.copy()
-    optim.make_optimizer("lbfgs", 6).step(theta, None, q)
+    optimizers.make_optimizer("lbfgs", 6).step(theta, None, q)
     assert q.calls == calls + 1 and np.array_equal(theta, before)
 
 
 def test_cubic_interpolation_by_hand():
     # f(x) = x³ − 3x through (0, 0, −3) and (2, 2, 9): the cubic is f itself, its minimum x = 1
-    assert optim._cubic_interpolate(0.0, 0.0, -3.0, 2.0, 2.0, 9.0) == 1.0
-    assert optim._cubic_interpolate(2.0, 2.0, 9.0, 0.0, 0.0, -3.0) == 1.0
-    assert optim._cubic_interpolate(0.0, 0.0, -3.0, 2.0, 2.0, 9.0, bounds=(1.5, 3.0)) == 1.5
+    assert lbfgs._cubic_interpolate(0.0, 0.0, -3.0, 2.0, 2.0, 9.0) == 1.0
+    assert lbfgs._cubic_interpolate(2.0, 2.0, 9.0, 0.0, 0.0, -3.0) == 1.0
+    assert lbfgs._cubic_interpolate(0.0, 0.0, -3.0, 2.0, 2.0, 9.0, bounds=(1.5, 3.0)) == 1.5
     # f(x) = x³ + x through (−1, −2, 4) and (1, 2, 4): d1 = 2, d2² = 4 − 16 < 0: no minimum, mid-bounds
-    assert optim._cubic_interpolate(-1.0, -2.0, 4.0, 1.0, 2.0, 4.0, bounds=(0.0, 4.0)) == 2.0
+    assert lbfgs._cubic_interpolate(-1.0, -2.0, 4.0, 1.0, 2.0, 4.0, bounds=(0.0, 4.0)) == 2.0
     # f(x) = −x² through (0, 0, 0) and (1, −1, −2): the denominator is 0, the ±inf clips to a bound
-    assert optim._cubic_interpolate(0.0, 0.0, 0.0, 1.0, -1.0, -2.0, bounds=(1.01, 10.0)) in (1.01, 10.0)
+    assert lbfgs._cubic_interpolate(0.0, 0.0, 0.0, 1.0, -1.0, -2.0, bounds=(1.01, 10.0)) in (1.01, 10.0)
 
 
 @pytest.mark.parametrize("a", [[[2.0, 0.0], [0.0, -2.0]], [[0.0, 0.0], [0.0, 0.0]]], ids=["saddle", "linear"])
 def test_lbfgs_line_search_survives_concave_and_flat_slices(a):
     f = Quadratic(a, [0.0, 0.1])  # unbounded below: the search must keep going downhill
-    opt = optim.make_optimizer("lbfgs", 2, line_search_fn="strong_wolfe", max_iter=5)
+    opt = optimizers.make_optimizer("lbfgs", 2, line_search_fn="strong_wolfe", max_iter=5)
     theta = np.array([0.5, 0.3])
     losses = [f.loss_and_grad(theta)[0]]
     for _ in range(3):
@@ -381,7 +382,7 @@ OVERSHOOT = [(20.67, 0.0, 35.29, 8.8), (0.0835, 300.96, 3.907, 6.91), (6.396, 24
 @pytest.mark.parametrize("a,b,c,lr", OVERSHOOT)
 def test_strong_wolfe_zoom_lands_on_a_wolfe_point_after_overshooting(a, b, c, lr):
     f = Poly1D(a, b, c)
-    opt = optim.make_optimizer("lbfgs", 1, lr=lr, max_iter=1, max_eval=25, line_search_fn="strong_wolfe")
+    opt = optimizers.make_optimizer("lbfgs", 1, lr=lr, max_iter=1, max_eval=25, line_search_fn="strong_wolfe")
     theta = np.zeros(1)
     f0, g0 = f.loss_and_grad(theta)
     opt.step(theta, None, f)
@@ -407,6 +408,19 @@ ALL_CASES = [
 ]
 
 
+# options that allocate every state array an optimizer declares
+EVERY_ARRAY = {"sgd": dict(momentum=0.9), "rmsprop": dict(momentum=0.9, centered=True), "adam": dict(amsgrad=True),
+               "adamw": dict(amsgrad=True)}
+
+
+@pytest.mark.parametrize("name", list(optimizers.OPTIMIZERS))
+def test_state_names_declare_the_state_arrays_in_order(name):
+    """core/fast finds an optimizer's arrays by the names its class declares, in that order: before
+    the first step, with every option on, `state` holds exactly those arrays, in that order."""
+    opt = optimizers.make_optimizer(name, 3, **EVERY_ARRAY.get(name, {}))
+    assert [k for k, v in opt.state.items() if isinstance(v, np.ndarray)] == list(opt.state_names)
+
+
 def drive(opt, theta, steps, seed):
     """Steps on a fixed random quadratic; the gradient sequence depends on θ."""
     rng = np.random.default_rng(seed)
@@ -419,14 +433,14 @@ def drive(opt, theta, steps, seed):
 @pytest.mark.parametrize("name,hyper", ALL_CASES)
 def test_state_dict_round_trip_continues_bit_identically(name, hyper):
     n = 5
-    a = optim.make_optimizer(name, n, **hyper)
+    a = optimizers.make_optimizer(name, n, **hyper)
     theta = np.linspace(-1.0, 1.0, n)
     drive(a, theta, 4, seed=1)
     saved, theta_saved = a.state_dict(), theta.copy()
     through_json = json.loads(json.dumps(saved, default=lambda x: x.tolist()))
     drive(a, theta, 3, seed=2)  # the original goes on (and must not change `saved`) ...
     for d in (saved, through_json):  # ... and so does a fresh optimizer loaded from the save
-        b = optim.make_optimizer(name, n)  # default hyperparameters: loading restores them
+        b = optimizers.make_optimizer(name, n)  # default hyperparameters: loading restores them
         b.load_state_dict(d)
         assert b.hyper == a.hyper
         theta_b = theta_saved.copy()
@@ -436,7 +450,7 @@ def test_state_dict_round_trip_continues_bit_identically(name, hyper):
 
 @pytest.mark.parametrize("name,hyper", ALL_CASES)
 def test_step_updates_theta_in_place_and_leaves_grad_alone(name, hyper):
-    opt = optim.make_optimizer(name, 3, **hyper)
+    opt = optimizers.make_optimizer(name, 3, **hyper)
     theta = np.array([0.3, -0.2, 0.5])
     view = theta[1:]
     q = Quadratic(np.diag([1.0, 2.0, 3.0]), [1.0, 1.0, 1.0])
@@ -448,7 +462,7 @@ def test_step_updates_theta_in_place_and_leaves_grad_alone(name, hyper):
 
 
 def test_schedule_controls_lr_each_step():
-    opt = optim.make_optimizer("sgd", 1, lr=0.1)
+    opt = optimizers.make_optimizer("sgd", 1, lr=0.1)
     theta = np.array([0.0])
     opt.lr = 0.5
     opt.step(theta, np.array([1.0]))
@@ -457,16 +471,16 @@ def test_schedule_controls_lr_each_step():
 
 
 def test_defaults_and_registry():
-    assert list(optim.OPTIMIZERS) == [
+    assert list(optimizers.OPTIMIZERS) == [
         "sgd", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "newton", "lbfgs", "nadam", "radam", "adamax",
         "rprop"]
-    assert optim.make_optimizer("sgd", 2).lr == 1e-3
-    assert optim.make_optimizer("adamw", 2).hyper["weight_decay"] == 0.01
-    assert optim.make_optimizer("lbfgs", 2, max_iter=8).hyper["max_eval"] == 10
-    assert optim.make_optimizer("newton", 2).hyper == {"lr": 1.0, "damping": 1e-3}
-    for name, cls in optim.OPTIMIZERS.items():
+    assert optimizers.make_optimizer("sgd", 2).lr == 1e-3
+    assert optimizers.make_optimizer("adamw", 2).hyper["weight_decay"] == 0.01
+    assert optimizers.make_optimizer("lbfgs", 2, max_iter=8).hyper["max_eval"] == 10
+    assert optimizers.make_optimizer("newton", 2).hyper == {"lr": 1.0, "damping": 1e-3}
+    for name, cls in optimizers.OPTIMIZERS.items():
         assert cls.name == name
-        assert optim.make_optimizer(name, 3).state_dict()["name"] == name
+        assert optimizers.make_optimizer(name, 3).state_dict()["name"] == name
 
 
 # ----------------------------------------------------------------------------- validation
@@ -496,25 +510,25 @@ def test_defaults_and_registry():
 ])
 def test_invalid_hyperparameters_are_rejected_like_torch(name, hyper, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
-        optim.make_optimizer(name, 2, **hyper)
+        optimizers.make_optimizer(name, 2, **hyper)
 
 
 def test_unknown_names_list_the_allowed_ones():
     with pytest.raises(ValueError, match=r"unknown hyperparameter 'betas'; allowed: lr, momentum, dampening"):
-        optim.make_optimizer("sgd", 2, betas=(0.9, 0.99))
+        optimizers.make_optimizer("sgd", 2, betas=(0.9, 0.99))
     with pytest.raises(ValueError, match=r"unknown optimizer 'adamx'; allowed: sgd, adagrad, .*lbfgs"):
-        optim.make_optimizer("adamx", 2)
+        optimizers.make_optimizer("adamx", 2)
     with pytest.raises(ValueError, match="n_params must be a positive integer"):
-        optim.make_optimizer("adam", 0)
+        optimizers.make_optimizer("adam", 0)
 
 
 def test_load_state_dict_rejects_a_mismatch():
-    adam = optim.make_optimizer("adam", 3)
+    adam = optimizers.make_optimizer("adam", 3)
     with pytest.raises(ValueError, match="'sgd', not 'adam'"):
-        adam.load_state_dict(optim.make_optimizer("sgd", 3).state_dict())
+        adam.load_state_dict(optimizers.make_optimizer("sgd", 3).state_dict())
     with pytest.raises(ValueError, match="shape"):
-        adam.load_state_dict(optim.make_optimizer("adam", 4).state_dict())
-    sd = optim.make_optimizer("adam", 3).state_dict()
+        adam.load_state_dict(optimizers.make_optimizer("adam", 4).state_dict())
+    sd = optimizers.make_optimizer("adam", 3).state_dict()
     del sd["state"]["exp_avg"]
     theta = np.ones(3)
     adam.step(theta, np.ones(3))
@@ -624,7 +638,7 @@ def test_matches_torch_for_50_steps(name, hyper, problem):
     theta = rng.standard_normal(n)
     p = torch.nn.Parameter(torch.tensor(theta.copy(), dtype=torch.float64))
     ref = torch_optimizer(name, [p], hyper)
-    opt = optim.make_optimizer(name, n, **hyper)
+    opt = optimizers.make_optimizer(name, n, **hyper)
     for k in range(50):
         g = grads[k] if problem == "random_gradients" else q.loss_and_grad(theta)[1]
         opt.step(theta, g)
@@ -636,11 +650,11 @@ def test_matches_torch_for_50_steps(name, hyper, problem):
 def test_defaults_match_torch():
     torch = pytest.importorskip("torch")
     p = [torch.nn.Parameter(torch.zeros(1))]
-    for name in optim.OPTIMIZERS:
+    for name in optimizers.OPTIMIZERS:
         if name == "newton" or name in ("nadam", "radam", "adamax", "rprop"):  # test_optimizer_modules.py
             continue
         theirs = torch_optimizer(name, p, {}).defaults  # torch resolves max_eval here: compare resolved
-        for k, v in optim.make_optimizer(name, 1).hyper.items():
+        for k, v in optimizers.make_optimizer(name, 1).hyper.items():
             assert theirs[k] == v, (name, k)
 
 
@@ -664,7 +678,7 @@ def torch_lbfgs_run(fn, x0, steps, hyper):
 
 
 def our_lbfgs_run(objective, x0, steps, hyper):
-    opt = optim.make_optimizer("lbfgs", len(x0), **hyper)
+    opt = optimizers.make_optimizer("lbfgs", len(x0), **hyper)
     theta = np.array(x0, dtype=float)
     out, evals = [], []
     for _ in range(steps):
@@ -771,13 +785,13 @@ def test_clip_grad_norm_matches_torch(max_norm):
 
 
 # (second-order methods step on an objective; their copies are covered by the session twin tests)
-@pytest.mark.parametrize("name", sorted(k for k, c in optim.OPTIMIZERS.items() if not c.needs_objective))
+@pytest.mark.parametrize("name", sorted(k for k, c in optimizers.OPTIMIZERS.items() if not c.needs_objective))
 def test_copy_state_from_is_the_state_dict_round_trip_in_place(name):
     """Session.sync_from copies a twin's optimizer every frame: the in-place copy must leave exactly
     what state_dict -> load_state_dict leaves, in the arrays step() already holds."""
     rng = np.random.default_rng(0)
     n = 6
-    cls = optim.OPTIMIZERS[name]
+    cls = optimizers.OPTIMIZERS[name]
     a, b, ref = cls(n), cls(n), cls(n)
     theta = rng.normal(size=n)
     for _ in range(3):

@@ -7,14 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from gradplay.core import config, optim
+from gradplay.core import config, optimizers
 from gradplay.core.session import Session
 
 NEW = ("nadam", "radam", "adamax", "rprop")
 
 
 def run(name: str, theta, grads, **hyper):
-    opt = optim.make_optimizer(name, len(theta), **hyper)
+    opt = optimizers.make_optimizer(name, len(theta), **hyper)
     theta = np.array(theta, dtype=float)
     for g in grads:
         opt.step(theta, np.array(g, dtype=float))
@@ -84,11 +84,11 @@ def test_rprop_by_hand():
 def test_state_saves_and_continues_exactly(name):
     rng = np.random.default_rng(3)
     grads = rng.normal(size=(10, 4))
-    a = optim.make_optimizer(name, 4)
+    a = optimizers.make_optimizer(name, 4)
     ta = rng.normal(size=4)
     for g in grads[:5]:
         a.step(ta, g)
-    b = optim.make_optimizer(name, 4)
+    b = optimizers.make_optimizer(name, 4)
     b.load_state_dict(a.state_dict())
     tb = ta.copy()
     for g in grads[5:]:
@@ -106,7 +106,7 @@ def test_state_saves_and_continues_exactly(name):
 ])
 def test_invalid_hyperparameters_are_refused(name, hyper, message):
     with pytest.raises(ValueError, match=message):
-        optim.make_optimizer(name, 2, **hyper)
+        optimizers.make_optimizer(name, 2, **hyper)
 
 
 @pytest.mark.parametrize("name", NEW)
@@ -151,8 +151,8 @@ def test_matches_torch_for_50_steps(name, hyper):
     torch.set_default_dtype(torch.float64)  # as the exported scripts run (NAdam's μ product is a tensor)
     try:
         p = torch.nn.Parameter(torch.tensor(theta.copy()))
-        ref = getattr(torch.optim, optim.OPTIMIZERS[name].torch_class)([p], **hyper)
-        opt = optim.make_optimizer(name, n, **hyper)
+        ref = getattr(torch.optim, optimizers.OPTIMIZERS[name].torch_class)([p], **hyper)
+        opt = optimizers.make_optimizer(name, n, **hyper)
         for k in range(50):
             opt.step(theta, grads[k])
             p.grad = torch.tensor(grads[k].copy())
@@ -167,8 +167,8 @@ def test_defaults_match_torch():
     torch = pytest.importorskip("torch")
     p = [torch.nn.Parameter(torch.zeros(1))]
     for name in NEW:
-        cls = optim.OPTIMIZERS[name]
+        cls = optimizers.OPTIMIZERS[name]
         theirs = getattr(torch.optim, cls.torch_class)(p).defaults
-        for k, v in optim.make_optimizer(name, 1).hyper.items():
+        for k, v in optimizers.make_optimizer(name, 1).hyper.items():
             mine = list(v) if isinstance(v, tuple) else v
             assert (list(theirs[k]) if isinstance(v, tuple) else theirs[k]) == mine, (name, k)

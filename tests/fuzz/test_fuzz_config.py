@@ -17,7 +17,7 @@ import numpy as np
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from gradplay.core import config, datasets, landscapes, losses, nn, optim
+from gradplay.core import config, datasets, landscapes, losses, nn, optimizers
 from gradplay.core.config import ConfigError
 from gradplay.core.session import Session
 
@@ -52,7 +52,7 @@ def legal_raw(draw) -> dict:
         task["noise"] = draw(_in(0.0, 1.0))
         task["test_fraction"] = draw(_in(0.0, 0.9))
     raw["task"] = task
-    opt_name = draw(st.sampled_from(list(optim.OPTIMIZERS)))
+    opt_name = draw(st.sampled_from(list(optimizers.OPTIMIZERS)))
     second_order = opt_name in ("newton", "lbfgs")
     widths = st.sampled_from([1, 2, 3] if second_order else [1, 2, 5, 16])
     raw["network"] = draw(st.fixed_dictionaries({}, optional={
@@ -62,7 +62,7 @@ def legal_raw(draw) -> dict:
     if draw(st.booleans()):
         raw["loss"] = {"name": draw(st.sampled_from(losses.LOSSES))}
     opt = {"name": opt_name}
-    for key, default in optim.OPTIMIZERS[opt_name].defaults.items():
+    for key, default in optimizers.OPTIMIZERS[opt_name].defaults.items():
         if not draw(st.booleans()):
             continue
         lo, hi = config.HYPER_RANGES.get(key, config.DEFAULT_HYPER_RANGE)

@@ -22,7 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from PySide6 import QtCore, QtTest, QtWidgets
 
 from gradplay.core import config as config_mod
-from gradplay.core import datasets, io, landscapes, losses, nn, optim
+from gradplay.core import datasets, io, landscapes, losses, nn, optimizers
 from gradplay.core.config import ConfigError
 from gradplay.gui.autosave import Autosaver
 from gradplay.gui.controller import Controller
@@ -189,7 +189,7 @@ class GuiActions(RuleBasedStateMachine):
         self.act(self.w.transport.speed.setValue, i)
 
     # -- the Setup form, as a user edits it
-    @rule(name=st.sampled_from(list(optim.OPTIMIZERS)))
+    @rule(name=st.sampled_from(list(optimizers.OPTIMIZERS)))
     def optimizer(self, name):
         combo = self.setup.optimizer
         self.act(combo.setCurrentIndex, combo.findData(name))
@@ -308,9 +308,9 @@ def valid_configs(draw) -> dict:
                 "n_samples": draw(st.sampled_from([10, 11, 400, 2345])),  # quick to generate and evaluate
                 "noise": draw(_in(*r.TASK_RANGES["noise"])),
                 "test_fraction": draw(_in(*r.TASK_RANGES["test_fraction"]))}
-    name = draw(st.sampled_from(list(optim.OPTIMIZERS)))
+    name = draw(st.sampled_from(list(optimizers.OPTIMIZERS)))
     opt = {"name": name}
-    for key, default in optim.OPTIMIZERS[name].defaults.items():
+    for key, default in optimizers.OPTIMIZERS[name].defaults.items():
         lo, hi = r.HYPER_RANGES.get(key, r.DEFAULT_HYPER_RANGE)
         if default is None or not draw(st.booleans()):
             continue
@@ -417,9 +417,9 @@ def test_the_form_fields_span_exactly_the_config_ranges():
                       *((getattr(setup, k), v) for k, v in r.TRAINING_RANGES.items()),
                       *((spin, (1, r.MAX_WIDTH)) for spin in setup.layers._spins)):
         check(spin, *rng)
-    for name in optim.OPTIMIZERS:  # the form rebuilds its fields per optimizer: check each at once
+    for name in optimizers.OPTIMIZERS:  # the form rebuilds its fields per optimizer: check each at once
         setup.hyper.set_optimizer(name, config_mod.resolve({"optimizer": {"name": name}})["optimizer"])
-        for key in optim.OPTIMIZERS[name].defaults:
+        for key in optimizers.OPTIMIZERS[name].defaults:
             field = setup.hyper.widget_for(key)
             if isinstance(field, QtWidgets.QAbstractSpinBox):
                 check(field, *r.hyper_range(name, key))

@@ -54,13 +54,11 @@ OPT = {"sgd": 0, "adagrad": 1, "rmsprop": 2, "adadelta": 3, "adam": 4, "adamw": 
 
 
 def _optimizer_arrays(opt) -> tuple[int, tuple]:
-    """(code, its three state arrays) for a first-order optimizer; unused slots are dummies."""
+    """(code, its three state arrays) for a first-order optimizer: the arrays its class declares in
+    `state_names`, in that order; a slot it does not use (an option off, fewer arrays) is a dummy."""
     dummy = np.zeros(1)
-    pick = {"sgd": ("_buf", None, None), "adagrad": ("_sum", None, None),
-            "rmsprop": ("_sq", "_buf", "_gavg"), "adadelta": ("_sq", "_acc", None),
-            "adam": ("_m", "_v", "_vmax"), "adamw": ("_m", "_v", "_vmax")}[opt.name]
-    arrays = tuple(dummy if a is None or getattr(opt, a) is None else getattr(opt, a) for a in pick)
-    return OPT[opt.name], arrays
+    arrays = tuple(opt.state.get(k, dummy) for k in opt.state_names)
+    return OPT[opt.name], arrays + (dummy,) * (3 - len(arrays))
 
 
 class MLPLoop:
@@ -147,7 +145,7 @@ class MLPLoop:
         iv[mlp.I_NEST] = int(h.get("nesterov", False))
         iv[mlp.I_AMS] = int(h.get("amsgrad", False))
         iv[mlp.I_CENT] = int(h.get("centered", False))
-        iv[mlp.I_DECOUP] = int(getattr(opt, "_decoupled", False))
+        iv[mlp.I_DECOUP] = int(getattr(opt, "decoupled", False))
         iv[mlp.I_OSTEP] = opt.state["step"]
         fv[mlp.F_L1], fv[mlp.F_L2] = s._l1, s._l2
         fv[mlp.F_CLIPN], fv[mlp.F_CLIPV] = s._clip_norm, s._clip_value
@@ -281,7 +279,7 @@ def run_landscape(s: Session, n: int) -> int:
     v = [float(x) for x in a2] if a2.size == 2 else None
     u = [float(x) for x in a3] if a3.size == 2 else None
     wd = h.get("weight_decay", 0.0)
-    decoupled = getattr(opt, "_decoupled", False)
+    decoupled = getattr(opt, "decoupled", False)
     coupled_wd = wd != 0 and not decoupled
     mu, damp, nesterov = h.get("momentum", 0.0), h.get("dampening", 0.0), h.get("nesterov", False)
     eps, lr_decay, alpha, rho = h.get("eps", 0.0), h.get("lr_decay", 0.0), h.get("alpha", 0.0), h.get("rho", 0.0)

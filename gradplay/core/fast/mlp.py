@@ -3,7 +3,7 @@
 One call runs up to n steps of `Session._run_steps` without returning to Python, and stops early
 when Python must act: a new epoch needs a permutation from the session's generator, the history is
 full (Python thins it), or a value stopped being finite (a halt). Every operation repeats the numpy
-reference (nn.py, losses.py, optim.py, session.py) in the same order with the same routines, so the
+reference (nn.py, losses.py, optimizers/, session.py) in the same order with the same routines, so the
 results are bit-identical; the comments name the reference line each block stands for.
 """
 from __future__ import annotations
@@ -359,7 +359,7 @@ def _forward_backward(fp, iv, fv, theta, grad, lay, wo, w, wg, rs, iw, widx, m, 
 
 @nb.njit(**J)
 def _optimizer_step(iv, fv, fp, theta, grad, s1, s2, s3, lr, gw):
-    """Optimizer.step: the `<name>_update` function of optim.py for the optimizer code."""
+    """Optimizer.step: the `<name>_update` function of optimizers/<name>.py for the optimizer code."""
     n, code = iv[I_NP], iv[I_OPT]
     t = iv[I_OSTEP] + 1
     iv[I_OSTEP] = t

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..optim import AdamFamily, Objective, _nonneg, weight_decay_step
+from ..optim import Objective, _nonneg, weight_decay_step
+from .adam import AdamFamily
 
 
 def adamax_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_inf: np.ndarray, step: int, *,
@@ -34,6 +35,7 @@ class Adamax(AdamFamily):
 
     name = "adamax"
     torch_class = "Adamax"
+    state_names = ("exp_avg", "exp_inf")
     defaults = {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
     _rules = {"lr": _nonneg, "eps": _nonneg, "weight_decay": _nonneg}
     _betas: tuple[float, float]

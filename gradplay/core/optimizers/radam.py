@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..optim import AdamFamily, Objective, _nonneg, moments_update, weight_decay_step
+from ..optim import Objective, _nonneg, moments_update, weight_decay_step
+from .adam import AdamFamily
 
 
 def radam_update(theta: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray, step: int, *,

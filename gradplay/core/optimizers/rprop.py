@@ -41,6 +41,7 @@ class Rprop(Optimizer):
 
     name = "rprop"
     torch_class = "Rprop"
+    state_names = ("prev", "step_size")
     defaults = {"lr": 1e-2, "etas": (0.5, 1.2), "step_sizes": (1e-6, 50.0)}
     _rules = {"lr": _nonneg}
     ranges = {"etas": (0.0, 100.0), "step_sizes": (0.0, 1e6)}

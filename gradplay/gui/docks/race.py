@@ -23,7 +23,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core import config as config_mod
-from ...core import curvature, optim
+from ...core import curvature, optimizers
 from ...core.race import MAX_RACERS, MIN_RACERS, Race
 from .. import style
 from ..controller import FRAME_MS
@@ -103,7 +103,7 @@ class RacerCard(QtWidgets.QFrame):
         self.resolve = resolve
         self.setObjectName("racerCard")
         self.swatch = QtWidgets.QLabel()
-        self.name = compact_combo(list(optim.OPTIMIZERS))
+        self.name = compact_combo(list(optimizers.OPTIMIZERS))
         self.name.setMinimumContentsLength(7)
         self.name.setToolTip("This racer's update rule (torch.optim semantics)")
         self.summary = QtWidgets.QLabel()
@@ -172,7 +172,7 @@ class RacerCard(QtWidgets.QFrame):
     def _summarise(self) -> None:
         """The key settings in a few words, e.g. "lr 0.001 · momentum 0.9"."""
         v = self.hyper.values()
-        defaults = optim.OPTIMIZERS[v["name"]].defaults
+        defaults = optimizers.OPTIMIZERS[v["name"]].defaults
         parts = [f"lr {style.fmt(v['lr'])}"]
         for k in KEY_HYPER[1:]:
             default = defaults.get(k)

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ...core import config as config_mod
-from ...core import datasets, landscapes, losses, nn, optim, timeline
+from ...core import datasets, landscapes, losses, nn, optimizers, timeline
 from ..widgets.hyper_form import HyperForm
 from ..widgets.layers_editor import LayersEditor
 from ..widgets.numbers import SciSpinBox, compact_combo, guard_wheel, int_spin, unit_spin
@@ -144,7 +144,7 @@ class SetupPanel(Panel):
 
     def _build_optimizer(self) -> None:
         _, form = group("Optimizer", self._col)
-        self.optimizer = _combo([(n, n) for n in optim.OPTIMIZERS],
+        self.optimizer = _combo([(n, n) for n in optimizers.OPTIMIZERS],
                                 "Update rule (torch.optim semantics and defaults)")
         self.hyper = HyperForm()
         form.addRow("optimizer", self.optimizer)

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ...core import config as config_mod
-from ...core import optim
+from ...core import optimizers
 from .numbers import SciSpinBox, compact_combo, fmt, guard_wheel, int_spin, unit_spin
 
 # name -> (label, help). Unknown names still get a field, labelled by their own name.
@@ -66,7 +66,7 @@ class HyperForm(QtWidgets.QWidget):
         if name != self.name:
             self._build(name)
         self._extra = {}
-        defaults = optim.OPTIMIZERS[name].defaults
+        defaults = optimizers.OPTIMIZERS[name].defaults
         for k, v in values.items():
             # None defaults (L-BFGS max_eval) are derived from other fields: re-derive after edits
             if k == "name" or (k in defaults and defaults[k] is None and k not in self._fields):
@@ -82,12 +82,12 @@ class HyperForm(QtWidgets.QWidget):
         self._fields.clear()
         self._widgets.clear()
         self.name = name
-        for key, default in optim.OPTIMIZERS[name].defaults.items():
+        for key, default in optimizers.OPTIMIZERS[name].defaults.items():
             made = self._make_field(key, default)
             if made is None:
                 continue  # e.g. L-BFGS max_eval (None: derived from max_iter)
             widget, getter, setter = made
-            label, help_ = {**LABELS, **optim.OPTIMIZERS[name].labels}.get(key, (key.replace("_", " "), ""))
+            label, help_ = {**LABELS, **optimizers.OPTIMIZERS[name].labels}.get(key, (key.replace("_", " "), ""))
             tip = f"{key} — {help_}\ntorch default: {_show(default)}".replace(" — \n", "\n")
             widget.setToolTip(tip)
             lab = QtWidgets.QLabel(label)
