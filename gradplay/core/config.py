@@ -212,12 +212,22 @@ def _resolve_network(raw: dict) -> dict:
     hidden = [_number(w, f"network.hidden[{i}]", 1, MAX_WIDTH, integer=True) for i, w in enumerate(hidden)]
     return {
         "hidden": hidden,
-        "activation": _name(t.get("activation", d["activation"]), "network.activation", nn.ACTIVATIONS),
+        "activation": _activation(t.get("activation", d["activation"]), len(hidden)),
         "init": _name(t.get("init", d["init"]), "network.init", nn.INITS),
         "init_std": _number(t.get("init_std", d["init_std"]), "network.init_std", *INIT_STD_RANGE),
         "batch_norm": _bool(t.get("batch_norm", d["batch_norm"]), "network.batch_norm"),
         "inputs": _inputs(t.get("inputs", d["inputs"])),
     }
+
+
+def _activation(val: Any, n_hidden: int) -> str | list[str]:
+    """`network.activation`: one name for every hidden layer, or a list of one name per hidden layer."""
+    if not isinstance(val, list):
+        return _name(val, "network.activation", nn.ACTIVATIONS)
+    if len(val) != n_hidden:
+        raise ConfigError(f"'network.activation' lists {len(val)} activations for {n_hidden} hidden layers; "
+                          f"give one name, or one per hidden layer")
+    return [_name(v, f"network.activation[{i}]", nn.ACTIVATIONS) for i, v in enumerate(val)]
 
 
 def _inputs(val: Any) -> list[str]:

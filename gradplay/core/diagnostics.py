@@ -90,7 +90,7 @@ def gradient_flow(session, window: int = 20) -> Finding:
         net = session.config["network"]
         fixes: list[tuple[str, dict]] = []  # the type of Finding.suggestions
         tips: list[str] = []
-        if net["activation"] in ("sigmoid", "tanh"):
+        if {"sigmoid", "tanh"} & set(session.model.activations):
             fixes.append(("Use ReLU with He init", {"network": {"activation": "relu", "init": "he_normal"}}))
             tips.append("ReLU with He init")
         elif not net["init"].startswith("he_"):
@@ -127,9 +127,16 @@ def hidden_outputs(model: MLP, x: np.ndarray) -> list[np.ndarray]:
         z = a @ model.W[i] + model.b[i]
         if model.batch_norm:
             z = (z - z.mean(axis=0)) / np.sqrt(z.var(axis=0) + BN_EPS) * model.gamma[i] + model.beta[i]
-        a = activate(model.activation, z)
+        a = activate(model.activations[i], z)
         outs.append(a)
     return outs
+
+
+def _layers_of(session, names: tuple[str, ...]) -> list[int]:
+    """The hidden layers (0-based) of a dataset session's network whose activation is one of `names`."""
+    if session.kind != "dataset":
+        return []
+    return [i for i, a in enumerate(session.model.activations) if a in names]
 
 
 def _hidden(session, x):
@@ -144,14 +151,17 @@ def dead_relus(session, x: np.ndarray | None = None) -> Finding:
 
     details: per_layer (L−1,) fractions, dead: list of boolean masks (width,).
     """
-    relu = session.kind == "dataset" and session.config["network"]["activation"] == "relu"
-    outs = _hidden(session, x) if relu else None
+    layers = _layers_of(session, ("relu",))
+    outs = _hidden(session, x) if layers else None
     if outs is None:
         return Finding("dead_relu", "n/a", "Dead units are a ReLU problem; this network has no ReLUs.")
     dead = [np.all(h <= 0.0, axis=0) for h in outs]
-    n_dead, n_units = sum(int(d.sum()) for d in dead), sum(d.size for d in dead)
+    n_dead = sum(int(dead[i].sum()) for i in layers)
+    n_units = sum(dead[i].size for i in layers)
     frac = n_dead / n_units
-    details = {"per_layer": np.array([d.mean() for d in dead]), "dead": dead}
+    # per layer: the fraction on ReLU layers, nan on layers of another activation
+    details = {"per_layer": np.array([dead[i].mean() if i in layers else math.nan for i in range(len(dead))]),
+               "dead": dead}
     if n_dead == 0:
         return Finding("dead_relu", "ok", "No dead ReLUs: every unit is active on some training point.",
                        0.0, details)
@@ -178,18 +188,21 @@ def saturation(session, x: np.ndarray | None = None) -> Finding:
 
     details: per_layer (L−1,) saturated fractions, per_unit: list of (width,) fractions.
     """
-    act = session.config["network"]["activation"] if session.kind == "dataset" else None
-    outs = _hidden(session, x) if act in ("tanh", "sigmoid") else None
+    layers = _layers_of(session, ("tanh", "sigmoid"))
+    outs = _hidden(session, x) if layers else None
     if outs is None:
         return Finding("saturation", "n/a", "Saturation concerns sigmoid and tanh units; there are none here.")
-    if act == "tanh":
-        sat = [np.abs(h) > SATURATED_TANH for h in outs]
-    else:
-        sat = [(h < SATURATED_SIGMOID) | (h > 1 - SATURATED_SIGMOID) for h in outs]
+    acts = session.model.activations
+    act = " and ".join(sorted({acts[i] for i in layers}))
+    sat = [np.abs(h) > SATURATED_TANH if acts[i] == "tanh" else
+           (h < SATURATED_SIGMOID) | (h > 1 - SATURATED_SIGMOID) for i, h in enumerate(outs) if i in layers]
     per_unit = [s.mean(axis=0) for s in sat]
     frac = float(np.mean(np.concatenate(per_unit)))
-    details: dict[str, Any] = {"per_layer": np.array([p.mean() for p in per_unit]), "per_unit": per_unit}
-    worst = int(np.argmax(details["per_layer"]))
+    # per layer: the saturated fraction on sigmoid/tanh layers, nan on layers of another activation
+    share = dict(zip(layers, (p.mean() for p in per_unit)))
+    details: dict[str, Any] = {"per_layer": np.array([share.get(i, math.nan) for i in range(len(outs))]),
+                               "per_unit": per_unit}
+    worst = int(np.nanargmax(details["per_layer"]))
     acc = _train_accuracy(session) if frac > WARN_FRACTION else math.nan
     if frac > WARN_FRACTION and acc >= SOLVED_ACCURACY:
         # A well-fit classifier's units saturate on the points far from their boundary: confident
@@ -280,7 +293,8 @@ def halt_advice(session) -> Finding | None:
         if train["clip_norm"] == 0:
             suggestions.append(("Clip the gradient norm at 1", {"training": {"clip_norm": 1.0}}))
         if net.get("init") == "normal" and net.get("init_std", 0) > 0.5:
-            better = "he_normal" if net["activation"] in ("relu", "leaky_relu", "elu") else "xavier_normal"
+            rectified = {"relu", "leaky_relu", "elu"} & set(session.model.activations)
+            better = "he_normal" if rectified else "xavier_normal"
             parts.append(f"The initial weights (std {net['init_std']:.3g}) are large for this network.")
             suggestions.append((f"Use {better} init", {"network": {"init": better}}))
     return Finding("halt", "warning", " ".join(parts), session.step, {"step": session.step}, suggestions)

@@ -71,9 +71,9 @@ class _Sweep:
         self.net, self.loss_name, self.y = net, loss_name, y
         self.n = net.a[0].shape[0]
         hidden = range(net.n_layers - 1)
-        self.df = [activate_grad(net.activation, net._y[i]) for i in hidden]
+        self.df = [activate_grad(net.activations[i], net._y[i]) for i in hidden]
         da = [net.dz[i + 1] @ net.W[i + 1].T for i in hidden]
-        self.da_d2f = [da[i] * activate_grad2(net.activation, net._y[i]) for i in hidden]
+        self.da_d2f = [da[i] * activate_grad2(net.activations[i], net._y[i]) for i in hidden]
         self.dy = [da[i] * self.df[i] for i in hidden]
         if net.batch_norm:
             self.dgamma = [(dy * xhat).sum(axis=0) for dy, xhat in zip(self.dy, net._xhat)]

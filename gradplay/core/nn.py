@@ -109,6 +109,16 @@ def _check(kind: str, name: str, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"unknown {kind} {name!r}; allowed: {', '.join(allowed)}")
 
 
+def layer_activations(activation: str | Sequence[str], n_hidden: int) -> tuple[str, ...]:
+    """One activation name per hidden layer: `activation` is one name for all, or a list of them."""
+    if isinstance(activation, str):
+        return (activation,) * n_hidden
+    names = tuple(activation)
+    if len(names) != n_hidden:
+        raise ValueError(f"activation: {len(names)} names for {n_hidden} hidden layers; give one per layer")
+    return names
+
+
 def activate(name: str, z: np.ndarray) -> np.ndarray:
     """Activation `name` applied elementwise to z (any shape)."""
     _check("activation", name, ACTIVATIONS)
@@ -159,7 +169,7 @@ class MLP:
     After ``backward``, ``dz[i]`` = dL/dz[i] and ``grad`` holds dL/dtheta.
     """
 
-    def __init__(self, n_in: int, hidden: Sequence[int], n_out: int, activation: str = "tanh",
+    def __init__(self, n_in: int, hidden: Sequence[int], n_out: int, activation: str | Sequence[str] = "tanh",
                  init: str = "xavier_uniform", init_std: float = 1.0, batch_norm: bool = False,
                  rng: np.random.Generator | None = None) -> None:
         hidden = tuple(int(w) for w in hidden)
@@ -170,12 +180,15 @@ class MLP:
                 raise ValueError(f"hidden: width {w}; allowed 1..{MAX_WIDTH}")
         if n_in < 1 or n_out < 1:
             raise ValueError(f"n_in and n_out must be >= 1, got {n_in}, {n_out}")
-        _check("activation", activation, ACTIVATIONS)
+        activations = layer_activations(activation, len(hidden))
+        for name in activations:
+            _check("activation", name, ACTIVATIONS)
         _check("init", init, INITS)
         if not (math.isfinite(init_std) and init_std > 0):
             raise ValueError(f"init_std must be a positive finite number, got {init_std}")
         self.n_in, self.hidden, self.n_out = int(n_in), hidden, int(n_out)
         self.activation, self.init, self.init_std = activation, init, float(init_std)
+        self.activations = activations  # one per hidden layer
         self.batch_norm = bool(batch_norm)
         self.n_layers = len(hidden) + 1
         sizes = (self.n_in, *hidden, self.n_out)
@@ -227,8 +240,8 @@ class MLP:
             g[...] = 1.0
 
         # Resolved once so the hot path does no name lookups; linear needs no multiply in backward.
-        self._f = _ACT[activation].f
-        self._df = None if activation == "linear" else _ACT[activation].df
+        self._f = [_ACT[a].f for a in activations]
+        self._df = [None if a == "linear" else _ACT[a].df for a in activations]
         L = self.n_layers
         self.a: list = [None] * L
         self.z: list = [None] * L
@@ -254,7 +267,7 @@ class MLP:
             self.z[i] = z
             y = self._bn_forward(i, z, train) if self.batch_norm else z
             self._y[i] = y
-            a = self.h[i] = self._f(y)
+            a = self.h[i] = self._f[i](y)
         L = self.n_layers - 1
         self.a[L] = a
         out = a @ self.W[L]
@@ -271,8 +284,9 @@ class MLP:
             np.add.reduce(dz, axis=0, out=self.db[i])
             da = dz @ self.W[i].T
             if i > 0:                               # back through layer i-1's activation and BN
-                if self._df is not None:
-                    da *= self._df(self._y[i - 1], self.h[i - 1])
+                df = self._df[i - 1]
+                if df is not None:
+                    da *= df(self._y[i - 1], self.h[i - 1])
                 dz = self._bn_backward(i - 1, da) if self.batch_norm else da
         return da
 
@@ -334,7 +348,7 @@ class MLP:
             if self.batch_norm:
                 scale = self.gamma[i] / np.sqrt(self.running_var[i] + BN_EPS)
                 z = (z - self.running_mean[i]) * scale + self.beta[i]
-            a = self._f(z)
+            a = self._f[i](z)
             yield a
 
     def params(self) -> dict[str, np.ndarray]:
@@ -369,6 +383,11 @@ class MLP:
             if value.shape != target.shape:
                 raise ValueError(f"buffers: {key} has shape {value.shape}, expected {target.shape}")
             target[...] = value
+
+    def unit_activation(self, layer: int) -> str:
+        """The activation of the units of `layer` as the maps count them: 0 the inputs ("linear"),
+        1.. the hidden layers."""
+        return self.activations[layer - 1] if layer > 0 else "linear"
 
     # The last pass's activations and batch-norm intermediates: what a GUI draws between steps.
     CACHES = ("a", "z", "h", "dz", "_y", "_xhat", "_inv")

@@ -29,6 +29,7 @@ import numpy as np
 
 from . import config as config_mod
 from . import features, optimizers
+from . import nn as nn_mod
 from . import timeline as timeline_mod
 from .io import atomic_write_bytes
 from .landscapes import get_landscape
@@ -376,21 +377,26 @@ def _landscape_section(cfg: dict) -> list[str]:
 def _model_section(cfg: dict, n_out: int) -> list[str]:
     net = cfg["network"]
     sizes = [len(net["inputs"]), *net["hidden"], n_out]
-    act = _ACTIVATION_MODULES[net["activation"]]
+    acts = [_ACTIVATION_MODULES[a] for a in nn_mod.layer_activations(net["activation"], len(net["hidden"]))]
+    uniform = len(set(acts)) <= 1
     arrow = " -> ".join(map(str, sizes))
     if net["hidden"]:
         parts = "Linear -> BatchNorm1d -> " if net["batch_norm"] else "Linear -> "
-        doc = f"{arrow}: {parts}{act.split('(')[0][3:]} per hidden layer, then linear logits."
+        what = (f"{acts[0].split('(')[0][3:]} per hidden layer" if uniform else
+                f"the activation of each hidden layer ({', '.join(a.split('(')[0][3:] for a in acts)})")
+        doc = f"{arrow}: {parts}{what}, then linear logits."
     else:
         doc = f"{arrow}: no hidden layer, one linear layer that outputs the logits."
     out = ["def build_model():", f'    """{doc}"""', "    layers = []"]
     if net["hidden"]:
-        out += [f"    for fan_in, fan_out in {list(zip(sizes[:-2], sizes[1:-1]))}:",
-                "        layers.append(nn.Linear(fan_in, fan_out))"]
+        shapes = list(zip(sizes[:-2], sizes[1:-1]))
+        out.append(f"    for fan_in, fan_out in {shapes}:" if uniform else
+                   f"    for (fan_in, fan_out), act in zip({shapes}, [{', '.join(acts)}]):")
+        out.append("        layers.append(nn.Linear(fan_in, fan_out))")
         if net["batch_norm"]:
             out += ["        # eps and momentum are torch's defaults, which gradplay uses too",
                     "        layers.append(nn.BatchNorm1d(fan_out, eps=1e-05, momentum=0.1))"]
-        out.append(f"        layers.append({act})")
+        out.append(f"        layers.append({acts[0] if uniform else 'act'})")
     out += [
         f"    layers.append(nn.Linear({sizes[-2]}, {sizes[-1]}))",
         "    model = nn.Sequential(*layers)",

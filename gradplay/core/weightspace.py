@@ -173,7 +173,7 @@ def batched_losses(session, thetas: np.ndarray) -> np.ndarray:
             if m.batch_norm:
                 scale = param(f"gamma{i + 1}") / np.sqrt(m.running_var[i] + BN_EPS)
                 z = (z - m.running_mean[i]) * scale[:, None, :] + param(f"beta{i + 1}")[:, None, :]
-            a = activate(m.activation, z)
+            a = activate(m.activations[i], z)
         L = m.n_layers
         out = np.matmul(a, param(f"W{L}"))
         out += param(f"b{L}")[:, None, :]

@@ -115,8 +115,11 @@ def test_every_loss(loss, task):
     {"network": {"hidden": [3]}, "training": {"batch_size": 13}, "schedule": {"name": "exponential", "gamma": 0.99}},
     {"network": {"hidden": [5, 4], "inputs": ["x1", "x1^2", "x2^2", "x1*x2", "sin(x2)", "cos(x1)"]},
      "training": {"batch_size": 17}},
+    {"network": {"hidden": [6, 5, 4], "activation": ["relu", "linear", "silu"], "batch_norm": True},
+     "training": {"batch_size": 12}},
+    {"network": {"hidden": [5, 5], "activation": ["gelu", "sigmoid"]}, "training": {"batch_size": 9}},
 ], ids=["batchnorm", "bn-full-l1l2", "batch1-clipvalue", "clipnorm-cosine", "linear-model-step", "exponential",
-        "input-features"])
+        "input-features", "per-layer-activations-bn", "per-layer-activations"])
 def test_batch_norm_penalties_clipping_schedules(raw):
     ref, got = both({**SPIRAL, "optimizer": {"name": "adam", "lr": 0.05}, **raw}, 150, calls=2)
     assert_same(ref, got)

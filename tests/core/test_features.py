@@ -63,3 +63,16 @@ def test_circles_are_linearly_separable_on_squares():
     plain = Session(config.resolve(dict(raw, network={"hidden": []})))
     plain.run(600)
     assert plain.evaluate()["train_acc"] < 0.75
+
+
+def test_an_activation_per_hidden_layer():
+    raw = dict(CIRCLES, network={"hidden": [5, 4], "activation": ["relu", "tanh"]})
+    s = Session(config.resolve(raw))
+    assert s.model.activations == ("relu", "tanh")
+    h = s.model.unit_outputs(s.inputs_train)
+    assert (h[0] >= 0).all() and (np.abs(h[1]) < 1).all() and (h[1] < 0).any()
+    assert gradcheck.gradcheck(s).ok
+    for act, message in ((["relu"], "lists 1 activations for 2 hidden layers"),
+                         (["relu", "swish"], r"'network.activation\[1\]' = 'swish' is not known")):
+        with pytest.raises(ConfigError, match=message):
+            config.resolve(dict(CIRCLES, network={"hidden": [5, 4], "activation": act}))

@@ -16,7 +16,7 @@ PENALTIES = {"no-penalty": (0.0, 0.0), "l1-l2": (0.01, 0.02)}
 KINKED = ("relu", "leaky_relu", "elu")
 
 
-def case(activation: str, loss: str, batch_norm: bool, hidden=(5, 4), n: int = 9, draw: int = 0):
+def case(activation, loss: str, batch_norm: bool, hidden=(5, 4), n: int = 9, draw: int = 0):
     """A small net with non-trivial biases, γ and β, and a batch (x, y) for `loss`, seeded by the case."""
     rng = np.random.default_rng(zlib.crc32(f"{activation}-{loss}-{batch_norm}-{hidden}-{n}-{draw}".encode()))
     net = MLP(3, hidden, losses.output_units(loss, 3), activation, "xavier_normal", batch_norm=batch_norm,
@@ -30,15 +30,14 @@ def distance_to_kinks(net: MLP, x, y, loss: str) -> float:
     net = net.copy()
     out = net.forward(x)
     d = [np.abs(net.theta[net.weight_mask]).min()]                # |w| of the L1 penalty
-    if net.activation in KINKED:
-        d += [np.abs(net._y[i]).min() for i in range(net.n_layers - 1)]
+    d += [np.abs(net._y[i]).min() for i in range(net.n_layers - 1) if net.activations[i] in KINKED]
     r = out[:, 0] - y
     d += {"mae": [np.abs(r).min()], "huber": [np.abs(np.abs(r) - 1).min()],
           "hinge": [np.abs(1 - y * out[:, 0]).min()]}.get(loss, [])
     return float(min(d))
 
 
-def smooth_case(activation: str, loss: str, batch_norm: bool, **shape):
+def smooth_case(activation, loss: str, batch_norm: bool, **shape):
     """`case`, drawn again until it is 1e-3 away from every kink: central differences with steps of
     1e-5 then see one smooth piece."""
     for draw in range(20):
@@ -199,3 +198,24 @@ def test_newton_on_a_network_takes_the_exact_hessian(make_session):
     assert np.array_equal(s.theta, theta) and np.array_equal(s.grad, grad)
     for key, value in buffers.items():
         assert np.array_equal(s.model.buffers()[key], value), key
+
+
+MIXED = ("relu", "tanh", "gelu")
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_an_activation_per_layer_matches_central_differences_and_torch(torch, batch_norm):
+    """One network whose hidden layers each have their own activation: the exact Hessian is the
+    central differences of the gradient, and torch's autograd Hessian."""
+    net, x, y = smooth_case(MIXED, "bce", batch_norm, hidden=(5, 4, 3))
+    assert net.activations == MIXED
+    probe = net.copy()
+
+    def grad(theta):
+        probe.theta[:] = theta
+        out = probe.forward(x)
+        probe.backward(losses.loss_and_grad("bce", out, y)[1])
+        return probe.grad.copy()
+    exact = network_hessian(net, x, y, "bce", 0.01, 0.02)
+    assert_fd_close(network_hessian(net, x, y, "bce"), optim.numerical_hessian(grad, net.theta))
+    assert_torch_close(exact, torch_hessian(torch, net, x, y, "bce", 0.01, 0.02))

@@ -389,7 +389,7 @@ def torch_model(net: MLP):
                     bn.bias.copy_(torch.from_numpy(net.beta[i].copy()))
                 layers.append(bn)
                 bns.append(bn)
-            layers.append(acts[net.activation]())
+            layers.append(acts[net.activations[i]]())
     return nn.Sequential(*layers), linears, bns
 
 

@@ -200,6 +200,11 @@ CASES = {
     "newton": (*net(15, hidden=(4,), opt={"name": "newton"}), BAR),
     "newton-batchnorm-l2": (*net(15, hidden=(4,), bn=True, opt={"name": "newton", "lr": 0.5, "damping": 0.1},
                                  l2=0.01), BAR),
+    # an activation per hidden layer
+    "per-layer-activations-bn": (*net(task=("circles", 60), hidden=(6, 5, 4), bn=True,
+                                      act=["relu", "tanh", "gelu"]), BAR),
+    "per-layer-activations-minibatch": (*net(100, task=("spiral", 120), hidden=(8, 6), batch=16,
+                                             act=["sigmoid", "leaky_relu"]), BAR),
     # input features (core/features.py): the script holds the network's inputs themselves
     "features-all-circles-adam": (*net(task=("circles", 60), inputs=features.NAMES), BAR),
     "features-squares-minibatch-spiral": (*net(100, task=("spiral", 120), hidden=(8,), batch=16,

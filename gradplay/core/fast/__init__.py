@@ -136,7 +136,7 @@ def _warm(mlp) -> None:
     f, i = np.zeros(4), np.zeros(4, dtype=np.int64)
     f2 = np.zeros((1, 1))
     iv = np.zeros(mlp.I_SIZE, dtype=np.int64)
-    lay, wo = np.zeros((1, 9), dtype=np.int64), np.zeros((1, 8), dtype=np.int64)
+    lay, wo = np.zeros((1, mlp.L_SIZE), dtype=np.int64), np.zeros((1, 8), dtype=np.int64)
     wg, sc = np.zeros(mlp.G_SIZE, dtype=np.int64), np.zeros(8, dtype=np.int64)
     mlp.train(0, iv, np.zeros(mlp.F_SIZE), i, f, f, f, lay, wo, f, wg, i, f, f, f, i, i, i, f, f, f, f,
               i, f, f, f2, f2, f2, f, sc)

@@ -81,7 +81,7 @@ class MLPLoop:
         # Batch-norm running statistics move into one flat buffer; the model keeps views into it.
         nbn = L - 1 if model.batch_norm else 0
         self.rs = np.zeros(max(1, 2 * sum(sizes[1:1 + nbn])))
-        lay = np.zeros((L, 9), dtype=np.int64)
+        lay = np.zeros((L, mlp.L_SIZE), dtype=np.int64)
         wo = np.zeros((L, 8), dtype=np.int64)
         top = 0
 
@@ -94,7 +94,7 @@ class MLPLoop:
         for i in range(L):
             fi, fo = sizes[i], sizes[i + 1]
             sl = model.layer_slices[i]
-            lay[i] = (fi, fo, off(f"W{i + 1}"), off(f"b{i + 1}"), 0, 0, 0, sl.start, sl.stop - sl.start)
+            lay[i, :mlp.L_ACT] = (fi, fo, off(f"W{i + 1}"), off(f"b{i + 1}"), 0, 0, 0, sl.start, sl.stop - sl.start)
             wo[i, mlp.W_Z], wo[i, mlp.W_H], wo[i, mlp.W_D] = take(B * fo), take(B * fo), take(B * fo)
             wo[i, mlp.W_Y] = wo[i, mlp.W_Z]
             if i < nbn:
@@ -131,7 +131,9 @@ class MLPLoop:
         iv = self.iv = np.zeros(mlp.I_SIZE, dtype=np.int64)
         iv[mlp.I_L], iv[mlp.I_NTRAIN], iv[mlp.I_B] = L, s.n_train, B
         iv[mlp.I_MINB], iv[mlp.I_SAMPLED] = s._min_batch, int(B < s.n_train)
-        iv[mlp.I_ACT], iv[mlp.I_LOSS] = mlp.ACT[model.activation], mlp.LOSS[s.loss_name]
+        iv[mlp.I_LOSS] = mlp.LOSS[s.loss_name]
+        for i, name in enumerate(model.activations):
+            lay[i, mlp.L_ACT] = mlp.ACT[name]
         iv[mlp.I_BN], iv[mlp.I_NOUT], iv[mlp.I_NP] = int(model.batch_norm), model.n_out, n_par
         iv[mlp.I_NW], iv[mlp.I_NIN] = self.widx.size, model.n_in
         self.fv = np.zeros(mlp.F_SIZE)

@@ -43,14 +43,14 @@ ACT = {"linear": 0, "relu": 1, "leaky_relu": 2, "elu": 3, "tanh": 4, "sigmoid": 
 LOSS = {"mse": 0, "mae": 1, "huber": 2, "bce": 3, "cross_entropy": 4, "hinge": 5}
 
 # iv: integer parameters and results
-(I_L, I_NTRAIN, I_B, I_MINB, I_POS, I_SAMPLED, I_ACT, I_LOSS, I_OPT, I_BN, I_NOUT, I_NP, I_OSTEP,
+(I_L, I_NTRAIN, I_B, I_MINB, I_POS, I_SAMPLED, I_LOSS, I_OPT, I_BN, I_NOUT, I_NP, I_OSTEP,
  I_HN, I_HCAP, I_STEP, I_NEST, I_AMS, I_CENT, I_DECOUP, I_NW, I_NIN,
- I_DONE, I_STATUS, I_LASTB, I_TRIED, I_SIZE) = range(27)
+ I_DONE, I_STATUS, I_LASTB, I_TRIED, I_SIZE) = range(26)
 # fv: float parameters and results
 (F_L1, F_L2, F_CLIPN, F_CLIPV, F_MOM, F_DAMP, F_WD, F_B1, F_B2, F_EPS, F_ALPHA, F_RHO, F_LRDEC,
  F_LOSSV, F_SIZE) = range(15)
-# lay columns: per dense layer
-(L_FIN, L_FOUT, L_W, L_B, L_G, L_BETA, L_RS, L_START, L_LEN) = range(9)
+# lay columns: per dense layer (L_ACT: the activation code after it; a hidden layer's own)
+(L_FIN, L_FOUT, L_W, L_B, L_G, L_BETA, L_RS, L_START, L_LEN, L_ACT, L_SIZE) = range(11)
 # wo columns: work offsets per layer
 (W_Z, W_Y, W_H, W_XH, W_D, W_MEAN, W_VAR, W_INV) = range(8)
 # offsets of shared work regions (wg)
@@ -280,7 +280,7 @@ def _bn_backward(d, xh, inv, gamma, dgamma, dbeta, m, fo, t1):
 @nb.njit(**J)
 def _forward_backward(fp, iv, fv, theta, grad, lay, wo, w, wg, rs, iw, widx, m, sc):
     """Session._forward_backward on the batch in w[XB:] (m rows): loss with penalties, grad filled."""
-    L, act, bn = iv[I_L], iv[I_ACT], iv[I_BN]
+    L, bn = iv[I_L], iv[I_BN]
     one = np.int64(1)  # not the literal 1 (see prims)
     c3 = w[wg[G_C3]:wg[G_C3] + 1]
     # ---- MLP.forward(train=True)
@@ -307,7 +307,7 @@ def _forward_backward(fp, iv, fv, theta, grad, lay, wo, w, wg, rs, iw, widx, m, 
                         rs[rso:rso + fo], rs[rso + fo:rso + 2 * fo], theta[lay[i, L_G]:lay[i, L_G] + fo],
                         theta[lay[i, L_BETA]:lay[i, L_BETA] + fo], m, fo, t1)
         ho = wo[i, W_H]
-        _activate(fp, act, y, w[ho:ho + n], t1, t2, c3, sc)                               # h = f(y)
+        _activate(fp, lay[i, L_ACT], y, w[ho:ho + n], t1, t2, c3, sc)                      # h = f(y)
         ao = ho
     # ---- loss and dL/dlogits
     zl, c = wo[L - 1, W_Z], lay[L - 1, L_FOUT]
@@ -332,6 +332,7 @@ def _forward_backward(fp, iv, fv, theta, grad, lay, wo, w, wg, rs, iw, widx, m, 
         yo = wo[i - 1, W_Y] if bn else wo[i - 1, W_Z]
         ho = wo[i - 1, W_H]
         t1v, t2v = w[t1:t1 + n], w[t2:t2 + n]
+        act = lay[i - 1, L_ACT]
         if act != 0:
             _times_dact(fp, act, w[yo:yo + n], w[ho:ho + n], d, t1v, t2v, c3, sc)
         if bn:

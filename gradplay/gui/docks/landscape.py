@@ -388,8 +388,8 @@ class LandscapePanel(Panel):
         with np.errstate(all="ignore"):
             xs, ys, layers = unit_maps.model_unit_grids(m, box, nx, ny, inputs=self.session.inputs)
         A = layers[layer]
-        levels = unit_maps.map_levels(m.activation, layer, A)
-        caption = f"colour: {'input' if layer == 0 else m.activation + ' output'} of the hovered neuron"
+        levels = unit_maps.map_levels(m.unit_activation(layer), layer, A)
+        caption = f"colour: {'input' if layer == 0 else m.unit_activation(layer) + ' output'} of the hovered neuron"
         self.legend.set_range(*levels, caption)
         return xs, ys, A[:, :, i], levels
 

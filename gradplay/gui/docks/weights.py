@@ -383,7 +383,7 @@ class WeightsPanel(Panel):
             else:
                 units = np.arange(A.shape[2])
             self.map_units[j] = units
-            lv = unit_maps.map_levels(m.activation, j, A)
+            lv = unit_maps.map_levels(m.unit_activation(j), j, A)
             levels.append(lv)
             for img, u, rect in zip(items, units, self.map_rects[j]):
                 reshaped = img.image is None or img.image.shape != A.shape[:2]
@@ -562,4 +562,4 @@ class WeightsPanel(Panel):
     def unit_map_levels(self, layer: int, Z: np.ndarray) -> tuple[float, float]:
         """The colour range the diagram uses for a map of this layer (for a bounded activation the
         same as in the diagram; else ± the largest |value| of Z)."""
-        return unit_maps.map_levels(self.session.model.activation, layer, Z)
+        return unit_maps.map_levels(self.session.model.unit_activation(layer), layer, Z)
