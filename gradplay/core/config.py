@@ -44,7 +44,7 @@ MAX_TEXT = 4000  # characters in a title, description or "try" line
 MAX_CONFIG_BYTES = 2**20  # a TOML config (a long timeline is ~100 bytes an entry)
 TIMELINE = "timeline"  # [[timeline]] entries: edits from step k on (core/timeline.py)
 FUNCTION_TASK_KEYS = ("kind", "name", "start")
-DATASET_TASK_KEYS = ("kind", "name", "n_samples", "noise", "test_fraction")
+DATASET_TASK_KEYS = ("kind", "name", "n_samples", "noise", "test_fraction", "classes")
 META_KEYS = ("title", "description", "try")
 
 DEFAULTS: dict[str, Any] = {
@@ -190,14 +190,22 @@ def _resolve_task(raw: dict) -> dict:
         return {"kind": kind, "name": name, "start": start}
     _check_keys(t, DATASET_TASK_KEYS, "task.")
     d = DEFAULTS["task"]
+    name = _name(t.get("name", d["name"]), "task.name", tuple(datasets.DATASETS))
+    own = datasets.DATASETS[name].n_classes
+    classes = int(_number(t.get("classes", own), "task.classes", 0, 6, integer=True))
+    try:
+        datasets.info_for(name, classes)
+    except ValueError as e:
+        raise ConfigError(f"'task.classes' = {classes}: {e}") from None
     return {
         "kind": kind,
-        "name": _name(t.get("name", d["name"]), "task.name", tuple(datasets.DATASETS)),
+        "name": name,
         "n_samples": _number(t.get("n_samples", d["n_samples"]), "task.n_samples", *TASK_RANGES["n_samples"],
                              integer=True),
         "noise": _number(t.get("noise", d["noise"]), "task.noise", *TASK_RANGES["noise"]),
         "test_fraction": _number(t.get("test_fraction", d["test_fraction"]), "task.test_fraction",
                                  *TASK_RANGES["test_fraction"]),
+        "classes": classes,  # the set's own number, unless it is one of datasets.CLASS_RANGES
     }
 
 
@@ -356,7 +364,7 @@ def _check_consistency(cfg: dict) -> None:
     """Choices that are each valid but do not fit together."""
     task = cfg["task"]
     if task["kind"] == "dataset":
-        info = datasets.DATASETS[task["name"]]
+        info = datasets.info_for(task["name"], task["classes"])
         try:
             datasets.label_format_for(cfg["loss"]["name"], info)
         except ValueError as e:
@@ -408,7 +416,7 @@ def step_seconds(cfg: dict) -> float:
     """
     n, rows = n_params(cfg), batch_rows(cfg)
     units = sum(cfg["network"]["hidden"]) + losses.output_units(
-        cfg["loss"]["name"], datasets.DATASETS[cfg["task"]["name"]].n_classes)
+        cfg["loss"]["name"], datasets.info_for(cfg["task"]["name"], cfg["task"]["classes"]).n_classes)
     opt = cfg["optimizer"]
     evals = {"newton": n + 1, "lbfgs": opt.get("max_eval", 1)}.get(opt["name"], 1)
     return evals * (2e-4 + 5e-9 * rows * units + 2e-10 * n * rows)
@@ -417,7 +425,7 @@ def step_seconds(cfg: dict) -> float:
 def train_size(task: dict) -> int:
     """Training samples of a resolved dataset task: the stratified split of datasets.make_dataset
     (per class round(count · test_fraction) to test, at least one kept for training)."""
-    info = datasets.DATASETS[task["name"]]
+    info = datasets.info_for(task["name"], task["classes"])
     n, groups = task["n_samples"], max(info.n_classes, 1)
     counts = [n // groups + (i < n % groups) for i in range(groups)]
     return sum(c - min(math.floor(c * task["test_fraction"] + 0.5), c - 1) for c in counts)
@@ -425,8 +433,9 @@ def train_size(task: dict) -> int:
 
 def n_params(cfg: dict) -> int:
     """Trainable parameters of the config's network (dataset tasks)."""
-    info = datasets.DATASETS[cfg["task"]["name"]]
-    sizes = [2] + cfg["network"]["hidden"] + [losses.output_units(cfg["loss"]["name"], info.n_classes)]
+    info = datasets.info_for(cfg["task"]["name"], cfg["task"]["classes"])
+    net = cfg["network"]
+    sizes = [len(net["inputs"]), *net["hidden"], losses.output_units(cfg["loss"]["name"], info.n_classes)]
     total = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     if cfg["network"]["batch_norm"]:
         total += 2 * sum(cfg["network"]["hidden"])
@@ -450,7 +459,7 @@ def resolve(raw: dict) -> dict:
     _check_keys(loss_t, ("name",), "loss.")
     loss_name = loss_t.get("name")
     if loss_name is None:
-        loss_name = (default_loss(datasets.DATASETS[cfg["task"]["name"]])
+        loss_name = (default_loss(datasets.info_for(cfg["task"]["name"], cfg["task"]["classes"]))
                      if cfg["task"]["kind"] == "dataset" else "mse")
     cfg["loss"] = {"name": _name(loss_name, "loss.name", losses.LOSSES)}
     cfg["optimizer"] = _resolve_optimizer(raw)

@@ -17,7 +17,7 @@ Conventions shared by every dataset:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,7 +29,7 @@ class DatasetInfo:
     name: str
     title: str
     kind: str  # "classification" | "regression"
-    n_classes: int  # 2 or 3 for classification, 0 for regression
+    n_classes: int  # 2 to 6 for classification, 0 for regression
     description: str  # one or two plain sentences for learners
     view: tuple[float, float, float, float]  # (xmin, xmax, ymin, ymax) to display the model over
 
@@ -60,6 +60,9 @@ DATASETS: dict[str, DatasetInfo] = {d.name: d for d in (
     _info("blobs3", "Three blobs", 3,
           "Three round clouds of points, one per class, around a circle of radius 0.6. "
           "Needs one output per class and the cross-entropy loss."),
+    _info("blobs", "Blobs", 4,
+          "Round clouds of points, one per class (3 to 6), evenly around a circle of radius 0.6. "
+          "Needs one output per class and the cross-entropy loss."),
     _info("checkerboard", "Checkerboard", 2,
           "A 4 × 4 board of squares in alternating classes. Many small regions to carve out."),
     _info("sine", "Sine wave", 0,
@@ -75,6 +78,24 @@ _BLOBS3_CENTRES = 0.6 * np.array([[np.cos(a), np.sin(a)] for a in np.radians([90
 _BLOB_STD = 0.2
 _XOR_MARGIN = 0.05  # noise-free xor points keep this distance from the axes, so labels are unambiguous
 _PLANE_A, _PLANE_B = 0.6, -0.4
+
+
+# Datasets whose number of classes is a setting (`task.classes`): name -> (fewest, most).
+CLASS_RANGES = {"spiral": (2, 6), "blobs": (3, 6)}
+
+
+def info_for(name: str, classes: int | None = None) -> DatasetInfo:
+    """The dataset `name` with `classes` classes (None: its own number); ValueError outside its range."""
+    info = DATASETS[name]
+    if classes is None or classes == info.n_classes:
+        return info
+    lo, hi = CLASS_RANGES.get(name, (info.n_classes, info.n_classes))
+    if not lo <= classes <= hi:
+        ranges = ", ".join(f"{n} ({a} to {b})" for n, (a, b) in CLASS_RANGES.items())
+        raise ValueError(f"{name} has {info.n_classes or 'no'} classes; the number of classes can be set "
+                         f"for {ranges}")
+    arms = f"{classes} arms" if name == "spiral" else f"{classes} classes"
+    return replace(info, n_classes=classes, title=f"{info.title} ({arms})")
 
 
 def _polar(r: np.ndarray, theta: np.ndarray) -> np.ndarray:
@@ -106,10 +127,17 @@ def _blobs3(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return _BLOBS3_CENTRES[y] + rng.normal(0.0, _BLOB_STD, (len(y), 2))
 
 
-def _spiral(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    # Arm of class c: r = s, angle = 3.5π·s + c·π for s in [0, 1] (1.75 turns), arms half a turn apart.
+def _blobs(y: np.ndarray, rng: np.random.Generator, k: int) -> np.ndarray:
+    # k centres evenly around the circle of radius 0.6, the first at the top (k = 3: blobs3's)
+    a = np.radians(90.0 + 360.0 * np.arange(k) / k)
+    return 0.6 * np.column_stack([np.cos(a), np.sin(a)])[y] + rng.normal(0.0, _BLOB_STD, (len(y), 2))
+
+
+def _spiral(y: np.ndarray, rng: np.random.Generator, k: int = 2) -> np.ndarray:
+    # Arm of class c: r = s, angle = 3.5π·s + c·2π/k for s in [0, 1] (1.75 turns), arms evenly apart
+    # (k = 2: half a turn; 2π/2 is π exactly, so two arms are the bits they always were).
     s = rng.uniform(0.0, 1.0, len(y))
-    return _polar(s, 3.5 * np.pi * s + np.pi * y)
+    return _polar(s, 3.5 * np.pi * s + (2 * np.pi / k) * y)
 
 
 def _moons(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -150,7 +178,7 @@ def _plane(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 # name -> (generator, jitter scale: input std per unit of noise; 0 for regression, whose noise is on y)
 _GENERATORS: dict[str, tuple[Callable, float]] = {
     "circles": (_circles, 0.2), "xor": (_xor, 0.2), "gauss": (_gauss, 0.4), "spiral": (_spiral, 0.1),
-    "moons": (_moons, 0.2), "blobs3": (_blobs3, 0.4), "checkerboard": (_checkerboard, 0.1),
+    "moons": (_moons, 0.2), "blobs3": (_blobs3, 0.4), "blobs": (_blobs, 0.4), "checkerboard": (_checkerboard, 0.1),
     "sine": (_sine, 0.0), "plane": (_plane, 0.0),
 }
 
@@ -199,17 +227,19 @@ def _stratified_split(counts: np.ndarray, test_fraction: float,
 
 
 def make_dataset(name: str, n_samples: int = 400, noise: float = 0.1, test_fraction: float = 0.2,
-                 rng: np.random.Generator | None = None, labels: str | None = None) -> Dataset:
+                 rng: np.random.Generator | None = None, labels: str | None = None,
+                 classes: int | None = None) -> Dataset:
     """Draw ``n_samples`` points of dataset ``name`` and split them into train and test sets.
 
     Classes are balanced (n_samples // n_classes each, the remainder going to the first classes) and
     the split is stratified. ``noise`` in [0, 1] is the input jitter std per unit of the dataset's
     scale (classification) or the target noise std (regression). ``labels`` defaults to "index" for
-    blobs3, "binary" for the other classification sets and "real" for regression.
+    more than two classes, "binary" for two and "real" for regression. ``classes`` sets the number of
+    classes of the sets in CLASS_RANGES (None: the set's own).
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    info = DATASETS[name]
+    info = info_for(name, classes)
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
         raise ValueError(f"n_samples must be an integer, not {n_samples!r}")
     if not 10 <= n_samples <= 100_000:
@@ -231,7 +261,8 @@ def make_dataset(name: str, n_samples: int = 400, noise: float = 0.1, test_fract
     counts = np.full(n_groups, n_samples // n_groups) + (np.arange(n_groups) < n_samples % n_groups)
     if info.kind == "classification":
         y_index = np.repeat(np.arange(n_groups), counts)
-        x = generate(y_index, rng) + rng.normal(0.0, noise * jitter, (n_samples, 2))
+        drawn = generate(y_index, rng, n_groups) if name in CLASS_RANGES else generate(y_index, rng)
+        x = drawn + rng.normal(0.0, noise * jitter, (n_samples, 2))
         y = {"binary": y_index.astype(np.float64), "pm1": 2.0 * y_index - 1.0,
              "index": y_index.astype(np.int64)}[labels]
     else:

@@ -180,27 +180,47 @@ def add_penalty_hessian(weight_mask: np.ndarray, l2: float, hessian: np.ndarray)
     hessian[idx, idx] += 2.0 * l2
 
 
-def accuracy(name: str, out: np.ndarray, y: np.ndarray, regression: bool | None = None) -> float | None:
-    """Fraction of samples classified correctly, or None when the targets are not class labels.
+def class_pairs(name: str, out: np.ndarray, y: np.ndarray, regression: bool | None = None
+                ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(true, predicted) class index of each sample, or None when the targets are not class labels.
 
-    bce: (out > 0) == y; cross_entropy: argmax(out) == y; hinge, mse, mae, huber: predicted sign
-    (out > 0 -> +1, else -1) == y. For mse / mae / huber, `regression=None` detects the task from the
-    labels: classification iff every label is -1 or +1; pass True / False to decide explicitly.
+    bce: class 1 where out > 0 (P > ½); cross_entropy: argmax(out); hinge, mse, mae, huber on labels
+    ±1: class 1 (label +1) where out > 0, else class 0 (label −1). For mse / mae / huber,
+    `regression=None` detects the task from the labels: classification iff every label is -1 or +1;
+    pass True / False to decide explicitly.
     """
     _check(name)
     y = y.reshape(-1)
     if y.size == 0:
         return None
     if name == "cross_entropy":
-        return float(np.mean(np.argmax(out, axis=1) == y))
-    if name == "bce":
-        return float(np.mean((out[:, 0] > 0) == (y > 0.5)))
-    if name != "hinge":
+        return y.astype(np.int64), np.argmax(out, axis=1)
+    if name not in ("bce", "hinge"):
         if regression is None:
             regression = not bool(np.all(np.abs(y) == 1.0))
         if regression:
             return None
-    return float(np.mean(np.where(out[:, 0] > 0, 1.0, -1.0) == y))
+    return (y > (0.5 if name == "bce" else 0.0)).astype(np.int64), (out[:, 0] > 0).astype(np.int64)
+
+
+def accuracy(name: str, out: np.ndarray, y: np.ndarray, regression: bool | None = None) -> float | None:
+    """Fraction of samples classified correctly (see `class_pairs`), or None when the targets are not
+    class labels."""
+    pairs = class_pairs(name, out, y, regression)
+    return None if pairs is None else float(np.mean(pairs[0] == pairs[1]))
+
+
+def confusion_matrix(name: str, out: np.ndarray, y: np.ndarray, n_classes: int,
+                     regression: bool | None = None) -> np.ndarray | None:
+    """(C, C) counts: row the true class, column the predicted one (scikit-learn's convention), so
+    the diagonal holds the samples classified correctly and every row sums to its class's size.
+    None when the targets are not class labels."""
+    pairs = class_pairs(name, out, y, regression)
+    if pairs is None:
+        return None
+    true, pred = pairs
+    c = max(int(n_classes), 2)
+    return np.bincount(true * c + pred, minlength=c * c).reshape(c, c)
 
 
 def output_units(name: str, n_classes: int) -> int:

@@ -111,11 +111,11 @@ class Session:
 
     def _build_dataset(self) -> None:
         task, net = self.config["task"], self.config["network"]
-        info = datasets.DATASETS[task["name"]]
+        info = datasets.info_for(task["name"], task["classes"])
         self.loss_name = self.config["loss"]["name"]
         self.data = datasets.make_dataset(
             task["name"], task["n_samples"], task["noise"], task["test_fraction"], rng=self.rngs["data"],
-            labels=datasets.label_format_for(self.loss_name, info))
+            labels=datasets.label_format_for(self.loss_name, info), classes=task["classes"])
         # The network's inputs: the points themselves, or features of them (core/features.py)
         self.inputs: list[str] = net["inputs"]
         self.inputs_train = features.transform(self.inputs, self.data.x_train)
@@ -412,6 +412,21 @@ class Session:
         if record and (len(self.evals) == 0 or self.evals.steps[len(self.evals) - 1] != self.step):
             self.evals.append(self.step, **res)
         return res
+
+    def confusion(self) -> dict[str, np.ndarray] | None:
+        """The confusion matrices of the train and test sets at the current parameters (eval mode),
+        as `losses.confusion_matrix` counts them; None on a landscape or a regression."""
+        if self.kind != "dataset":
+            return None
+        d, name = self.data, self.loss_name
+        assert d is not None and name is not None and self.model is not None  # dataset task
+        k = d.info.n_classes
+        if k == 0:
+            return None
+        with np.errstate(all="ignore"):
+            out = {split: losses.confusion_matrix(name, self.model.predict(x), y, k)
+                   for split, x, y in (("train", self.inputs_train, d.y_train), ("test", self.inputs_test, d.y_test))}
+        return {split: m if m is not None else np.zeros((k, k), dtype=np.int64) for split, m in out.items()}
 
     def output_grid(self, n: int = 80, view: tuple[float, float, float, float] | None = None,
                     ny: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -37,7 +37,9 @@ PALE_DIVERGING = pg.ColorMap([0.0, 0.5, 1.0], [pale(NEGATIVE), pale(ZERO), pale(
                              name="gradplay-diverging-pale")
 
 # Classes: 0 / −1 is orange and 1 / +1 is blue, as on the diverging scale; a third class is green.
-CLASS_COLORS = (NEGATIVE, POSITIVE, "#3aa655")
+# Up to six classes (datasets.CLASS_RANGES): the two of a binary set, then green, purple, brown and
+# pink from matplotlib's tab10, which stay apart from each other and from the first two.
+CLASS_COLORS = (NEGATIVE, POSITIVE, "#3aa655", "#9467bd", "#8c564b", "#e377c2")
 
 # Mid-lightness hues readable on white and near-black, avoiding the orange and blue that mean a sign.
 LAYER_COLORS = ("#8e5bd6", "#12a39a", "#d6336c", "#7cb342", "#c9a227",

@@ -37,7 +37,7 @@ name = "constant"
 def test_spec_example_resolves_with_torch_defaults():
     cfg = config.loads(SPEC_EXAMPLE)
     assert cfg["task"] == {"kind": "dataset", "name": "spiral", "n_samples": 400, "noise": 0.1,
-                           "test_fraction": 0.2}
+                           "test_fraction": 0.2, "classes": 2}
     opt = cfg["optimizer"]
     assert opt["name"] == "adam" and opt["lr"] == 0.01
     assert opt["betas"] == [0.9, 0.999] and opt["eps"] == 1e-8 and opt["weight_decay"] == 0

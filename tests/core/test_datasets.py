@@ -25,13 +25,13 @@ def class_index(d: Dataset, y):
 
 
 def test_registry():
-    assert set(DATASETS) == {"circles", "xor", "gauss", "spiral", "moons", "blobs3", "checkerboard",
+    assert set(DATASETS) == {"circles", "xor", "gauss", "spiral", "moons", "blobs3", "blobs", "checkerboard",
                              "sine", "plane"}
     assert LABEL_FORMATS == ("binary", "pm1", "index", "real")
     for name, info in DATASETS.items():
         assert info.name == name and info.title and info.description
         assert info.kind in ("classification", "regression")
-        assert info.n_classes == (0 if info.kind == "regression" else 3 if name == "blobs3" else 2)
+        assert info.n_classes == {"blobs3": 3, "blobs": 4}.get(name, 0 if info.kind == "regression" else 2)
         xmin, xmax, ymin, ymax = info.view
         assert xmin < xmax and ymin < ymax
 
@@ -41,7 +41,7 @@ def test_shapes_dtypes_and_default_labels(name):
     d = make_dataset(name, n_samples=101, noise=0.2, test_fraction=0.3, rng=rng())
     info = DATASETS[name]
     assert d.info is info
-    assert d.labels == ("real" if info.kind == "regression" else "index" if name == "blobs3" else "binary")
+    assert d.labels == ("real" if info.kind == "regression" else "index" if info.n_classes > 2 else "binary")
     n_train, n_test = len(d.x_train), len(d.x_test)
     assert n_train + n_test == 101 and n_train >= 1
     assert d.x_train.shape == (n_train, 2) and d.x_test.shape == (n_test, 2)
@@ -69,7 +69,7 @@ def test_label_sets(name, labels):
 def test_formats_hold_the_same_classes(name):
     """The label format changes only the encoding, not the draw."""
     ds = [make_dataset(name, rng=rng(3), labels=f)
-          for f in (["index"] if name == "blobs3" else ["binary", "pm1", "index"])]
+          for f in (["index"] if DATASETS[name].n_classes > 2 else ["binary", "pm1", "index"])]
     for d in ds[1:]:
         np.testing.assert_array_equal(d.x_train, ds[0].x_train)
         np.testing.assert_array_equal(class_index(d, d.y_train), class_index(ds[0], ds[0].y_train))
@@ -143,7 +143,7 @@ def test_points_inside_view(name):
     inside = (x[:, 0] >= xmin) & (x[:, 0] <= xmax) & (x[:, 1] >= ymin) & (x[:, 1] <= ymax)
     assert inside.mean() >= 0.99
     # Noise-free inputs lie in [-1, 1]² (the blob sets are Gaussian even at noise 0).
-    if name not in ("gauss", "blobs3"):
+    if name not in ("gauss", "blobs3", "blobs"):
         x0, _ = all_points(make_dataset(name, n_samples=4000, noise=0.0, rng=rng()))
         assert np.all(np.abs(x0) <= 1.0 + 1e-12)
 
@@ -322,3 +322,31 @@ def test_label_format_for(loss, name, expected):
 def test_label_format_for_errors(loss, name, match):
     with pytest.raises(ValueError, match=match):
         label_format_for(loss, DATASETS[name])
+
+
+def test_k_classes_spiral_arms_and_blobs():
+    from gradplay.core.datasets import info_for
+
+    two = make_dataset("spiral", 300, rng=rng(5))
+    again = make_dataset("spiral", 300, rng=rng(5), classes=2)
+    np.testing.assert_array_equal(two.x_train, again.x_train)  # two arms: the set as it always was
+    for k in (3, 6):
+        d = make_dataset("spiral", 600, noise=0.0, rng=rng(5), labels="index", classes=k)
+        x, y = all_points(d)
+        assert d.info.n_classes == k and set(y.tolist()) == set(range(k)) and "arms" in d.info.title
+        # arm c at radius r sits at angle 3.5πr + 2πc/k: rotating a point back by its arm's offset
+        # puts every arm on the first one
+        r = np.hypot(x[:, 0], x[:, 1])
+        back = np.angle((x[:, 0] + 1j * x[:, 1]) * np.exp(-1j * 2 * np.pi * y / k))
+        np.testing.assert_allclose(np.cos(back), np.cos(3.5 * np.pi * r), atol=1e-9)
+    blobs = make_dataset("blobs", 900, noise=0.0, rng=rng(2), labels="index", classes=5)
+    x, y = all_points(blobs)
+    for c in range(5):
+        a = np.radians(90 + 72 * c)
+        np.testing.assert_allclose(x[y == c].mean(axis=0), 0.6 * np.array([np.cos(a), np.sin(a)]), atol=0.05)
+    three = make_dataset("blobs", 300, rng=rng(1), labels="index", classes=3)
+    np.testing.assert_array_equal(three.x_train, make_dataset("blobs3", 300, rng=rng(1)).x_train)
+    with pytest.raises(ValueError, match="can be set for spiral"):
+        info_for("circles", 3)
+    with pytest.raises(ValueError, match="spiral \\(2 to 6\\)"):
+        info_for("spiral", 7)

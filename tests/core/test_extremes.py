@@ -172,11 +172,12 @@ def test_large_accepted_second_order_steps_stay_interactive():
 def test_train_size_matches_the_dataset_split():
     from gradplay.core import datasets
 
-    for name in ("xor", "blobs3", "sine"):
+    for name, classes in (("xor", 2), ("blobs3", 3), ("sine", 0), ("spiral", 5), ("blobs", 6)):
         for n in (10, 11, 13, 101):
             for tf in (0.0, 0.3, 0.85, 0.9):
-                task = {"name": name, "n_samples": n, "test_fraction": tf}
-                d = datasets.make_dataset(name, n, 0.1, tf, rng=np.random.default_rng(0))
+                task = {"name": name, "n_samples": n, "test_fraction": tf, "classes": classes}
+                d = datasets.make_dataset(name, n, 0.1, tf, rng=np.random.default_rng(0),
+                                          labels="index" if classes > 2 else None, classes=classes)
                 assert config.train_size(task) == len(d.x_train)
 
 
