@@ -8,7 +8,7 @@ from typing import Protocol
 from PySide6 import QtCore, QtWidgets
 
 from ...core.session import Session
-from .. import style
+from ..theme import apply_pg_theme, theme_changed
 
 
 class SessionHolder(Protocol):
@@ -34,7 +34,7 @@ class Panel(QtWidgets.QWidget):
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.holder = holder
-        self.th = style.apply_pg_theme()
+        self.th = apply_pg_theme()
         self._last_slow = 0.0
         self._slow_began: float | None = None
         self._slow_cost = 0.0  # seconds the last refresh with an expensive redraw took
@@ -52,7 +52,7 @@ class Panel(QtWidgets.QWidget):
         return label
 
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
-        if style.theme_changed(self, event):  # (style.restyle has recoloured the plots)
+        if theme_changed(self, event):  # (theme.restyle has recoloured the plots)
             self.retheme()
         super().changeEvent(event)
 
