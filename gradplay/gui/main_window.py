@@ -267,9 +267,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _dock_shown(self, name: str, visible: bool) -> None:
         self._on_screen[name] = visible
-        notify = getattr(self.panels[name], "on_screen_changed", None)
-        if notify is not None:  # panels with work of their own (a race, an overlay) pause or resume
-            notify(visible)
+        # panels with work of their own (a race, an overlay) pause or resume
+        self.panels[name].on_screen_changed(visible)
         if visible and name in self._stale:
             self._stale.discard(name)
             self.panels[name].reset()

@@ -252,6 +252,9 @@ class LandscapePanel(Panel):
         self.reset()
 
     # ------------------------------------------------------------------ structure
+    def mouse_readout(self) -> QtWidgets.QLabel:
+        return self.hover
+
     def retheme(self) -> None:
         self.reset()  # titles and axes take the new theme's colours
 

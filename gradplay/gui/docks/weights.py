@@ -149,6 +149,9 @@ class WeightsPanel(Panel):
         self.net.vb.sigResized.connect(self._resized)
         self.reset()
 
+    def mouse_readout(self) -> QtWidgets.QLabel:
+        return self.hover
+
     # ------------------------------------------------------------------ structure
     def retheme(self) -> None:
         self._shape = None  # rebuild the theme-coloured items
@@ -472,12 +475,9 @@ class WeightsPanel(Panel):
 
     def _hidden_changed(self, hidden: list[int]) -> None:
         """A ± button proposes new hidden widths: the controller rebuilds the run with them."""
-        apply = getattr(self.holder, "apply_config", None)
-        if apply is None:
-            return
         cfg = self.session.config
         try:
-            apply(config_mod.resolve(dict(cfg, network=dict(cfg["network"], hidden=hidden))))
+            self.holder.apply_config(config_mod.resolve(dict(cfg, network=dict(cfg["network"], hidden=hidden))))
         except config_mod.ConfigError as e:  # e.g. batch norm needs a hidden layer
             self.hover.setText(f"Cannot change the layers: {e}")
 

@@ -131,12 +131,13 @@ class WeightSpacePanel(Panel):
         lay.addWidget(self.hover)
         self.setMinimumSize(320, 200)
         # the recorder must follow every session from its first step, shown or not (PCA needs the path)
-        replaced = getattr(holder, "session_replaced", None)
-        if replaced is not None:
-            replaced.connect(self.follow_session)
+        holder.on_session_replaced(self.follow_session)
         self.follow_session()
         self._clear()
         self.reset()
+
+    def mouse_readout(self) -> QtWidgets.QLabel:
+        return self.hover
 
     def retheme(self) -> None:
         if hasattr(self, "img"):  # titles, axes: the new theme (not while __init__ builds them)
