@@ -51,13 +51,14 @@ class ColorLegend(QtWidgets.QWidget):
                   labels: tuple[str, str, str] | None = None) -> None:
         """Show the diverging bar from lo to hi (labels override the numbers at ends and middle)."""
         self.lo, self.hi, self.labels, self.classes = lo, hi, labels, []
-        if caption is not None:
-            self.caption = caption
-        self.setToolTip(self.text())
-        self.update()
+        self._changed(caption)
 
     def set_classes(self, names: Sequence[str], colors: Sequence[str], caption: str | None = None) -> None:
         self.classes = list(zip(names, colors))
+        self._changed(caption)
+
+    def _changed(self, caption: str | None) -> None:
+        """A new caption (if given), tooltip and picture after set_range / set_classes."""
         if caption is not None:
             self.caption = caption
         self.setToolTip(self.text())
