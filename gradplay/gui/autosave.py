@@ -149,7 +149,7 @@ class Autosaver(QtCore.QObject):
     def has_work(self) -> bool:
         """Whether the current session holds something worth restoring: steps, or edited settings."""
         s = self.controller.session
-        return s.step > 0 or s.config != getattr(self.controller, "origin_config", s.config)
+        return s.step > 0 or s.config != self.controller.origin_config
 
     def dirty(self) -> bool:
         """True when the session differs from what the slot holds (or is being written)."""

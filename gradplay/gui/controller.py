@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from PySide6 import QtCore
 from .. import source
 from ..core.session import Session
 from ..presets import load_preset
+from .docks.base import SessionHolder
 from .trainer import Trainer, run_guarded
 
 FRAME_MS = 16            # ~60 frames a second
@@ -33,7 +35,7 @@ WORKING_AFTER = 0.5      # a slice running longer than this is reported (`workin
 DEFAULT_SPEEDS: dict[str, float] = {"function": 2, "dataset": 5}
 
 
-class Controller(QtCore.QObject):
+class Controller(QtCore.QObject, SessionHolder):
     """Play/pause/step/reset of the current session; signals drive the window's redraws.
 
     Signals: `stepped` after training advanced (the window refreshes visible docks);
@@ -264,6 +266,10 @@ class Controller(QtCore.QObject):
     def apply_config(self, cfg: dict) -> None:
         """Apply a resolved config: keeps the parameters if only optimizer/schedule/training changed."""
         self.session.set_config(cfg)  # its "config" or "reset" event tells the window
+
+    def on_session_replaced(self, slot: Callable[[], None]) -> None:
+        """Call `slot` at each `session_replaced`."""
+        self.session_replaced.connect(slot)
 
     def open_session(self, session: Session) -> None:
         """Show and train `session` from now on (paused); the current one is dropped."""

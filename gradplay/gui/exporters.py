@@ -23,6 +23,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
 from ..core.io import atomic_write_bytes
+from .docks.base import Panel, SessionHolder
 
 # Logical size (before `scale`) of each panel in an export: enough room for titles and tick labels.
 PANEL_SIZES = {"landscape": (720, 640), "loss": (800, 520), "gradients": (900, 600), "weights": (820, 640)}
@@ -41,12 +42,12 @@ def export_sizes(name: str) -> tuple[int, int]:
     return PANEL_SIZES.get(name, DEFAULT_SIZE)
 
 
-def exportable_panels(window) -> dict[str, QtWidgets.QWidget]:
+def exportable_panels(window) -> dict[str, Panel]:
     """The window's panels that make a picture: not the Setup form, not Weights on a landscape, not
     interactive panels (race, weight space...) whose fresh copy would be empty (`exportable = False`)."""
     kind = window.controller.session.kind
     return {name: p for name, p in window.panels.items()
-            if name != "setup" and getattr(p, "exportable", True)
+            if name != "setup" and p.exportable
             and not (name == "weights" and kind == "function")}
 
 
@@ -95,14 +96,14 @@ def _copy_view_state(live: QtWidgets.QWidget | None, fresh: QtWidgets.QWidget) -
             b.setChecked(a.isChecked())
 
 
-def _hide_hover(panel: QtWidgets.QWidget) -> None:
+def _hide_hover(panel: Panel) -> None:
     """Mouse readouts ("hover a cell for its value") mean nothing in a picture."""
-    hover = getattr(panel, "hover", None)
-    if isinstance(hover, QtWidgets.QLabel):
-        hover.hide()
+    readout = panel.mouse_readout()
+    if readout is not None:
+        readout.hide()
 
 
-def fresh_panel(like: QtWidgets.QWidget, holder) -> QtWidgets.QWidget:
+def fresh_panel(like: Panel, holder: SessionHolder) -> Panel:
     """A new panel of the same class as `like`, on `holder`'s session, with the same view options."""
     panel = type(like)(holder)
     _copy_view_state(like, panel)
@@ -124,9 +125,9 @@ def offscreen(widget: QtWidgets.QWidget, size: tuple[int, int]) -> Iterator[QtWi
         widget.deleteLater()
 
 
-def framed_panel(like: QtWidgets.QWidget, holder, subtitle: bool = True) -> Framed:
+def framed_panel(like: Panel, holder: SessionHolder, subtitle: bool = True) -> Framed:
     """A fresh copy of panel `like` under its header line (panel title and, if `subtitle`, run title)."""
-    return Framed(fresh_panel(like, holder), getattr(like, "title", ""),
+    return Framed(fresh_panel(like, holder), like.title,
                   run_title(holder.session) if subtitle else "")
 
 
@@ -228,11 +229,11 @@ def write_png(image: QtGui.QImage, path: str | Path, title: str = "") -> Path:
 
 
 # ----------------------------------------------------------------------------- one panel
-def panel_png(like: QtWidgets.QWidget, holder, path: str | Path, pixels: tuple[int, int] | None = None,
+def panel_png(like: Panel, holder: SessionHolder, path: str | Path, pixels: tuple[int, int] | None = None,
               scale: float = DEFAULT_SCALE) -> Path:
     """Write panel `like` (a fresh copy of it) as a PNG of `pixels` (default: its export size × scale)."""
     if pixels is None:
-        w, h = export_sizes(getattr(like, "name", ""))
+        w, h = export_sizes(like.name)
         pixels = (round(w * scale), round(h * scale))
     framed = framed_panel(like, holder)
     size, _ = logical_size(pixels, scale, minimum_size(framed))
@@ -241,10 +242,10 @@ def panel_png(like: QtWidgets.QWidget, holder, path: str | Path, pixels: tuple[i
     return write_png(image, path, _picture_title(like, holder))
 
 
-def panel_svg(like: QtWidgets.QWidget, holder, path: str | Path, size: tuple[int, int] | None = None) -> Path:
+def panel_svg(like: Panel, holder: SessionHolder, path: str | Path, size: tuple[int, int] | None = None) -> Path:
     """Write panel `like` (a fresh copy of it) as SVG, laid out at `size` (default its export size)."""
     framed = framed_panel(like, holder)
-    size = size or export_sizes(getattr(like, "name", ""))
+    size = size or export_sizes(like.name)
     with laid_out(framed, size):
         data = svg_bytes(framed, _picture_title(like, holder), f"gradplay, step {holder.session.step}")
     path = Path(path)
@@ -252,8 +253,8 @@ def panel_svg(like: QtWidgets.QWidget, holder, path: str | Path, size: tuple[int
     return path
 
 
-def _picture_title(like: QtWidgets.QWidget, holder) -> str:
-    return f"{getattr(like, 'title', '')} — {run_title(holder.session)}, step {holder.session.step}"
+def _picture_title(like: Panel, holder: SessionHolder) -> str:
+    return f"{like.title} — {run_title(holder.session)}, step {holder.session.step}"
 
 
 # ----------------------------------------------------------------------------- everything

@@ -27,6 +27,7 @@ from PySide6 import QtGui, QtWidgets
 from ..core.io import atomic_write_bytes
 from ..core.session import Session
 from . import exporters
+from .docks.base import Panel, SessionHolder
 
 MAX_REPLAY_STEPS = 5_000_000  # a dataset GIF replays the run: ~20-60 s at the compiled engine's speed
 FRAME_SIZE = (640, 600)   # logical pixels of a frame
@@ -154,7 +155,7 @@ def replay_refusal(session: Session) -> str | None:
     return None
 
 
-def write_gif(like: QtWidgets.QWidget, holder, path: str | Path, every: int | None = None,
+def write_gif(like: Panel, holder: SessionHolder, path: str | Path, every: int | None = None,
               size: tuple[int, int] = FRAME_SIZE, scale: float = FRAME_SCALE, fps: float = FPS,
               progress: Callable[[int, int], bool] | None = None,
               notes: list[str] | None = None) -> Path | None:
@@ -195,8 +196,5 @@ def write_gif(like: QtWidgets.QWidget, holder, path: str | Path, every: int | No
     return path
 
 
-class _Holder:
+class _Holder(SessionHolder):
     """The frames' own holder: the panel reads earlier states of the run, never the live session."""
-
-    def __init__(self, session: Session):
-        self.session = session

@@ -19,7 +19,6 @@ from ..core.diagnostics import halt_advice
 from ..core.io import SessionFileError
 from ..core.session import Session
 from ..presets import load_preset, menu_groups
-from . import style
 from .controller import Controller
 from .docks.base import Panel
 from .docks.curvature import CurvaturePanel
@@ -33,6 +32,9 @@ from .docks.story import StoryPanel
 from .docks.weights import WeightsPanel
 from .docks.weightspace import WeightSpacePanel
 from .file_actions import FileActions
+from .number_format import fmt
+from .sticky_view import set_moving
+from .theme import apply_pg_theme, restyle
 from .widgets.banner import Banner
 from .widgets.keys import GiveKeysBack
 from .widgets.transport import TransportBar
@@ -80,7 +82,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setDockOptions(QtWidgets.QMainWindow.DockOption.AllowTabbedDocks
                             | QtWidgets.QMainWindow.DockOption.AllowNestedDocks
                             | QtWidgets.QMainWindow.DockOption.AnimatedDocks)
-        style.apply_pg_theme()
+        apply_pg_theme()
         self.docks: dict[str, QtWidgets.QDockWidget] = {}
         self.panels: dict[str, Panel] = {}
         self._stale: set[str] = set()  # panels that missed a reset while hidden
@@ -266,9 +268,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _dock_shown(self, name: str, visible: bool) -> None:
         self._on_screen[name] = visible
-        notify = getattr(self.panels[name], "on_screen_changed", None)
-        if notify is not None:  # panels with work of their own (a race, an overlay) pause or resume
-            notify(visible)
+        # panels with work of their own (a race, an overlay) pause or resume
+        self.panels[name].on_screen_changed(visible)
         if visible and name in self._stale:
             self._stale.discard(name)
             self.panels[name].reset()
@@ -418,22 +419,22 @@ class MainWindow(QtWidgets.QMainWindow):
         st = self.controller.status()
         parts = [f"stopped at step {s.step:,} (non-finite values)"] if s.halted else []
         if s.kind == "function":
-            parts.append(f"f(x, y) = {style.fmt(st['loss'])} at ({style.fmt(s.theta[0])}, "
-                         f"{style.fmt(s.theta[1])})")
+            parts.append(f"f(x, y) = {fmt(st['loss'])} at ({fmt(s.theta[0])}, "
+                         f"{fmt(s.theta[1])})")
         else:
             if not math.isnan(st["loss"]):
-                parts.append(f"batch loss {style.fmt(st['loss'])}")
+                parts.append(f"batch loss {fmt(st['loss'])}")
             for key, label in (("train_loss", "train loss"), ("test_loss", "test loss")):
                 if not math.isnan(st.get(key, math.nan)):
-                    parts.append(f"{label} {style.fmt(st[key])}")
+                    parts.append(f"{label} {fmt(st[key])}")
             for key, label in (("train_acc", "train acc"), ("test_acc", "test acc")):
                 if not math.isnan(st.get(key, math.nan)):
                     parts.append(f"{label} {100 * st[key]:.1f}%")
         lr = s.history.last("lr")
         if lr is not None:
-            parts.append(f"lr {style.fmt(lr)}")
+            parts.append(f"lr {fmt(lr)}")
         if self.controller.playing and self.controller.steps_per_second:
-            parts.append(f"{style.fmt(self.controller.steps_per_second)} steps/s")
+            parts.append(f"{fmt(self.controller.steps_per_second)} steps/s")
         self.status.setText("   ·   ".join(parts))
 
     def _working(self, seconds: float) -> None:
@@ -444,7 +445,7 @@ class MainWindow(QtWidgets.QMainWindow):
                             f"time.")
 
     def _play_state(self, playing: bool) -> None:
-        style.set_moving(self, playing)  # curves grow in coarse axis steps, then fit when paused
+        set_moving(self, playing)  # curves grow in coarse axis steps, then fit when paused
         if playing:
             self.banner.dismiss()  # the hint did its job; a halt message is stale once playing
             self.settings.setValue("hint/seen", True)
@@ -639,7 +640,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.restore_bar.hide()
 
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802
-        # The system switched between light and dark: plots follow (the panels' style module).
+        # The system switched between light and dark: plots follow (theme.restyle).
         if event.type() == QtCore.QEvent.Type.PaletteChange:
-            style.restyle(self)
+            restyle(self)
         super().changeEvent(event)

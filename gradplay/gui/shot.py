@@ -57,9 +57,7 @@ def take_shot(source: str | None, steps: int, out: Path, size: tuple[int, int] |
                 window.resizeDocks([window.docks[dock]], [int(window.height() * 0.72)],
                                    QtCore.Qt.Orientation.Vertical)
                 _settle(app)
-                prepare = getattr(window.panels[dock], "prepare_shot", None)
-                if prepare is not None:
-                    prepare(steps)
+                window.panels[dock].prepare_shot(steps)
                 _settle(app)
             if window.size() != QtCore.QSize(w, h):
                 raise RuntimeError(f"the window cannot be {w}x{h}: its panels need at least "

@@ -16,7 +16,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from .. import __version__
 from ..core import config as config_mod
 from ..core.io import atomic_write_bytes
-from . import exporters, style
+from . import exporters
+from .number_format import fmt
+from .theme import theme
 
 PAGE_SIZE = (1600, 1000)   # logical pixels
 PAGE_SCALE = 1.5           # 2400 × 1500 pixels
@@ -25,7 +27,7 @@ SIDE_WIDTH = 380
 
 def key_numbers(session) -> list[tuple[str, str]]:
     """(label, value) rows that sum up where the run stands, 3 significant digits."""
-    s, f = session, style.fmt
+    s, f = session, fmt
     rows = [("step", str(s.step))]
     lr = s.history.last("lr")
     if s.kind == "function":
@@ -76,7 +78,7 @@ class SummaryPage(QtWidgets.QWidget):
         super().__init__(parent)
         holder = window.controller
         s = holder.session
-        th = style.theme()
+        th = theme()
         meta = s.config.get("meta") or {}
         self.setAutoFillBackground(True)
 

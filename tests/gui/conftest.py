@@ -2,13 +2,12 @@
 real main windows with their own settings file."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 from PySide6 import QtCore
 
 from gradplay.core import config
 from gradplay.core.session import Session
+from gradplay.gui.docks.base import SessionHolder
 
 
 @pytest.fixture
@@ -23,8 +22,8 @@ def make_session():
 
 @pytest.fixture
 def holder():
-    """What panels are given by the window: any object with a replaceable `session` attribute."""
-    return SimpleNamespace(session=None)
+    """What panels are given by the window: a `SessionHolder`, whose `session` tests set."""
+    return SessionHolder()
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,8 @@ import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradplay.gui import style
+from gradplay.gui.colors import class_index, layer_color
+from gradplay.gui.decimate import decimate
 from gradplay.gui.docks import gradients as gradients_mod
 from gradplay.gui.docks import landscape as landscape_mod
 from gradplay.gui.docks import weights as wm
@@ -20,6 +21,11 @@ from gradplay.gui.docks.gradients import GradientsPanel
 from gradplay.gui.docks.landscape import LandscapePanel
 from gradplay.gui.docks.loss import MAX_POINTS, LossPanel
 from gradplay.gui.docks.weights import EDGE_CAP, FUNCTION_MESSAGE, WeightsPanel
+from gradplay.gui.levels import symmetric_levels
+from gradplay.gui.number_format import fmt
+from gradplay.gui.plotting import plot_widget
+from gradplay.gui.sticky_view import StickyViewBox
+from gradplay.gui.theme import theme
 
 ROSENBROCK = {"task": {"kind": "function", "name": "rosenbrock"}, "optimizer": {"name": "adam", "lr": 0.05}}
 QUADRATIC = {"task": {"kind": "function", "name": "quadratic"}, "optimizer": {"name": "sgd", "lr": 0.1}}
@@ -76,7 +82,7 @@ def test_loss_curves_equal_history_and_evals(qtbot, holder, make_session):
 
 
 def test_sticky_auto_range_moves_in_steps_and_only_when_needed(qtbot):
-    view = style.plot_widget()
+    view = plot_widget()
     qtbot.addWidget(view)
     view.resize(400, 300)
     view.show()
@@ -106,7 +112,7 @@ def test_sticky_auto_range_moves_in_steps_and_only_when_needed(qtbot):
 def test_decimate_keeps_extremes_in_order():
     x = np.arange(10_001, dtype=float)
     y = np.sin(x / 300) + (x == 7777) * 5.0
-    dx, dy = style.decimate(x, y, 500)
+    dx, dy = decimate(x, y, 500)
     assert len(dx) <= 500 and np.all(np.diff(dx) > 0)
     assert dy.max() == y.max() and dy.min() == y.min() and dx[0] == 0
 
@@ -125,7 +131,7 @@ def test_loss_decimates_long_history_but_keeps_spikes(qtbot, holder, make_sessio
     assert len(y) <= MAX_POINTS
     assert y.max() == 50.0 and y.min() == pytest.approx(s.history.get("loss").min())
     assert np.all(np.diff(x) > 0)
-    assert isinstance(panel.loss_plot.getViewBox(), style.StickyViewBox)
+    assert isinstance(panel.loss_plot.getViewBox(), StickyViewBox)
 
 
 def test_loss_regression_and_landscape_hide_accuracy(qtbot, holder, make_session):
@@ -149,7 +155,7 @@ def test_gradient_panel_has_one_curve_per_layer_equal_to_history(qtbot, holder, 
     assert len(panel.norm_curves) == len(panel.ratio_curves) == len(panel.hist_curves) == 3
     for i, curve in enumerate(panel.norm_curves):
         np.testing.assert_allclose(ydata(curve), norms[:, i])
-        assert curve.opts["pen"].color().name() == style.layer_color(i)
+        assert curve.opts["pen"].color().name() == layer_color(i)
     for i, curve in enumerate(panel.ratio_curves):
         np.testing.assert_allclose(ydata(curve), ratios[:, i])
     # Histogram: every layer's bins hold (up to its exact zeros) 100 % of its weights' gradients.
@@ -392,7 +398,7 @@ def test_plots_follow_a_switch_to_a_dark_palette(qtbot, holder, make_session):
         dark.setColor(QtGui.QPalette.ColorRole.WindowText, QtGui.QColor("#e8eaed"))
         app.setPalette(dark)
         app.processEvents()  # Qt posts the PaletteChange events
-        assert style.theme().dark
+        assert theme().dark
         for panel in panels:  # already built in the light theme, recoloured live
             panel.refresh()
             for view in panel.findChildren(pg.GraphicsView):
@@ -406,16 +412,16 @@ def test_plots_follow_a_switch_to_a_dark_palette(qtbot, holder, make_session):
 
 
 def test_style_helpers():
-    assert style.fmt(0.000123456) == "0.000123" and style.fmt(-1234567) == "−1.23e6"
-    assert style.fmt(math.nan) == "nan" and style.fmt(math.inf) == "∞"
-    assert style.symmetric_levels(np.array([-0.5, 2.0, np.nan])) == (-2.0, 2.0)
-    assert style.symmetric_levels(np.zeros(3))[1] > 0  # never a zero-width range
+    assert fmt(0.000123456) == "0.000123" and fmt(-1234567) == "−1.23e6"
+    assert fmt(math.nan) == "nan" and fmt(math.inf) == "∞"
+    assert symmetric_levels(np.array([-0.5, 2.0, np.nan])) == (-2.0, 2.0)
+    assert symmetric_levels(np.zeros(3))[1] > 0  # never a zero-width range
     x = np.arange(10_000)
     y = np.sin(x / 50.0)
-    dx, dy = style.decimate(x, y, 1000)
+    dx, dy = decimate(x, y, 1000)
     assert len(dx) <= 1000 and dy.max() == y.max() and dy.min() == y.min()
-    assert style.layer_color(0) != style.layer_color(1)
-    assert style.class_index(np.array([-1.0, 1.0])).tolist() == [0, 1]
+    assert layer_color(0) != layer_color(1)
+    assert class_index(np.array([-1.0, 1.0])).tolist() == [0, 1]
 
 
 def test_hover_readout_gives_exact_values(qtbot, holder, make_session):
@@ -424,7 +430,7 @@ def test_hover_readout_gives_exact_values(qtbot, holder, make_session):
     panel = make_panel(qtbot, LossPanel, holder, s)
     panel.refresh()
     step, html = panel.loss_hover.text_at(7.2)
-    assert step == 7 and style.fmt(s.history.get("loss")[7]) in html
+    assert step == 7 and fmt(s.history.get("loss")[7]) in html
 
 
 def test_switching_task_kind_back_and_forth(qtbot, holder, make_session):
@@ -465,7 +471,7 @@ def test_mouse_hover_shows_exact_values(qtbot, holder, make_session):
     qtbot.wait(20)
     W = s.model.W[1]
     weights._hover_maps(weights.maps[1].vb.mapViewToScene(QtCore.QPointF(2.5, 1.5)))  # row 2, column 3
-    assert weights.hover.text().startswith(f"W2[2, 3] = {style.fmt(W[1, 2])}")
+    assert weights.hover.text().startswith(f"W2[2, 3] = {fmt(W[1, 2])}")
     # the first hidden column's first neuron as drawn: its map (a short panel shows the strongest
     # neurons' maps in slots) or, without maps, its circle
     if weights.maps_on:
@@ -473,7 +479,7 @@ def test_mouse_hover_shows_exact_values(qtbot, holder, make_session):
     else:
         at, unit = tuple(weights.xy[2]), 0
     weights._hover_net(weights.net.vb.mapViewToScene(QtCore.QPointF(*at)))
-    assert weights.hover.text() == f"layer 1, neuron {unit + 1}: bias b = {style.fmt(s.model.b[0][unit])}"
+    assert weights.hover.text() == f"layer 1, neuron {unit + 1}: bias b = {fmt(s.model.b[0][unit])}"
 
     land = make_panel(qtbot, LandscapePanel, holder, s, show=True)
     land.refresh()
@@ -499,5 +505,5 @@ def test_regression_reports_rmse_and_r2_computed_from_the_predictions(qtbot, hol
         r2 = 1 - np.sum((pred - y) ** 2) / np.sum((y - y.mean()) ** 2)
         parts.append((rmse, r2))
     (a, b), (c, d) = parts
-    assert f"RMSE {style.fmt(a)} / {style.fmt(c)} · R² {style.fmt(b)} / {style.fmt(d)}" in panel.info.text()
+    assert f"RMSE {fmt(a)} / {fmt(c)} · R² {fmt(b)} / {fmt(d)}" in panel.info.text()
     assert 0 < b < 1  # it learned something, not everything

@@ -20,7 +20,7 @@ from PySide6 import QtGui, QtWidgets
 from gradplay.core import config as config_mod
 from gradplay.core.export import history_columns
 from gradplay.core.session import Session
-from gradplay.gui import exporters, file_actions, gif
+from gradplay.gui import export_dialog, exporters, file_actions, gif
 from gradplay.gui.main_window import MainWindow
 
 # Mini-batches, so continuing exactly needs the batch stream's state too.
@@ -215,8 +215,8 @@ def test_gif_export_can_be_cancelled(make_window, tmp_path):
 def test_export_everything_from_the_menu(make_window, tmp_path, monkeypatch, pil_image):
     w = trained(make_window, ROSENBROCK, 20)
     out = tmp_path / "all"
-    monkeypatch.setattr(file_actions.ExportDialog, "ask", lambda self: True)
-    monkeypatch.setattr(file_actions.ExportDialog, "values", lambda self: {
+    monkeypatch.setattr(export_dialog.ExportDialog, "ask", lambda self: True)
+    monkeypatch.setattr(export_dialog.ExportDialog, "values", lambda self: {
         "path": out, "pixels": None, "scale": 1.0, "every": 10, "formats": list(exporters.FORMATS)})
     w.files.export_all_action.trigger()
     names = sorted(p.name for p in out.iterdir())
@@ -233,7 +233,7 @@ def test_export_everything_from_the_menu(make_window, tmp_path, monkeypatch, pil
 
 
 def test_export_dialog_values(qtbot, tmp_path):
-    dlg = file_actions.ExportDialog(None, "x", tmp_path / "pic", "PNG image (*.png)", pixels=(800, 600),
+    dlg = export_dialog.ExportDialog(None, "x", tmp_path / "pic", "PNG image (*.png)", pixels=(800, 600),
                                     scale=2.0, steps=95)
     qtbot.addWidget(dlg)
     dlg.scale_spin.setValue(3.0)  # the layout stays, the pixel count follows the scale

@@ -13,9 +13,11 @@ from PySide6 import QtCore
 from PySide6.QtTest import QTest
 
 from gradplay.core.unit_maps import unit_grids
-from gradplay.gui import style
+from gradplay.gui.colors import DIVERGING
 from gradplay.gui.docks import weights as weights_mod
 from gradplay.gui.docks.weights import WeightsPanel
+from gradplay.gui.number_format import fmt
+from gradplay.gui.theme import theme
 
 CIRCLES = {"task": {"kind": "dataset", "name": "circles", "n_samples": 200}, "optimizer": {"name": "adam", "lr": 0.03}}
 
@@ -116,9 +118,9 @@ def test_frames_take_their_neurons_bias_colours(qtbot, holder, make_session):
     panel.refresh()
     lo, hi = panel.levels
     brushes = [spot.brush().color().name() for spot in panel.frames.points()]
-    assert brushes[:2] == [style.theme().muted] * 2  # the inputs have no bias
+    assert brushes[:2] == [theme().muted] * 2  # the inputs have no bias
     for b, got in zip(s.model.b[0], brushes[2:]):  # one of 256 shades of the weights' scale
-        assert got == style.DIVERGING.mapToQColor(round((b - lo) / (hi - lo) * 255) / 255).name()
+        assert got == DIVERGING.mapToQColor(round((b - lo) / (hi - lo) * 255) / 255).name()
 
 
 def test_wide_layers_show_their_twelve_strongest_neurons(qtbot, holder, make_session):
@@ -192,7 +194,7 @@ def test_hovering_neurons_emits_unit_hovered(qtbot, holder, make_session):
     with qtbot.waitSignal(panel.unit_hovered, timeout=2000) as sig:
         move_to(x2 + 0.4 * w, y2 - 0.4 * h)
     assert sig.args == [(2, 3)]
-    assert panel.hover.text() == f"layer 2, neuron 4: bias b = {style.fmt(s.model.b[1][3])}"
+    assert panel.hover.text() == f"layer 2, neuron 4: bias b = {fmt(s.model.b[1][3])}"
     # the input x₂, then empty space between the columns
     with qtbot.waitSignal(panel.unit_hovered, timeout=2000) as sig:
         move_to(0.0, panel.cols[0][1])

@@ -1,20 +1,41 @@
-"""The contract between the main window and its dock panels."""
+"""The contract between the main window and its dock panels.
+
+A panel is given a `SessionHolder` and derives from `Panel`. Everything the window, the exporters and
+`gradplay shot` ask of a panel is declared on `Panel` with a default, so they call it without asking
+first whether the panel has it; a panel overrides only the hooks it needs.
+"""
 from __future__ import annotations
 
 import math
 import time
-from typing import Protocol
+from collections.abc import Callable
 
 from PySide6 import QtCore, QtWidgets
 
 from ...core.session import Session
-from .. import style
+from ..theme import apply_pg_theme, theme_changed
 
 
-class SessionHolder(Protocol):
-    """What a panel is given: the window's controller, whose `session` may be replaced (Open, presets)."""
+class SessionHolder:
+    """What a panel is given: an object whose `session` may be replaced (Open, presets).
+
+    The window gives its `Controller`. Exported copies, GIF frames and tests give a holder of a
+    session that nothing replaces and nothing edits: the defaults below are that case.
+    """
 
     session: Session
+
+    def __init__(self, session: Session | None = None) -> None:
+        if session is not None:
+            self.session = session
+
+    def apply_config(self, cfg: dict) -> None:
+        """Run `cfg` (a resolved config) from now on: Setup's fields, Weights' ± buttons, the
+        Diagnostics fixes. A holder of a fixed session ignores it."""
+
+    def on_session_replaced(self, slot: Callable[[], None]) -> None:
+        """Call `slot` each time the session is rebuilt or replaced (a preset, Open, Reset), shown or
+        not. A fixed session is never replaced, so the default never calls it."""
 
 
 class Panel(QtWidgets.QWidget):
@@ -24,17 +45,21 @@ class Panel(QtWidgets.QWidget):
     docks do no work) and `reset()` when the session was rebuilt or replaced (new preset, Reset,
     Open). Panels create their plot items once and update them with setData/setImage; expensive views
     throttle themselves with `due()`.
+
+    Optional hooks, each a no-op (or the common case) here: `exportable`, `on_screen_changed()`,
+    `prepare_shot()`, `mouse_readout()` and `retheme()`.
     """
 
     title = "Panel"
     name = "panel"
+    exportable = True  # False: interactive, a fresh copy for File → Export would show nothing of it
     slow_interval = 0.2  # seconds between expensive redraws (images, histograms)...
     slow_share = 0.25    # ...and longer when they are costly: at most this share of the GUI's time
 
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.holder = holder
-        self.th = style.apply_pg_theme()
+        self.th = apply_pg_theme()
         self._last_slow = 0.0
         self._slow_began: float | None = None
         self._slow_cost = 0.0  # seconds the last refresh with an expensive redraw took
@@ -52,12 +77,25 @@ class Panel(QtWidgets.QWidget):
         return label
 
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
-        if style.theme_changed(self, event):  # (style.restyle has recoloured the plots)
+        if theme_changed(self, event):  # (theme.restyle has recoloured the plots)
             self.retheme()
         super().changeEvent(event)
 
     def retheme(self) -> None:
         """Light <-> dark: re-pen what the panel coloured itself."""
+
+    def on_screen_changed(self, visible: bool) -> None:
+        """The window says the dock came to the front (`visible`) or went behind a tab or was closed:
+        panels with work of their own (a race, an overlay, a pending check) pause or resume it."""
+
+    def prepare_shot(self, steps: int = 0) -> None:
+        """`gradplay shot --dock NAME` (after `steps` training steps) is about this panel: compute
+        now what it otherwise computes on request or over time, so the picture shows it."""
+
+    def mouse_readout(self) -> QtWidgets.QWidget | None:
+        """The line that reads out the value under the mouse ("hover a cell for its value"), if the
+        panel has one: an exported picture hides it, as it means nothing there."""
+        return None
 
     def due(self, force: bool = False) -> bool:
         """True at most every `slow_interval` seconds (or when forced), for expensive redraws.

@@ -22,7 +22,12 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ...core import curvature, diagnostics
-from .. import style
+from ..colors import LAYER_COLORS
+from ..decimate import decimate, positive
+from ..hover import HoverReadout
+from ..legends import LegendStrip
+from ..number_format import fmt
+from ..plotting import apply_plot_style, plot_widget
 from .base import Panel, SessionHolder
 
 UP_COLOR = "#00e5ff"     # the surface curves up along this direction (λ > 0)
@@ -43,7 +48,7 @@ def curvature_words(c: curvature.LandscapeCurvature) -> str:
     for k in (1, 0):
         lam, v = c.eigenvalues[k], c.eigenvectors[:, k]
         how = "up" if lam > 0 else "down" if lam < 0 else "flat"
-        parts.append(f"curves {how} along {_vec(v)} (λ{SUBS[k]} = {style.fmt(lam)})")
+        parts.append(f"curves {how} along {_vec(v)} (λ{SUBS[k]} = {fmt(lam)})")
     lo, hi = c.eigenvalues
     kind = "saddle" if lo < 0 < hi else "bowl" if lo > 0 else "hilltop" if hi < 0 else "flat"
     return f"{kind}: " + ", ".join(parts)
@@ -114,7 +119,7 @@ class EigenOverlay:
             self.labels[k].setPos(float(end[0]), float(end[1]))
             how = "curves up" if lam[k] > 0 else "curves down" if lam[k] < 0 else "flat"
             self.labels[k].setHtml(f"<span style='color:{color};font-size:9pt'>&nbsp;λ{SUBS[k]} = "
-                                   f"{style.fmt(lam[k])} {how}&nbsp;</span>")
+                                   f"{fmt(lam[k])} {how}&nbsp;</span>")
         for item in self.shadows + self.lines + self.labels:
             item.show()
 
@@ -134,13 +139,13 @@ class CurvaturePanel(Panel):
         self.draw_check = QtWidgets.QCheckBox("Draw the eigen-directions at the point on the Landscape panel")
         self.draw_check.setChecked(True)
         self.draw_check.toggled.connect(lambda _: self._sync_overlay(self.isVisible()))
-        self.view = style.plot_widget()
+        self.view = plot_widget()
         self.plot = self.view.getPlotItem()
-        self.legend = style.LegendStrip()  # in a strip: inside the plot it hid λmax after step 350
+        self.legend = LegendStrip()  # in a strip: inside the plot it hid λmax after step 350
         self.lam_max_curve = self.plot.plot()
         self.lam_min_curve = self.plot.plot()
         self.limit_curve = self.plot.plot()
-        self.hover = style.HoverReadout(self.plot)
+        self.hover = HoverReadout(self.plot)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(3)
@@ -195,7 +200,7 @@ class CurvaturePanel(Panel):
         self.lam_max_curve.setSymbolBrush(th.fg)
         self.lam_max_curve.setSymbolPen(None)
         self.lam_min_curve.setPen(pg.mkPen(th.muted, width=1.5))
-        self.limit_curve.setPen(pg.mkPen(style.LAYER_COLORS[2], width=2, style=QtCore.Qt.PenStyle.DashLine))
+        self.limit_curve.setPen(pg.mkPen(LAYER_COLORS[2], width=2, style=QtCore.Qt.PenStyle.DashLine))
 
     def retheme(self) -> None:
         self._pens()
@@ -209,7 +214,7 @@ class CurvaturePanel(Panel):
         if c is None or not math.isfinite(c):
             return None, ""
         beta = opt.get("momentum", 0.0)
-        name = "2/lr" if beta == 0 else f"{style.fmt(c)}/lr (momentum {style.fmt(beta)})"
+        name = "2/lr" if beta == 0 else f"{fmt(c)}/lr (momentum {fmt(beta)})"
         return c, name
 
     def reset(self) -> None:
@@ -227,7 +232,7 @@ class CurvaturePanel(Panel):
                 entries.append((f"{limit_name}: λ above it diverges", pen(self.limit_curve)))
             self.legend.set_entries(entries)
             self.plot.setLogMode(y=s.kind == "dataset")
-            style.apply_plot_style(self.plot, "Hessian eigenvalues along the run" if s.kind == "function"
+            apply_plot_style(self.plot, "Hessian eigenvalues along the run" if s.kind == "function"
                                    else "Top Hessian eigenvalue λmax vs the stability limit", "step",
                                    "curvature λ", self.th)
         self.draw_check.setVisible(s.kind == "function")
@@ -259,7 +264,7 @@ class CurvaturePanel(Panel):
             return
         with np.errstate(divide="ignore"):
             crit = c / np.asarray(lrs, dtype=float)
-        self.limit_curve.setData(*style.decimate(steps, crit))
+        self.limit_curve.setData(*decimate(steps, crit))
 
     def _refresh_function(self, s) -> None:
         h = s.history
@@ -274,16 +279,16 @@ class CurvaturePanel(Panel):
                     H = s.landscape.hessian(np.array([xs[i], ys[i]]))
                     if np.isfinite(H).all():
                         lam[j] = np.linalg.eigvalsh(H)
-        self.lam_max_curve.setData(*style.decimate(steps[idx], lam[:, 1]))
-        self.lam_min_curve.setData(*style.decimate(steps[idx], lam[:, 0]))
+        self.lam_max_curve.setData(*decimate(steps[idx], lam[:, 1]))
+        self.lam_min_curve.setData(*decimate(steps[idx], lam[:, 0]))
         self._limit_curve(steps[idx], lrs[idx])
         self.hover.clear()
-        self.hover.set("λmax", *style.decimate(steps[idx], lam[:, 1]), self.th.fg)
-        self.hover.set("λmin", *style.decimate(steps[idx], lam[:, 0]), self.th.muted)
+        self.hover.set("λmax", *decimate(steps[idx], lam[:, 1]), self.th.fg)
+        self.hover.set("λmin", *decimate(steps[idx], lam[:, 0]), self.th.muted)
         with np.errstate(all="ignore"):
             c = curvature.landscape_curvature(s.landscape, s.theta)
             st = diagnostics.stability(s)
-        text = [f"<b>step {s.step}</b> · at ({style.fmt(s.theta[0])}, {style.fmt(s.theta[1])}) the surface is a "
+        text = [f"<b>step {s.step}</b> · at ({fmt(s.theta[0])}, {fmt(s.theta[1])}) the surface is a "
                 f"{curvature_words(c)}.",
                 f"<span style='color:{UP_COLOR}'>━</span> curves up, <span style='color:{DOWN_COLOR}'>╍</span> "
                 f"curves down; length ∝ |λ|." if self.draw_check.isChecked() else "",
@@ -307,22 +312,22 @@ class CurvaturePanel(Panel):
         cost = self._cost
         h = tr.history
         steps, lam, lrs = h.get_steps(), h.get("lam_max"), h.get("lr")
-        self.lam_max_curve.setData(*style.decimate(*style.positive(steps, lam)))
+        self.lam_max_curve.setData(*decimate(*positive(steps, lam)))
         self._limit_curve(steps, lrs)
         self.hover.clear()
-        self.hover.set("λmax", *style.positive(steps, lam), self.th.fg)
+        self.hover.set("λmax", *positive(steps, lam), self.th.fg)
         self.info.setText(self._network_text(s, lam[-1] if len(lam) else math.nan,
                                              lrs[-1] if len(lrs) else s.schedule.lr, cost))
 
     def _network_text(self, s, lam: float, lr: float, cost: float) -> str:
         opt = s.config["optimizer"]["name"]
         c, name = self._limit_factor()
-        head = (f"<b>step {s.step}</b> · λmax = {style.fmt(lam)} (power iteration on Hessian-vector products, "
+        head = (f"<b>step {s.step}</b> · λmax = {fmt(lam)} (power iteration on Hessian-vector products, "
                 f"full training set, {1000 * cost:.0f} ms each; tracked while this panel is shown)")
         if c is not None:
             crit = c / lr
             ratio = lam / crit
-            verdict = (f"λmax is {ratio:.0%} of {name} = {style.fmt(crit)}: "
+            verdict = (f"λmax is {ratio:.0%} of {name} = {fmt(crit)}: "
                        + ("above it, steps overshoot along the steepest direction and the loss grows or "
                           "oscillates." if ratio > 1 else
                           "at the edge of stability — plain gradient descent drives λmax up until it meets "

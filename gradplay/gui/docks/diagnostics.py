@@ -24,7 +24,10 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...core import config as config_mod
 from ...core import curvature, diagnostics, gradcheck
 from ...core.diagnostics import Finding, pow10
-from .. import style, workers
+from .. import workers
+from ..colors import LAYER_COLORS, layer_color
+from ..number_format import fmt
+from ..theme import theme
 from ..widgets.banner import COLORS as BANNER_COLORS
 from ..widgets.flow import FlowLayout
 from .base import Panel, SessionHolder
@@ -126,7 +129,7 @@ class DiagnosticsPanel(Panel):
             card.apply.connect(self.apply_suggestion)
             card.hide()
         self.error = QtWidgets.QLabel(wordWrap=True)
-        self.error.setStyleSheet(f"color: {style.LAYER_COLORS[2]};")
+        self.error.setStyleSheet(f"color: {LAYER_COLORS[2]};")
         self.error.hide()
 
         # The gradient check
@@ -314,11 +317,11 @@ class DiagnosticsPanel(Panel):
         sat_pl = sat.details.get("per_layer") if sat and sat.level != "n/a" else None
         warn_fg, warn_bg = BANNER_COLORS[("warning", _dark(self))]
         for i, b in enumerate(self.badges):
-            color = style.layer_color(i)
+            color = layer_color(i)
             lines = [f"<span style='color:{color}'>■</span> <b>layer {i + 1}</b>"]
             bad, tips = False, []
             if norms is not None and i < len(norms):
-                lines.append(f"‖g‖ {style.fmt(norms[i])}")
+                lines.append(f"‖g‖ {fmt(norms[i])}")
                 r = ratios[i]
                 if i == L - 1:
                     lines.append("reference")
@@ -331,9 +334,9 @@ class DiagnosticsPanel(Panel):
                     lines.append(f"{pow10(r)}× last · <b>exploding ↑</b>")
                     bad = True
                 else:
-                    lines.append(f"{style.fmt(r, 2)}× last")
+                    lines.append(f"{fmt(r, 2)}× last")
                 tips.append(f"Layer {i + 1}'s gradient norm (geometric mean of recent steps) is "
-                            f"{style.fmt(norms[i])}, {style.fmt(r)} times the last layer's.")
+                            f"{fmt(norms[i])}, {fmt(r)} times the last layer's.")
             if i < L - 1 and dead_pl is not None:
                 frac = float(dead_pl[i])
                 if frac >= 0.005:  # 0 % is the healthy norm: say nothing
@@ -425,7 +428,7 @@ class DiagnosticsPanel(Panel):
             entries = f"{checked}" if checked == size else f"{checked} of {size} (sampled)"
             if kinks:
                 entries += f", {kinks} near a kink"
-            rows.append((f"layer {layer}", style.layer_color(layer - 1), ", ".join(b.name for b in blocks),
+            rows.append((f"layer {layer}", layer_color(layer - 1), ", ".join(b.name for b in blocks),
                          entries, float(result.layer_rel_err[layer - 1])))
         self._fill_table(rows)
 
@@ -445,10 +448,10 @@ class DiagnosticsPanel(Panel):
             rel = gradcheck.relative_error(g, num, floor)
         self.result = None
         worst = float(np.nanmax(rel))
-        self._checking(False, f"The formula's gradient at ({style.fmt(p[0])}, {style.fmt(p[1])}) against finite "
+        self._checking(False, f"The formula's gradient at ({fmt(p[0])}, {fmt(p[1])}) against finite "
                               f"differences of f: largest relative error {worst:.1e}.")
-        fg = style.theme().fg
-        self._fill_table([(name, fg, f"formula {style.fmt(g[k], 6)}", f"numeric {style.fmt(num[k], 6)}",
+        fg = theme().fg
+        self._fill_table([(name, fg, f"formula {fmt(g[k], 6)}", f"numeric {fmt(num[k], 6)}",
                            float(rel[k])) for k, name in enumerate(("∂f/∂x", "∂f/∂y"))])
 
     def _fill_table(self, rows: list[tuple[str, str, str, str, float]]) -> None:
@@ -494,7 +497,7 @@ class DiagnosticsPanel(Panel):
 
 def _err_text(err: float) -> str:
     if not math.isfinite(err):
-        return style.fmt(err)
+        return fmt(err)
     if err == 0:
         return "0 (exact)"
-    return style.fmt(err, 2)
+    return fmt(err, 2)

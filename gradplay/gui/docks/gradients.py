@@ -20,7 +20,12 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ...core.smoothing import RunningEma
-from .. import style
+from ..axes import share_axis_width
+from ..colors import layer_color
+from ..decimate import decimate, positive, thin
+from ..hover import HoverReadout
+from ..number_format import fmt
+from ..plotting import apply_plot_style, plot_widget
 from ..widgets.smoothing import SmoothingBox
 from .base import Panel, SessionHolder
 
@@ -76,19 +81,19 @@ class GradientsPanel(Panel):
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(holder, parent)
         self.info = self.summary_label()
-        self.norm_view, self.ratio_view, self.hist_view = style.plot_widget(), style.plot_widget(), style.plot_widget()
+        self.norm_view, self.ratio_view, self.hist_view = plot_widget(), plot_widget(), plot_widget()
         self.norm_plot = self.norm_view.getPlotItem()
         self.ratio_plot = self.ratio_view.getPlotItem()
         self.hist_plot = self.hist_view.getPlotItem()
         for plot in (self.norm_plot, self.ratio_plot):
             plot.setLogMode(y=True)
         self.ratio_plot.setXLink(self.norm_plot)
-        style.share_axis_width(self.norm_plot, self.ratio_plot)
+        share_axis_width(self.norm_plot, self.ratio_plot)
         self.hist_plot.setLogMode(x=True)
         # the dashed reference is named in the title: a label on the line lay under the curves
-        style.apply_plot_style(self.ratio_plot, "Update / weight  ╌ 1e−3 healthy", "step", "ratio",
+        apply_plot_style(self.ratio_plot, "Update / weight  ╌ 1e−3 healthy", "step", "ratio",
                                self.th)
-        style.apply_plot_style(self.hist_plot, "Gradients now", "|∂L/∂W| (log scale)", "% of the layer's weights",
+        apply_plot_style(self.hist_plot, "Gradients now", "|∂L/∂W| (log scale)", "% of the layer's weights",
                                self.th)
         self.ref_line = pg.InfiniteLine(pos=math.log10(HEALTHY_RATIO), angle=0)
         self.ref_line.setToolTip("1e−3: the update moves each layer's weights by about 0.1 % a step, "
@@ -96,9 +101,9 @@ class GradientsPanel(Panel):
         self.ratio_plot.addItem(self.ref_line)
         # An invisible point at the reference keeps the dashed line inside the auto range.
         self.ratio_plot.plot([0], [HEALTHY_RATIO], pen=None, symbol="o", symbolSize=0, symbolPen=None, symbolBrush=None)
-        self.norm_hover = style.HoverReadout(self.norm_plot)
-        self.ratio_hover = style.HoverReadout(self.ratio_plot)
-        self.hist_hover = style.HoverReadout(self.hist_plot, xname="|g| ≈")
+        self.norm_hover = HoverReadout(self.norm_plot)
+        self.ratio_hover = HoverReadout(self.ratio_plot)
+        self.hist_hover = HoverReadout(self.hist_plot, xname="|g| ≈")
         self.norm_curves: list[pg.PlotDataItem] = []
         self.ratio_curves: list[pg.PlotDataItem] = []
         self.hist_curves: list[pg.PlotDataItem] = []
@@ -159,7 +164,7 @@ class GradientsPanel(Panel):
         th = self.th
         self.ref_line.setPen(pg.mkPen(th.fg, width=1, style=QtCore.Qt.PenStyle.DashLine))
         title = "Gradient norm |∇f| at the point" if function else "Gradient norm ‖∂L/∂W‖ per layer"
-        style.apply_plot_style(self.norm_plot, title, "step", "norm", self.th)
+        apply_plot_style(self.norm_plot, title, "step", "norm", self.th)
         self.norm_plot.getAxis("bottom").showLabel(function)  # "step" under the lowest plot only
         # Panels' grid: without the ratio and histogram plots the norm plot takes the whole panel.
         grid = self.layout()
@@ -169,7 +174,7 @@ class GradientsPanel(Panel):
         self.smooth.setVisible(not function)  # a landscape's |∇f| is one exact value a step
         smoothed = not function and self.smooth.value() > 0
         for i, name in enumerate(names):
-            color = self.th.fg if function else style.layer_color(i)
+            color = self.th.fg if function else layer_color(i)
             faint = pg.mkColor(color)
             faint.setAlpha(35 if smoothed else 255)
             # width 1: Qt strokes wide antialiased pens on long noisy curves ~40x slower (230 ms vs 5 ms)
@@ -200,17 +205,17 @@ class GradientsPanel(Panel):
         norms = _columns(h.get("grad_norm"), L)
         self.norm_hover.clear()
         for i, curve in enumerate(self.norm_curves):
-            x, y = style.decimate(*style.positive(steps, norms[:, i]), MAX_POINTS)
+            x, y = decimate(*positive(steps, norms[:, i]), MAX_POINTS)
             curve.setData(x, y)
-            color = self.th.fg if s.kind == "function" else style.layer_color(i)
+            color = self.th.fg if s.kind == "function" else layer_color(i)
             self.norm_hover.set(curve.name(), x, y, color)
         if s.kind == "dataset":
             ratios = _columns(h.get("update_ratio"), L)
             self.ratio_hover.clear()
             for i, curve in enumerate(self.ratio_curves):
-                x, y = style.decimate(*style.positive(steps, ratios[:, i]), MAX_POINTS)
+                x, y = decimate(*positive(steps, ratios[:, i]), MAX_POINTS)
                 curve.setData(x, y)
-                self.ratio_hover.set(f"layer {i + 1}", x, y, style.layer_color(i))
+                self.ratio_hover.set(f"layer {i + 1}", x, y, layer_color(i))
             if self.due():  # the averages move slowly: at the throttled rate, exactly when paused
                 self._draw_smoothed(steps, norms, ratios)
                 self._draw_histogram()
@@ -228,7 +233,7 @@ class GradientsPanel(Panel):
                     item.setData([], [])
                     continue
                 ema = self._emas.setdefault((key, i), RunningEma(log=True, as_log10=True))
-                item.setData(*style.thin(steps, ema(steps, values[:, i], weight), MAX_POINTS))
+                item.setData(*thin(steps, ema(steps, values[:, i], weight), MAX_POINTS))
 
     def _draw_histogram(self) -> None:
         edges, fracs, rest = log_histograms(self.session.model.dW)
@@ -237,7 +242,7 @@ class GradientsPanel(Panel):
         self.hist_hover.clear()
         for i, (curve, f) in enumerate(zip(self.hist_curves, fracs)):
             curve.setData(edges, f)
-            self.hist_hover.set(f"layer {i + 1} %", centres, f, style.layer_color(i))
+            self.hist_hover.set(f"layer {i + 1} %", centres, f, layer_color(i))
 
     def _summary(self, norms: np.ndarray) -> str:
         s = self.session
@@ -245,16 +250,16 @@ class GradientsPanel(Panel):
         if len(norms):
             last = norms[-1]
             if s.kind == "function":
-                parts.append(f"|∇f| = {style.fmt(last[0])}")
+                parts.append(f"|∇f| = {fmt(last[0])}")
             else:  # the legend of all three plots, with each layer's gradient norm now
-                parts.append(" ".join(f"<span style='color:{style.layer_color(i)}'>■</span> layer {i + 1} "
-                                      f"{style.fmt(v)}" for i, v in enumerate(last)))
+                parts.append(" ".join(f"<span style='color:{layer_color(i)}'>■</span> layer {i + 1} "
+                                      f"{fmt(v)}" for i, v in enumerate(last)))
                 zeros = [(i, r) for i, r in enumerate(getattr(self, "_rest", [])) if r >= 0.005]
                 if zeros:
-                    parts.append("exactly 0: " + ", ".join(f"layer {i + 1} {style.fmt(100 * r)}%" for i, r in zeros))
+                    parts.append("exactly 0: " + ", ".join(f"layer {i + 1} {fmt(100 * r)}%" for i, r in zeros))
         else:
             parts.append("no steps yet: train to see the gradients")
             if s.kind == "dataset":
-                parts.append(" ".join(f"<span style='color:{style.layer_color(i)}'>■</span> layer {i + 1}"
+                parts.append(" ".join(f"<span style='color:{layer_color(i)}'>■</span> layer {i + 1}"
                                       for i in range(s.n_layers)))
         return " · ".join(parts)

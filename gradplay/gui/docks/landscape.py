@@ -18,7 +18,11 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core import unit_maps
-from .. import style
+from ..colors import CLASS_COLORS, DIVERGING, PALE_DIVERGING, SEQUENTIAL, ZERO, class_index, pale
+from ..legends import ColorLegend
+from ..levels import drawable, symmetric_levels
+from ..number_format import fmt
+from ..plotting import apply_plot_style, axes
 from .base import Panel, SessionHolder
 
 GRID = 200  # landscape samples per axis (computed once per reset)
@@ -153,7 +157,7 @@ def draw_surface(img: pg.ImageItem, contours: list, land, grid: tuple | None = N
     else:
         lo, hi = levels
     D = np.where(fin, np.clip(D, lo, hi), hi)  # overflowed corners take the top colour, not break the levels
-    img.setColorMap(style.SEQUENTIAL)
+    img.setColorMap(SEQUENTIAL)
     img.setImage(D, autoLevels=False, levels=(lo, hi))
     img.setRect(_rect(xs, ys))
     for k, iso in enumerate(contours):
@@ -171,14 +175,14 @@ class LandscapePanel(Panel):
         super().__init__(holder, parent)
         self.info = self.summary_label()
         self.hover = QtWidgets.QLabel(" ")
-        self.legend = style.ColorLegend()
+        self.legend = ColorLegend()
         self.view = pg.GraphicsLayoutWidget()
         # bilinear scaling of the map's grid (32-80 cells a side), which drawn as blocks looked pixelated
         self.view.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform)
-        self.plot = self.view.addPlot(row=0, col=0, axisItems=style.axes())
+        self.plot = self.view.addPlot(row=0, col=0, axisItems=axes())
         self.plot.setAspectLocked(True)  # equal scales: ∇f is visibly perpendicular to the contours
         self.plot.setMenuEnabled(False)
-        self.bar = pg.ColorBarItem(colorMap=style.SEQUENTIAL, interactive=False, width=12, colorMapMenu=False)
+        self.bar = pg.ColorBarItem(colorMap=SEQUENTIAL, interactive=False, width=12, colorMapMenu=False)
 
         self.img = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.img)
@@ -248,6 +252,9 @@ class LandscapePanel(Panel):
         self.reset()
 
     # ------------------------------------------------------------------ structure
+    def mouse_readout(self) -> QtWidgets.QLabel:
+        return self.hover
+
     def retheme(self) -> None:
         self.reset()  # titles and axes take the new theme's colours
 
@@ -309,7 +316,7 @@ class LandscapePanel(Panel):
         w, h = xs[-1] - xs[0], ys[-1] - ys[0]  # what is drawn: the view and DRAW_MARGIN views around it
         m = DRAW_MARGIN
         self._box = (xs[0] - m * w, xs[-1] + m * w, ys[0] - m * h, ys[-1] + m * h)
-        style.apply_plot_style(self.plot, f"{land.title}: f(x, y) = {land.formula}", "x", "y", self.th,
+        apply_plot_style(self.plot, f"{land.title}: f(x, y) = {land.formula}", "x", "y", self.th,
                                grid=False)
         self.fill.set_base((*land.xrange, *land.yrange))
         self._fill()
@@ -319,11 +326,11 @@ class LandscapePanel(Panel):
         if not land.log_color:
             self.bar.axis.setTicks(None)
             return
-        ticks = [(0.0, style.fmt(land.fmin))]
+        ticks = [(0.0, fmt(land.fmin))]
         for k in range(-2, 13):
             pos = math.log1p(10.0**k)
             if lo < pos <= hi and pos - ticks[-1][0] > (hi - lo) / 10:  # no crowding near f*
-                ticks.append((pos, style.fmt(land.fmin + 10.0**k)))
+                ticks.append((pos, fmt(land.fmin + 10.0**k)))
         self.bar.axis.setTicks([ticks])
 
     def _setup_dataset(self) -> None:
@@ -344,7 +351,7 @@ class LandscapePanel(Panel):
         if s.loss_name == "cross_entropy":
             self.img.setLookupTable(None)  # RGB image: colours are computed here
             names = [f"class {c}" for c in range(info.n_classes)]
-            self.legend.set_classes(names, [style.pale(c) for c in style.CLASS_COLORS[: info.n_classes]],
+            self.legend.set_classes(names, [pale(c) for c in CLASS_COLORS[: info.n_classes]],
                                     "colour: most likely class (paler = less sure)")
             what = "most likely class"
         elif s.loss_name == "bce":
@@ -352,13 +359,13 @@ class LandscapePanel(Panel):
             self.legend.set_range(-1, 1, "colour: P(class 1)", ("0", "½", "1"))
             what = "P(class 1)"
         else:  # raw output: fixed symmetric levels from the targets so colours keep their meaning
-            self._levels = style.symmetric_levels(ys_all, np.ones(1))
+            self._levels = symmetric_levels(ys_all, np.ones(1))
             self.legend.set_range(*self._levels, "colour: model output ŷ" + (
                 " and target y" if info.kind == "regression" else " (sign = class)"))
             what = "output ŷ"
         if s.loss_name != "cross_entropy":
-            self.img.setColorMap(style.PALE_DIVERGING)
-        style.apply_plot_style(self.plot, f"{info.title}: {what} over the input plane", "x₁", "x₂", self.th,
+            self.img.setColorMap(PALE_DIVERGING)
+        apply_plot_style(self.plot, f"{info.title}: {what} over the input plane", "x₁", "x₂", self.th,
                                grid=False)
 
     def show_unit(self, unit: tuple[int, int] | None) -> None:
@@ -373,8 +380,8 @@ class LandscapePanel(Panel):
         else:
             layer, i = unit
             name = f"x{'₁₂'[i]}" if layer == 0 else f"neuron {i + 1} of layer {layer}"
-            self.img.setColorMap(style.PALE_DIVERGING)
-            style.apply_plot_style(self.plot, f"{s.data.info.title}: {name} over the input plane (hovered)",
+            self.img.setColorMap(PALE_DIVERGING)
+            apply_plot_style(self.plot, f"{s.data.info.title}: {name} over the input plane (hovered)",
                                    "x₁", "x₂", self.th, grid=False)
         self._draw_output()
 
@@ -397,8 +404,8 @@ class LandscapePanel(Panel):
         def brushes(y):
             if regression:
                 lo, hi = self._levels
-                return [pg.mkBrush(c) for c in style.DIVERGING.mapToQColor((np.asarray(y) - lo) / (hi - lo))]
-            return [pg.mkBrush(style.CLASS_COLORS[c]) for c in style.class_index(y)]
+                return [pg.mkBrush(c) for c in DIVERGING.mapToQColor((np.asarray(y) - lo) / (hi - lo))]
+            return [pg.mkBrush(CLASS_COLORS[c]) for c in class_index(y)]
         self.train_pts.setData(pos=d.x_train, brush=brushes(d.y_train), pen=pg.mkPen("w", width=1))
         self.test_pts.setData(pos=d.x_test, brush=brushes(d.y_test), pen=pg.mkPen("#111111", width=1.2))
 
@@ -473,8 +480,8 @@ class LandscapePanel(Panel):
             conf = np.clip((np.nan_to_num(Z).max(axis=-1) - 1 / C) / (1 - 1 / C), 0, 1)[..., None]
             if self.discretize.isChecked():
                 conf = np.ones_like(conf)
-            rgb = np.array([pg.mkColor(style.pale(c)).getRgb()[:3] for c in style.CLASS_COLORS[:C]], float)[cls]
-            white = np.array(pg.mkColor(style.pale(style.ZERO)).getRgb()[:3], float)
+            rgb = np.array([pg.mkColor(pale(c)).getRgb()[:3] for c in CLASS_COLORS[:C]], float)[cls]
+            white = np.array(pg.mkColor(pale(ZERO)).getRgb()[:3], float)
             return (white + conf * (rgb - white)).astype(np.uint8), (0.0, 255.0)
         D = 2.0 * Z - 1.0 if s.loss_name == "bce" else Z  # P(class 1) ∈ [0, 1] -> [−1, 1], ½ is white
         if self.discretize.isChecked():  # the side of the boundary only: ½ for P(class 1), 0 for ŷ
@@ -486,7 +493,7 @@ class LandscapePanel(Panel):
         if self._unit is not None:
             box = self.fill.take()
             xs, ys, Z, levels = self.unit_image(box, *self.fill.shape(MIN_GRID * 2, box))
-            self.img.setImage(np.clip(style.drawable(Z), *levels), autoLevels=False, levels=levels)
+            self.img.setImage(np.clip(drawable(Z), *levels), autoLevels=False, levels=levels)
             self.img.setRect(_rect(xs, ys))
             return
         D, levels = self.output_image()
@@ -500,8 +507,8 @@ class LandscapePanel(Panel):
             return (f"<b>step {s.step}</b> · ● train (white edge) · ● test (dark edge) · "
                     f"{len(s.data.x_train)} / {len(s.data.x_test)} points")
         g = s.landscape.gradient(s.theta)
-        return (f"<b>step {s.step}</b> · (x, y) = ({style.fmt(s.theta[0])}, {style.fmt(s.theta[1])}) · "
-                f"f = {style.fmt(s.landscape.value(s.theta))} · |∇f| = {style.fmt(np.hypot(*g))} · "
+        return (f"<b>step {s.step}</b> · (x, y) = ({fmt(s.theta[0])}, {fmt(s.theta[1])}) · "
+                f"f = {fmt(s.landscape.value(s.theta))} · |∇f| = {fmt(np.hypot(*g))} · "
                 f"<span style='color:{ARROW_COLOR}'>➜</span> −∇f "
                 f"<span style='color:#b8a000'>★</span> minimum ✕ saddle ○ start · click the map to start there")
 
@@ -537,7 +544,7 @@ class LandscapePanel(Panel):
         if s.kind == "function":
             with np.errstate(all="ignore"):
                 f = float(s.landscape.f(x, y))
-            self.hover.setText(f"(x, y) = ({style.fmt(x)}, {style.fmt(y)}) · f = {style.fmt(f)}")
+            self.hover.setText(f"(x, y) = ({fmt(x)}, {fmt(y)}) · f = {fmt(f)}")
             return
         xs, ys, Z = getattr(self, "_grid", (None, None, None))
         if xs is None:
@@ -545,9 +552,9 @@ class LandscapePanel(Panel):
         i, j = int(np.abs(xs - x).argmin()), int(np.abs(ys - y).argmin())
         v = Z[j, i]
         if s.loss_name == "cross_entropy":
-            val = ", ".join(f"P({c}) = {style.fmt(p)}" for c, p in enumerate(v))
+            val = ", ".join(f"P({c}) = {fmt(p)}" for c, p in enumerate(v))
         elif s.loss_name == "bce":
-            val = f"P(class 1) = {style.fmt(v)}"
+            val = f"P(class 1) = {fmt(v)}"
         else:
-            val = f"ŷ = {style.fmt(v)}"
-        self.hover.setText(f"(x₁, x₂) = ({style.fmt(x)}, {style.fmt(y)}) · {val}")
+            val = f"ŷ = {fmt(v)}"
+        self.hover.setText(f"(x₁, x₂) = ({fmt(x)}, {fmt(y)}) · {val}")

@@ -16,7 +16,12 @@ from PySide6 import QtCore, QtWidgets
 
 from ...core import losses, timeline
 from ...core.smoothing import RunningEma
-from .. import style
+from ..axes import share_axis_width
+from ..decimate import decimate, positive, thin
+from ..hover import HoverReadout
+from ..legends import LegendStrip
+from ..number_format import fmt
+from ..plotting import apply_plot_style, plot_widget
 from ..widgets.smoothing import SmoothingBox
 from .base import Panel, SessionHolder
 
@@ -42,17 +47,17 @@ class LossPanel(Panel):
         self.smooth = SmoothingBox(SMOOTHING)
         self.smooth.changed.connect(self._smoothing_changed)
 
-        self.loss_view = style.plot_widget()
-        self.acc_view = style.plot_widget()
+        self.loss_view = plot_widget()
+        self.acc_view = plot_widget()
         self.loss_plot, self.acc_plot = self.loss_view.getPlotItem(), self.acc_view.getPlotItem()
         # "acc %": "accuracy (%)" was clipped, the plot is ~60 px tall at 1280x720
-        style.apply_plot_style(self.acc_plot, "", "step", "acc %")
+        apply_plot_style(self.acc_plot, "", "step", "acc %")
         self.acc_plot.setXLink(self.loss_plot)
-        style.share_axis_width(self.loss_plot, self.acc_plot)
+        share_axis_width(self.loss_plot, self.acc_plot)
         self.acc_plot.setLimits(yMin=-2, yMax=102)
         # One legend, in a strip above the plots (inside them it covered the curves); the accuracy
         # plot repeats its convention (solid train, dashed test).
-        self.legend = style.LegendStrip()
+        self.legend = LegendStrip()
         self.batch_curve = self.loss_plot.plot()
         # a bare curve in view coordinates (log10 on a log axis): lighter than a PlotDataItem
         self.batch_smooth = pg.PlotCurveItem(connect="finite")
@@ -62,8 +67,8 @@ class LossPanel(Panel):
         self.train_acc = self.acc_plot.plot()
         self.test_acc = self.acc_plot.plot()
         self._pen_curves()
-        self.loss_hover = style.HoverReadout(self.loss_plot)
-        self.acc_hover = style.HoverReadout(self.acc_plot)
+        self.loss_hover = HoverReadout(self.loss_plot)
+        self.acc_hover = HoverReadout(self.acc_plot)
         self.edit_lines: list[pg.InfiniteLine] = []  # one per edit of the timeline, at its step
         self._cut_note = ""
         self._edits_shown: list | None = None
@@ -159,7 +164,7 @@ class LossPanel(Panel):
             title = f"Loss: {s.landscape.title}"
         else:
             ylabel, title = "loss", f"Loss ({s.loss_name})"  # (named in the title: "cross_entropy loss" was cut)
-        style.apply_plot_style(self.loss_plot, title, "step", ylabel, self.th)
+        apply_plot_style(self.loss_plot, title, "step", ylabel, self.th)
         # "step" is written once, under the lowest plot
         self.loss_plot.getAxis("bottom").showLabel(not self.acc_view.isVisibleTo(self))
 
@@ -176,8 +181,8 @@ class LossPanel(Panel):
     # ------------------------------------------------------------------ data
     def _curve(self, x: np.ndarray, y: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarray]:
         if log:
-            x, y = style.positive(x, y)
-        return style.decimate(x, y, MAX_POINTS)
+            x, y = positive(x, y)
+        return decimate(x, y, MAX_POINTS)
 
     def refresh(self) -> None:
         s = self.session
@@ -198,7 +203,7 @@ class LossPanel(Panel):
         self.loss_hover.set("f" if s.kind == "function" else "batch", bx, by, self.th.fg)
         weight = self.smooth.value() if s.kind == "dataset" else 0.0
         if weight > 0:
-            self.batch_smooth.setData(*style.thin(steps, self._ema[log](steps, loss, weight), MAX_POINTS))
+            self.batch_smooth.setData(*thin(steps, self._ema[log](steps, loss, weight), MAX_POINTS))
         else:
             self.batch_smooth.setData([], [])
         if s.kind == "dataset":
@@ -211,7 +216,7 @@ class LossPanel(Panel):
             if self._kind[1]:
                 self.acc_hover.clear()
                 for curve, col, name in ((self.train_acc, "train_acc", "train"), (self.test_acc, "test_acc", "test")):
-                    x, y = style.decimate(es, 100.0 * ev.get(col), MAX_POINTS)
+                    x, y = decimate(es, 100.0 * ev.get(col), MAX_POINTS)
                     curve.setData(x, y)
                     self.acc_hover.set(name + " %", x, y, self.th.fg)
         self._show_edits()
@@ -239,24 +244,24 @@ class LossPanel(Panel):
         s = self.session
         parts = [f"<b>step {s.step}</b>"]
         if s.kind == "function":
-            parts.append(f"f(x, y) = {style.fmt(s.landscape.value(s.theta))} at "
-                         f"({style.fmt(s.theta[0])}, {style.fmt(s.theta[1])})")
+            parts.append(f"f(x, y) = {fmt(s.landscape.value(s.theta))} at "
+                         f"({fmt(s.theta[0])}, {fmt(s.theta[1])})")
         else:
             last = s.history.last("loss")
-            parts.append(f"batch {style.fmt(last) if last is not None else '–'}")
+            parts.append(f"batch {fmt(last) if last is not None else '–'}")
             if len(s.evals):
                 ev = s.evals
-                parts.append(f"train {style.fmt(ev.last('train_loss'))}")
-                parts.append(f"test {style.fmt(ev.last('test_loss'))}")
+                parts.append(f"train {fmt(ev.last('train_loss'))}")
+                parts.append(f"test {fmt(ev.last('test_loss'))}")
                 if self._kind[1]:
-                    parts.append(f"accuracy {style.fmt(100 * ev.last('train_acc'))}% / "
-                                 f"{style.fmt(100 * ev.last('test_acc'))}%")
+                    parts.append(f"accuracy {fmt(100 * ev.last('train_acc'))}% / "
+                                 f"{fmt(100 * ev.last('test_acc'))}%")
                 elif s.loss_name == "mse":  # regression scored as it is trained: RMSE and R², train / test
                     d = s.data
                     (tr, r2_tr), (te, r2_te) = (losses.regression_scores(ev.last(f"{k}_loss"), y)
                                                 for k, y in (("train", d.y_train), ("test", d.y_test)))
-                    parts.append(f"RMSE {style.fmt(tr)} / {style.fmt(te)} · R² {style.fmt(r2_tr)} / "
-                                 f"{style.fmt(r2_te)}")
+                    parts.append(f"RMSE {fmt(tr)} / {fmt(te)} · R² {fmt(r2_tr)} / "
+                                 f"{fmt(r2_te)}")
         if len(s.history) == 0:
             parts.append("no steps yet: train to draw the curve")
         if self._cut_note:

@@ -25,8 +25,11 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...core import config as config_mod
 from ...core import curvature, optimizers
 from ...core.race import MAX_RACERS, MIN_RACERS, Race
-from .. import style
 from ..controller import FRAME_MS
+from ..decimate import decimate, positive
+from ..hover import HoverReadout
+from ..number_format import fmt
+from ..plotting import apply_plot_style, axes, plot_widget
 from ..trainer import smoothed_rate
 from ..widgets.flow import FlowLayout
 from ..widgets.hyper_form import HyperForm
@@ -173,7 +176,7 @@ class RacerCard(QtWidgets.QFrame):
         """The key settings in a few words, e.g. "lr 0.001 · momentum 0.9"."""
         v = self.hyper.values()
         defaults = optimizers.OPTIMIZERS[v["name"]].defaults
-        parts = [f"lr {style.fmt(v['lr'])}"]
+        parts = [f"lr {fmt(v['lr'])}"]
         for k in KEY_HYPER[1:]:
             default = defaults.get(k)
             default = list(default) if isinstance(default, tuple) else default
@@ -183,9 +186,9 @@ class RacerCard(QtWidgets.QFrame):
             if val is True:
                 parts.append(k)
             elif isinstance(val, list):
-                parts.append(f"{k} " + ", ".join(style.fmt(x) for x in val))
+                parts.append(f"{k} " + ", ".join(fmt(x) for x in val))
             else:
-                parts.append(f"{k} {val if isinstance(val, str) else style.fmt(val)}")
+                parts.append(f"{k} {val if isinstance(val, str) else fmt(val)}")
         self.summary.setText(" · ".join(parts))
 
     def entry(self) -> dict:
@@ -252,7 +255,7 @@ class RacePanel(Panel):
         # ---- views
         self.info = self.summary_label()
         self.land_view = pg.GraphicsLayoutWidget()
-        self.land_plot = self.land_view.addPlot(axisItems=style.axes())
+        self.land_plot = self.land_view.addPlot(axisItems=axes())
         self.land_plot.setAspectLocked(True)
         self.land_plot.setMenuEnabled(False)
         self.img = pg.ImageItem(axisOrder="row-major")
@@ -268,14 +271,14 @@ class RacePanel(Panel):
             self.land_plot.addItem(item, ignoreBounds=True)
         self.fill = ViewFill(self.land_plot, self)
         self.fill.redraw.connect(self._fill)
-        self.loss_view = style.plot_widget()
+        self.loss_view = plot_widget()
         self.loss_plot = self.loss_view.getPlotItem()
         self.tol_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(self.th.muted, width=1.5,
                                                              style=QtCore.Qt.PenStyle.DashLine),
                                         label="tolerance", labelOpts={"position": 0.97, "color": self.th.fg,
                                                                       "anchors": [(1, 1), (1, 1)]})
         self.loss_plot.addItem(self.tol_line, ignoreBounds=True)
-        self.hover = style.HoverReadout(self.loss_plot)
+        self.hover = HoverReadout(self.loss_plot)
         self.paths: list[tuple[pg.PlotCurveItem, pg.PlotCurveItem, pg.ScatterPlotItem]] = []
         self.curves: list[pg.PlotDataItem] = []
         self.winner = QtWidgets.QLabel()
@@ -441,7 +444,7 @@ class RacePanel(Panel):
             land = s.landscape
             self.minima.setData(pos=np.array(land.minima, dtype=float).reshape(-1, 2))
             self.start.setData(pos=[s.config["task"]["start"]])
-            style.apply_plot_style(self.land_plot, land.title, "x", "y", self.th,
+            apply_plot_style(self.land_plot, land.title, "x", "y", self.th,
                                    grid=False)
             self.fill.set_base((*land.xrange, *land.yrange))  # the map fills the plot (paths ignore bounds)
             self._fill()
@@ -451,7 +454,7 @@ class RacePanel(Panel):
             ylabel = "f − f*" if log and s.landscape.fmin != 0 else "f(x, y)"
         else:
             ylabel = "loss (full training set)"
-        style.apply_plot_style(self.loss_plot, "Loss per racer", "step", ylabel, self.th)
+        apply_plot_style(self.loss_plot, "Loss per racer", "step", ylabel, self.th)
 
     def _fill(self) -> None:
         if self.session.kind == "function":
@@ -592,8 +595,8 @@ class RacePanel(Panel):
         if self.session.kind == "function" and self._log_y():
             loss = loss - race.target
         if self._log_y():
-            steps, loss = style.positive(steps, loss)
-        return style.decimate(steps, loss, MAX_POINTS)
+            steps, loss = positive(steps, loss)
+        return decimate(steps, loss, MAX_POINTS)
 
     def draw(self) -> None:
         race = self.race
@@ -615,7 +618,7 @@ class RacePanel(Panel):
             self.hover.set(f"{SYMBOL_TEXT[i]} {r.label}", x, y, color)
         tol = race.tol  # the loss plot shows loss − target, so the finish line sits at tol
         self.tol_line.setPos(math.log10(tol) if self._log_y() and tol > 0 else tol)
-        self.tol_line.label.setFormat(f"tolerance {style.fmt(race.tol)}")
+        self.tol_line.label.setFormat(f"tolerance {fmt(race.tol)}")
         self._fill_table()
         self.info.setText(self._info())
 
@@ -626,7 +629,7 @@ class RacePanel(Panel):
         state = "running" if self.running else "finished" if self.finished() else "paused" if race.step else "ready"
         same = "same start" if self.session.kind == "function" else "same start, weights and batches"
         return (f"<b>race step {race.step}</b> · {state} · a racer finishes when its loss is within "
-                f"{style.fmt(race.tol)} of {target} · {same}")
+                f"{fmt(race.tol)} of {target} · {same}")
 
     def _fill_table(self) -> None:
         race = self.race
@@ -651,7 +654,7 @@ class RacePanel(Panel):
                 when = "not yet"
             last = r.measured.last("loss")
             items = (name, QtWidgets.QTableWidgetItem(when),
-                     QtWidgets.QTableWidgetItem(style.fmt(last) if last is not None else "–"))
+                     QtWidgets.QTableWidgetItem(fmt(last) if last is not None else "–"))
             for col, item in enumerate(items):
                 if row == 0 and r.finished_step is not None:
                     item.setFont(bold)
@@ -661,10 +664,10 @@ class RacePanel(Panel):
         t.setFixedHeight(t.horizontalHeader().height() + sum(t.rowHeight(k) for k in range(len(order))) + 4)
         w = race.winner()
         if w is None:
-            self.winner.setText(f"Nobody within {style.fmt(race.tol)} yet.")
+            self.winner.setText(f"Nobody within {fmt(race.tol)} yet.")
         else:
             color = RACER_COLORS[w.index % len(RACER_COLORS)]
-            self.winner.setText(f"<b>Winner</b> (first within {style.fmt(race.tol)}): <b style='color:{color}'>"
+            self.winner.setText(f"<b>Winner</b> (first within {fmt(race.tol)}): <b style='color:{color}'>"
                                 f"{SYMBOL_TEXT[w.index]} {w.label}</b>, step {w.finished_step}")
 
     def shown_winner(self) -> str | None:

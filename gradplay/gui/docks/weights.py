@@ -16,7 +16,10 @@ from PySide6 import QtCore, QtWidgets
 
 from ...core import config as config_mod
 from ...core import unit_maps
-from .. import style
+from ..colors import DIVERGING, PALE_DIVERGING, layer_color
+from ..legends import ColorLegend
+from ..levels import drawable, symmetric_levels
+from ..number_format import fmt
 from ..widgets.network_buttons import NetworkButtons
 from .base import Panel, SessionHolder
 
@@ -79,7 +82,7 @@ class WeightsPanel(Panel):
         self.net.setMouseEnabled(False, False)
         self.net.setMenuEnabled(False)
         self.net.hideButtons()
-        self.legend = style.ColorLegend("colour: weight, bias · edge width: |w|")
+        self.legend = ColorLegend("colour: weight, bias · edge width: |w|")
         self.hover = QtWidgets.QLabel(HOVER_HINT)
 
         # Edge curves: one per (sign, width class); the pen (colour and width) of each never changes.
@@ -87,7 +90,7 @@ class WeightsPanel(Panel):
         for sign in (-1, 1):
             for k in range(N_WIDTHS):
                 a = (k + 0.5) / N_WIDTHS  # |w| / max|w| at the class centre
-                color = style.DIVERGING.mapToQColor(0.5 + 0.5 * sign * a)
+                color = DIVERGING.mapToQColor(0.5 + 0.5 * sign * a)
                 color.setAlphaF(0.35 + 0.65 * a)  # weak edges fade into the background in both themes
                 curve = pg.PlotCurveItem(pen=pg.mkPen(color, width=0.6 + 3.4 * a), connect="pairs")
                 curve.setSegmentedLineMode("on")  # one drawLines call; a single wide path strokes slowly
@@ -146,6 +149,9 @@ class WeightsPanel(Panel):
         self.net.vb.sigResized.connect(self._resized)
         self.reset()
 
+    def mouse_readout(self) -> QtWidgets.QLabel:
+        return self.hover
+
     # ------------------------------------------------------------------ structure
     def retheme(self) -> None:
         self._shape = None  # rebuild the theme-coloured items
@@ -173,7 +179,7 @@ class WeightsPanel(Panel):
         for i, (plot, W) in enumerate(zip(self.maps, self.session.model.W)):
             shape = f"({W.shape[0]}×{W.shape[1]})"
             text = f"W{i + 1} {shape}" if n <= 4 else f"W{i + 1}<br>{shape}" if n <= 6 else f"W{i + 1}"
-            plot.setTitle(text, color=style.layer_color(i), size="9pt" if n <= 4 else "8pt")
+            plot.setTitle(text, color=layer_color(i), size="9pt" if n <= 4 else "8pt")
 
     def _build_maps(self, n: int) -> None:
         self.maps_view.clear()
@@ -188,7 +194,7 @@ class WeightsPanel(Panel):
             plot.setMenuEnabled(False)
             plot.hideButtons()
             img = pg.ImageItem(axisOrder="row-major")
-            img.setColorMap(style.DIVERGING)
+            img.setColorMap(DIVERGING)
             plot.addItem(img)
             self.maps.append(plot)
             self.images.append(img)
@@ -199,7 +205,7 @@ class WeightsPanel(Panel):
         self.buttons.set_hidden(list(m.hidden))
         self.edge_cap = min(EDGE_CAP, max(100, EDGE_BUDGET // m.n_layers))
         self.sizes = (m.n_in, *m.hidden, m.n_out)
-        self._bias_brushes = [pg.mkBrush(c) for c in style.DIVERGING.mapToQColor(np.linspace(0, 1, 256))]
+        self._bias_brushes = [pg.mkBrush(c) for c in DIVERGING.mapToQColor(np.linspace(0, 1, 256))]
         self._input_brush = pg.mkBrush(self.th.muted)
         self._shade = None  # the bias shades of the last network do not fit this one
         for t in self.labels:
@@ -210,7 +216,7 @@ class WeightsPanel(Panel):
         for j, n in enumerate(self.sizes):
             sep = " · " if last <= 4 else "\n"
             head = "input" if j == 0 else "output" if j == last else f"layer {j}{sep}{n}"
-            color = self.th.fg if j == 0 else style.layer_color(j - 1)  # column j is layer j's output
+            color = self.th.fg if j == 0 else layer_color(j - 1)  # column j is layer j's output
             self._label(head, COLUMN_GAP * j, 0.0, color, (0.5, 0.5))
         self.headers = self.labels[:]
         for i in range(m.n_in):
@@ -248,7 +254,7 @@ class WeightsPanel(Panel):
             items = []
             for _ in range(k):
                 img = pg.ImageItem(axisOrder="row-major")  # row 0 = ys[0], the bottom of the plane
-                img.setColorMap(style.PALE_DIVERGING)
+                img.setColorMap(PALE_DIVERGING)
                 img.setZValue(7)
                 img.setVisible(False)  # until it holds a map
                 self.net.addItem(img)
@@ -354,14 +360,14 @@ class WeightsPanel(Panel):
             return
         if not self.due():  # weights move slowly: redraw at the throttled rate
             return
-        self.levels = style.symmetric_levels(*m.W, *m.b)
+        self.levels = symmetric_levels(*m.W, *m.b)
         for img, W in zip(self.images, m.W):
-            img.setImage(style.drawable(W), autoLevels=False, levels=self.levels)
+            img.setImage(drawable(W), autoLevels=False, levels=self.levels)
         self._draw_edges()
         if self.maps_on:
             self._draw_unit_maps()
         self.legend.set_range(*self.levels)
-        self.info.setText(f"<b>step {s.step}</b> · one colour range ±{style.fmt(self.levels[1])} for all layers · "
+        self.info.setText(f"<b>step {s.step}</b> · one colour range ±{fmt(self.levels[1])} for all layers · "
                           f"rows = inputs, columns = neurons" + self._capped_note() + self._maps_note())
 
     def _draw_unit_maps(self) -> None:
@@ -389,7 +395,7 @@ class WeightsPanel(Panel):
                 reshaped = img.image is None or img.image.shape != A.shape[:2]
                 # clipped to the levels: an overflowed unit (inf) against a tiny range overflowed
                 # pyqtgraph's rescale (a RuntimeWarning in the terminal)
-                img.setImage(np.clip(style.drawable(A[:, :, u]), *lv), autoLevels=False, levels=lv)
+                img.setImage(np.clip(drawable(A[:, :, u]), *lv), autoLevels=False, levels=lv)
                 if reshaped:  # its transform scales the image's pixels to the map's square
                     img.setRect(rect)
         self.map_grid = (xs, ys, levels)
@@ -419,7 +425,7 @@ class WeightsPanel(Panel):
         m, top = self.session.model, self.levels[1]
         segs: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in self.edges]
         for li, W in enumerate(m.W):
-            w = style.drawable(W).ravel()
+            w = drawable(W).ravel()
             cap = self.edge_cap
             idx = np.argpartition(np.abs(w), -cap)[-cap:] if w.size > cap else np.arange(w.size)
             i, j = np.divmod(idx, W.shape[1])
@@ -469,12 +475,9 @@ class WeightsPanel(Panel):
 
     def _hidden_changed(self, hidden: list[int]) -> None:
         """A ± button proposes new hidden widths: the controller rebuilds the run with them."""
-        apply = getattr(self.holder, "apply_config", None)
-        if apply is None:
-            return
         cfg = self.session.config
         try:
-            apply(config_mod.resolve(dict(cfg, network=dict(cfg["network"], hidden=hidden))))
+            self.holder.apply_config(config_mod.resolve(dict(cfg, network=dict(cfg["network"], hidden=hidden))))
         except config_mod.ConfigError as e:  # e.g. batch norm needs a hidden layer
             self.hover.setText(f"Cannot change the layers: {e}")
 
@@ -494,7 +497,7 @@ class WeightsPanel(Panel):
                 r, c = int(np.floor(p.y())), int(np.floor(p.x()))
                 if 0 <= r < W.shape[0] and 0 <= c < W.shape[1]:
                     src = f"x{'₁₂'[r]}" if li == 0 else f"neuron {r + 1} of layer {li}"
-                    self.hover.setText(f"W{li + 1}[{r + 1}, {c + 1}] = {style.fmt(W[r, c])}  ({src} → "
+                    self.hover.setText(f"W{li + 1}[{r + 1}, {c + 1}] = {fmt(W[r, c])}  ({src} → "
                                        f"{'output' if li == len(self.maps) - 1 else f'layer {li + 1}'} "
                                        f"neuron {c + 1})")
                 return
@@ -531,7 +534,7 @@ class WeightsPanel(Panel):
         if col == 0:
             self.hover.setText(f"input x{'₁₂'[i]}")
         else:
-            self.hover.setText(f"layer {col}, neuron {i + 1}: bias b = {style.fmt(self.session.model.b[col - 1][i])}")
+            self.hover.setText(f"layer {col}, neuron {i + 1}: bias b = {fmt(self.session.model.b[col - 1][i])}")
         self._set_hovered(hit if col < len(self.sizes) - 1 else None)  # outputs: the Landscape's map
 
     def _set_hovered(self, unit: tuple[int, int] | None) -> None:

@@ -26,7 +26,10 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ...core import weightspace
-from .. import style, workers
+from .. import workers
+from ..colors import SEQUENTIAL
+from ..number_format import fmt
+from ..plotting import apply_plot_style, axes
 from ..widgets.numbers import SciSpinBox, compact_combo, guard_wheel, int_spin
 from .base import Panel, SessionHolder
 from .landscape import _rect
@@ -94,13 +97,13 @@ class WeightSpacePanel(Panel):
         self.message.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.message.setStyleSheet("font-size: 12pt; padding: 24px;")
         self.view = pg.GraphicsLayoutWidget()
-        self.plot = self.view.addPlot(row=0, col=0, axisItems=style.axes())
+        self.plot = self.view.addPlot(row=0, col=0, axisItems=axes())
         self.plot.setMenuEnabled(False)
         self.plot.setAspectLocked(True)  # α and β are in the same units: a valley's true shape
-        self.bar = pg.ColorBarItem(colorMap=style.SEQUENTIAL, interactive=False, width=12, colorMapMenu=False)
+        self.bar = pg.ColorBarItem(colorMap=SEQUENTIAL, interactive=False, width=12, colorMapMenu=False)
         self.view.addItem(self.bar, row=0, col=1)
         self.img = pg.ImageItem(axisOrder="row-major")
-        self.img.setColorMap(style.SEQUENTIAL)
+        self.img.setColorMap(SEQUENTIAL)
         self.plot.addItem(self.img)
         self.contours = [pg.IsocurveItem(level=0, pen=pg.mkPen(255, 255, 255, 90), axisOrder="row-major")
                          for _ in range(N_CONTOURS)]
@@ -128,12 +131,13 @@ class WeightSpacePanel(Panel):
         lay.addWidget(self.hover)
         self.setMinimumSize(320, 200)
         # the recorder must follow every session from its first step, shown or not (PCA needs the path)
-        replaced = getattr(holder, "session_replaced", None)
-        if replaced is not None:
-            replaced.connect(self.follow_session)
+        holder.on_session_replaced(self.follow_session)
         self.follow_session()
         self._clear()
         self.reset()
+
+    def mouse_readout(self) -> QtWidgets.QLabel:
+        return self.hover
 
     def retheme(self) -> None:
         if hasattr(self, "img"):  # titles, axes: the new theme (not while __init__ builds them)
@@ -176,7 +180,7 @@ class WeightSpacePanel(Panel):
             item.setData([], [])
         for item in (self.snaps, self.start, self.center, self.now):
             item.setData([])
-        style.apply_plot_style(self.plot, "Loss on a plane through weight space", "α (direction 1)",
+        apply_plot_style(self.plot, "Loss on a plane through weight space", "α (direction 1)",
                                "β (direction 2)", self.th, grid=False)
 
     def _mode_changed(self) -> None:
@@ -285,7 +289,7 @@ class WeightSpacePanel(Panel):
             for m in (1, 2, 5):
                 v = math.log10(m * 10.0**e)
                 if lo <= v <= hi:
-                    ticks.append((v, style.fmt(m * 10.0**e)))
+                    ticks.append((v, fmt(m * 10.0**e)))
         self.bar.axis.setTicks([ticks] if len(ticks) >= 2 else None)
         path = ws.path
         self.path_shadow.setData(path[:, 0], path[:, 1])
@@ -295,7 +299,7 @@ class WeightSpacePanel(Panel):
         self.center.setData(pos=[(0.0, 0.0)])
         pca = not np.isnan(ws.explained).all()
         what = "principal directions of the path" if pca else "random filter-normalised directions"
-        style.apply_plot_style(self.plot, f"Training loss on a plane through weight space ({what})",
+        apply_plot_style(self.plot, f"Training loss on a plane through weight space ({what})",
                                "α (direction 1)", "β (direction 2)", self.th, grid=False)
         self.plot.enableAutoRange()  # frames the image (and follows resizes while hidden)
 
@@ -329,7 +333,7 @@ class WeightSpacePanel(Panel):
     def _summary(self) -> str:
         ws = self.slice
         s = self.session
-        parts = [f"<b>computed at step {self.slice_step}</b> · ● centre: loss {style.fmt(self.origin_value())} "
+        parts = [f"<b>computed at step {self.slice_step}</b> · ● centre: loss {fmt(self.origin_value())} "
                  f"(the Loss panel's train loss then)"]
         if not np.isnan(ws.explained).all():
             parts.append(f"the plane holds {ws.explained[0]:.0%} + {ws.explained[1]:.0%} of the path's spread")
@@ -347,8 +351,8 @@ class WeightSpacePanel(Panel):
             return
         p = self.plot.vb.mapSceneToView(pos)
         i, j = int(np.abs(ws.alphas - p.x()).argmin()), int(np.abs(ws.betas - p.y()).argmin())
-        self.hover.setText(f"(α, β) = ({style.fmt(ws.alphas[i])}, {style.fmt(ws.betas[j])}) · "
-                           f"loss = {style.fmt(ws.Z[j, i])}")
+        self.hover.setText(f"(α, β) = ({fmt(ws.alphas[i])}, {fmt(ws.betas[j])}) · "
+                           f"loss = {fmt(ws.Z[j, i])}")
 
     def prepare_shot(self, steps: int = 0) -> None:
         """For `gradplay shot --dock weightspace`: compute the slice now (PCA when a path exists)."""

@@ -12,7 +12,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core import datasets, landscapes
-from .. import style
+from ..colors import CLASS_COLORS, DIVERGING, SEQUENTIAL, ZERO, class_index, pale
 from .flow import FlowLayout
 
 ICON_PX = 32  # a picture's side: five or six to a row of the Setup panel, still recognisable
@@ -35,7 +35,7 @@ def _dataset_pixels(name: str, px: int) -> np.ndarray:
     info = datasets.DATASETS[name]
     d = datasets.make_dataset(name, 240, 0.1, 0.0)
     img = QtGui.QImage(px, px, QtGui.QImage.Format.Format_ARGB32)
-    img.fill(QtGui.QColor(style.pale(style.ZERO)))
+    img.fill(QtGui.QColor(pale(ZERO)))
     x0, x1, y0, y1 = info.view
     p = QtGui.QPainter(img)
     p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
@@ -43,9 +43,9 @@ def _dataset_pixels(name: str, px: int) -> np.ndarray:
     y = d.y_train
     if info.kind == "regression":
         t = (y - y.min()) / max(float(np.ptp(y)), 1e-12)
-        colors = [style.DIVERGING.mapToQColor(float(v)) for v in t]
+        colors = [DIVERGING.mapToQColor(float(v)) for v in t]
     else:
-        colors = [QtGui.QColor(style.CLASS_COLORS[c]) for c in style.class_index(y)]
+        colors = [QtGui.QColor(CLASS_COLORS[c]) for c in class_index(y)]
     for (a, b), c in zip(d.x_train, colors):
         p.setBrush(c)
         p.drawEllipse(QtCore.QPointF((a - x0) / (x1 - x0) * px, (y1 - b) / (y1 - y0) * px), 1.6, 1.6)
@@ -62,7 +62,7 @@ def _landscape_pixels(name: str, px: int) -> np.ndarray:
     fin = np.isfinite(D)
     lo, hi = (float(D[fin].min()), float(D[fin].max())) if fin.any() else (0.0, 1.0)
     t = np.clip((np.where(fin, D, hi) - lo) / max(hi - lo, 1e-12), 0, 1)[::-1]  # row 0 = top = largest y
-    return np.ascontiguousarray(style.SEQUENTIAL.map(t.ravel(), mode="byte").reshape(px, px, 4))
+    return np.ascontiguousarray(SEQUENTIAL.map(t.ravel(), mode="byte").reshape(px, px, 4))
 
 
 def icon(kind: str, name: str, px: int = ICON_PX) -> QtGui.QIcon:
