@@ -517,6 +517,19 @@ def with_changes(cfg: dict, **sections: dict) -> dict:
     return resolve(raw)
 
 
+def with_hidden(cfg: dict, hidden: list[int]) -> dict:
+    """`cfg` re-resolved with new hidden widths. An activation per layer follows the layers: a layer
+    added at the end takes the last layer's activation, a removed one takes its own away, and a list
+    whose names have all become one is written as that name."""
+    net = dict(cfg["network"], hidden=list(hidden))
+    act = net["activation"]
+    if isinstance(act, list):
+        last = act[-1] if act else DEFAULTS["network"]["activation"]
+        act = (act + [last] * len(hidden))[: len(hidden)]
+        net["activation"] = act[0] if len(set(act)) == 1 else act
+    return resolve(dict(cfg, network=net))
+
+
 def dumps(cfg: dict) -> str:
     """Write a resolved config back as TOML (simple writer: the format only has scalars and lists)."""
     lines = [f"seed = {cfg['seed']}"]

@@ -76,3 +76,12 @@ def test_an_activation_per_hidden_layer():
                          (["relu", "swish"], r"'network.activation\[1\]' = 'swish' is not known")):
         with pytest.raises(ConfigError, match=message):
             config.resolve(dict(CIRCLES, network={"hidden": [5, 4], "activation": act}))
+
+
+def test_an_activation_list_follows_the_layers_when_they_change():
+    cfg = config.resolve(dict(CIRCLES, network={"hidden": [5, 4], "activation": ["relu", "tanh"]}))
+    assert config.with_hidden(cfg, [5, 4, 3])["network"]["activation"] == ["relu", "tanh", "tanh"]
+    assert config.with_hidden(cfg, [5])["network"]["activation"] == "relu"   # one name again
+    assert config.with_hidden(cfg, [])["network"]["activation"] == "relu"
+    plain = config.resolve(CIRCLES)
+    assert config.with_hidden(plain, [7, 7])["network"] == dict(plain["network"], hidden=[7, 7])

@@ -477,7 +477,7 @@ class WeightsPanel(Panel):
         """A ± button proposes new hidden widths: the controller rebuilds the run with them."""
         cfg = self.session.config
         try:
-            self.holder.apply_config(config_mod.resolve(dict(cfg, network=dict(cfg["network"], hidden=hidden))))
+            self.holder.apply_config(config_mod.with_hidden(cfg, hidden))
         except config_mod.ConfigError as e:  # e.g. batch norm needs a hidden layer
             self.hover.setText(f"Cannot change the layers: {e}")
 
