@@ -526,7 +526,7 @@ def with_hidden(cfg: dict, hidden: list[int]) -> dict:
     if isinstance(act, list):
         last = act[-1] if act else DEFAULTS["network"]["activation"]
         act = (act + [last] * len(hidden))[: len(hidden)]
-        net["activation"] = act[0] if len(set(act)) == 1 else act
+        net["activation"] = act[0] if len(set(act)) == 1 else (act or last)
     return resolve(dict(cfg, network=net))
 
 
