@@ -520,13 +520,13 @@ def with_changes(cfg: dict, **sections: dict) -> dict:
 def with_hidden(cfg: dict, hidden: list[int]) -> dict:
     """`cfg` re-resolved with new hidden widths. An activation per layer follows the layers: a layer
     added at the end takes the last layer's activation, a removed one takes its own away, and a list
-    whose names have all become one is written as that name."""
+    whose names have all become one (or that has no layer left) is written as one name."""
     net = dict(cfg["network"], hidden=list(hidden))
-    act = net["activation"]
-    if isinstance(act, list):
-        last = act[-1] if act else DEFAULTS["network"]["activation"]
-        act = (act + [last] * len(hidden))[: len(hidden)]
-        net["activation"] = act[0] if len(set(act)) == 1 else (act or last)
+    old = net["activation"]
+    if isinstance(old, list) and old:
+        act = (old + [old[-1]] * len(hidden))[: len(hidden)]
+        # no layer left: the first layer's name, the one a network of one layer would have kept
+        net["activation"] = old[0] if not act else act[0] if len(set(act)) == 1 else act
     return resolve(dict(cfg, network=net))
 
 
