@@ -45,6 +45,9 @@ MAX_CONFIG_BYTES = 2**20  # a TOML config (a long timeline is ~100 bytes an entr
 TIMELINE = "timeline"  # [[timeline]] entries: edits from step k on (core/timeline.py)
 FUNCTION_TASK_KEYS = ("kind", "name", "start")
 DATASET_TASK_KEYS = ("kind", "name", "n_samples", "noise", "test_fraction", "classes")
+# Own data: the points themselves (n_samples, noise and classes follow from them and are written back)
+OWN_TASK_KEYS = ("kind", "name", "points", "targets", "test_fraction", "n_samples", "noise", "classes")
+OWN_TARGETS = ("classes", "values")
 META_KEYS = ("title", "description", "try")
 
 DEFAULTS: dict[str, Any] = {
@@ -188,9 +191,11 @@ def _resolve_task(raw: dict) -> dict:
             raise ConfigError(f"'task.start' must be a list of two numbers [x, y], got {_show(start)}")
         start = [_number(s, f"task.start[{i}]", *TASK_RANGES["start"]) for i, s in enumerate(start)]
         return {"kind": kind, "name": name, "start": start}
-    _check_keys(t, DATASET_TASK_KEYS, "task.")
     d = DEFAULTS["task"]
-    name = _name(t.get("name", d["name"]), "task.name", tuple(datasets.DATASETS))
+    if t.get("name") == datasets.OWN:
+        return _resolve_own(t)
+    _check_keys(t, DATASET_TASK_KEYS, "task.")
+    name = _name(t.get("name", d["name"]), "task.name", (*datasets.DATASETS, datasets.OWN))
     own = datasets.DATASETS[name].n_classes
     classes = int(_number(t.get("classes", own), "task.classes", 0, 6, integer=True))
     try:
@@ -207,6 +212,36 @@ def _resolve_task(raw: dict) -> dict:
                                  *TASK_RANGES["test_fraction"]),
         "classes": classes,  # the set's own number, unless it is one of datasets.CLASS_RANGES
     }
+
+
+def _resolve_own(t: dict) -> dict:
+    """Own data: `points` = [[x1, x2, label or target], ...], `targets` = "classes" (labels 0 to 5)
+    or "values" (a regression)."""
+    _check_keys(t, OWN_TASK_KEYS, "task.")
+    targets = _name(t.get("targets", "classes"), "task.targets", OWN_TARGETS)
+    points = t.get("points")
+    if not isinstance(points, list) or not 10 <= len(points) <= datasets.MAX_OWN_POINTS:
+        got = f"{len(points):,} points" if isinstance(points, list) else _show(points)
+        raise ConfigError(f"'task.points' must be a list of 10 to {datasets.MAX_OWN_POINTS:,} points "
+                          f"[x1, x2, {'label' if targets == 'classes' else 'target'}], got {got}")
+    lo, hi = TASK_RANGES["start"]
+    out = []
+    for i, p in enumerate(points):
+        where = f"task.points[{i}]"
+        if not isinstance(p, list) or len(p) != 3:
+            raise ConfigError(f"'{where}' must be [x1, x2, {'label' if targets == 'classes' else 'target'}], "
+                              f"got {_show(p)}")
+        x1, x2 = (_number(v, f"{where}[{j}]", lo, hi) for j, v in enumerate(p[:2]))
+        if targets == "classes":
+            y: float | int = _number(p[2], f"{where}[2]", 0, datasets.MAX_OWN_CLASSES - 1, integer=True)
+        else:
+            y = _number(p[2], f"{where}[2]", lo, hi)
+        out.append([x1, x2, y])
+    info = datasets.own_info(out, targets)
+    return {"kind": "dataset", "name": datasets.OWN, "points": out, "targets": targets,
+            "test_fraction": _number(t.get("test_fraction", DEFAULTS["task"]["test_fraction"]),
+                                     "task.test_fraction", *TASK_RANGES["test_fraction"]),
+            "n_samples": len(out), "noise": 0.0, "classes": info.n_classes}
 
 
 def _resolve_network(raw: dict) -> dict:
@@ -364,7 +399,7 @@ def _check_consistency(cfg: dict) -> None:
     """Choices that are each valid but do not fit together."""
     task = cfg["task"]
     if task["kind"] == "dataset":
-        info = datasets.info_for(task["name"], task["classes"])
+        info = datasets.task_info(task)
         try:
             datasets.label_format_for(cfg["loss"]["name"], info)
         except ValueError as e:
@@ -416,7 +451,7 @@ def step_seconds(cfg: dict) -> float:
     """
     n, rows = n_params(cfg), batch_rows(cfg)
     units = sum(cfg["network"]["hidden"]) + losses.output_units(
-        cfg["loss"]["name"], datasets.info_for(cfg["task"]["name"], cfg["task"]["classes"]).n_classes)
+        cfg["loss"]["name"], datasets.task_info(cfg["task"]).n_classes)
     opt = cfg["optimizer"]
     evals = {"newton": n + 1, "lbfgs": opt.get("max_eval", 1)}.get(opt["name"], 1)
     return evals * (2e-4 + 5e-9 * rows * units + 2e-10 * n * rows)
@@ -425,15 +460,19 @@ def step_seconds(cfg: dict) -> float:
 def train_size(task: dict) -> int:
     """Training samples of a resolved dataset task: the stratified split of datasets.make_dataset
     (per class round(count · test_fraction) to test, at least one kept for training)."""
-    info = datasets.info_for(task["name"], task["classes"])
-    n, groups = task["n_samples"], max(info.n_classes, 1)
-    counts = [n // groups + (i < n % groups) for i in range(groups)]
+    if task["name"] == datasets.OWN:
+        labels = [int(p[2]) for p in task["points"]] if task["targets"] == "classes" else [0] * len(task["points"])
+        counts = [labels.count(c) for c in set(labels)]
+    else:
+        info = datasets.info_for(task["name"], task["classes"])
+        n, groups = task["n_samples"], max(info.n_classes, 1)
+        counts = [n // groups + (i < n % groups) for i in range(groups)]
     return sum(c - min(math.floor(c * task["test_fraction"] + 0.5), c - 1) for c in counts)
 
 
 def n_params(cfg: dict) -> int:
     """Trainable parameters of the config's network (dataset tasks)."""
-    info = datasets.info_for(cfg["task"]["name"], cfg["task"]["classes"])
+    info = datasets.task_info(cfg["task"])
     net = cfg["network"]
     sizes = [len(net["inputs"]), *net["hidden"], losses.output_units(cfg["loss"]["name"], info.n_classes)]
     total = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
@@ -459,7 +498,7 @@ def resolve(raw: dict) -> dict:
     _check_keys(loss_t, ("name",), "loss.")
     loss_name = loss_t.get("name")
     if loss_name is None:
-        loss_name = (default_loss(datasets.info_for(cfg["task"]["name"], cfg["task"]["classes"]))
+        loss_name = (default_loss(datasets.task_info(cfg["task"]))
                      if cfg["task"]["kind"] == "dataset" else "mse")
     cfg["loss"] = {"name": _name(loss_name, "loss.name", losses.LOSSES)}
     cfg["optimizer"] = _resolve_optimizer(raw)

@@ -34,7 +34,7 @@ def step_bytes(cfg: dict) -> int:
     if cfg["task"]["kind"] != "dataset":
         return 0
     units = sum(cfg["network"]["hidden"]) + losses.output_units(
-        cfg["loss"]["name"], datasets.info_for(cfg["task"]["name"], cfg["task"]["classes"]).n_classes)
+        cfg["loss"]["name"], datasets.task_info(cfg["task"]).n_classes)
     return BASE_BYTES + BYTES_PER_VALUE * units * config.batch_rows(cfg)
 
 

@@ -98,6 +98,30 @@ def info_for(name: str, classes: int | None = None) -> DatasetInfo:
     return replace(info, n_classes=classes, title=f"{info.title} ({arms})")
 
 
+# Your own data (`task.name = "own"`): points given in the config, [x1, x2, label or target] each.
+OWN = "own"
+MAX_OWN_POINTS = 10_000  # the points live in the config (TOML, session.json, a shared link)
+MAX_OWN_CLASSES = 6
+
+
+def own_info(points: list, targets: str) -> DatasetInfo:
+    """The DatasetInfo of own points: classes ("classes", labels 0..k-1) or a regression ("values"),
+    viewed over the square [-1.5, 1.5]² grown to hold every point with a margin."""
+    xy = np.asarray([p[:2] for p in points], dtype=np.float64).reshape(-1, 2)
+    half = max(1.5, 1.1 * float(np.abs(xy).max())) if len(xy) else 1.5
+    k = max(2, int(max(p[2] for p in points)) + 1) if targets == "classes" and points else 0
+    what = f"{len(points)} points in {k} classes" if k else f"{len(points)} points with real targets"
+    return DatasetInfo(OWN, "Your data", "classification" if k else "regression", k,
+                       f"Data you gave: {what}.", (-half, half, -half, half))
+
+
+def task_info(task: dict) -> DatasetInfo:
+    """The DatasetInfo of a resolved dataset task: a generated set with its class count, or own data."""
+    if task["name"] == OWN:
+        return own_info(task["points"], task["targets"])
+    return info_for(task["name"], task["classes"])
+
+
 def _polar(r: np.ndarray, theta: np.ndarray) -> np.ndarray:
     return np.column_stack([r * np.cos(theta), r * np.sin(theta)])
 
@@ -224,6 +248,29 @@ def _stratified_split(counts: np.ndarray, test_fraction: float,
     is_test = rank < np.repeat(n_test, counts)
     # Shuffle again so consecutive mini-batches mix the classes.
     return rng.permutation(order[~is_test]), rng.permutation(order[is_test])
+
+
+def from_task(task: dict, rng: np.random.Generator, labels: str | None = None) -> Dataset:
+    """The dataset of a resolved dataset task, drawn (or, for own data, split) with `rng`."""
+    if task["name"] != OWN:
+        return make_dataset(task["name"], task["n_samples"], task["noise"], task["test_fraction"], rng=rng,
+                            labels=labels, classes=task["classes"])
+    info = own_info(task["points"], task["targets"])
+    pts = np.asarray(task["points"], dtype=np.float64).reshape(-1, 3)
+    if labels is None:
+        labels = "index" if info.n_classes > 2 else "binary" if info.n_classes else "real"
+    _check_labels(labels, info)
+    if info.kind == "classification":
+        order = np.argsort(pts[:, 2], kind="stable")  # grouped by class, as the generated sets are
+        pts = pts[order]
+        y_index = pts[:, 2].astype(np.int64)
+        counts = np.bincount(y_index, minlength=info.n_classes)
+        y = {"binary": y_index.astype(np.float64), "pm1": 2.0 * y_index - 1.0, "index": y_index}[labels]
+    else:
+        counts, y = np.array([len(pts)]), pts[:, 2].copy()
+    train, test = _stratified_split(counts, task["test_fraction"], rng)
+    x = np.ascontiguousarray(pts[:, :2])
+    return Dataset(info, x[train], y[train], x[test], y[test], labels)
 
 
 def make_dataset(name: str, n_samples: int = 400, noise: float = 0.1, test_fraction: float = 0.2,

@@ -111,11 +111,9 @@ class Session:
 
     def _build_dataset(self) -> None:
         task, net = self.config["task"], self.config["network"]
-        info = datasets.info_for(task["name"], task["classes"])
+        info = datasets.task_info(task)
         self.loss_name = self.config["loss"]["name"]
-        self.data = datasets.make_dataset(
-            task["name"], task["n_samples"], task["noise"], task["test_fraction"], rng=self.rngs["data"],
-            labels=datasets.label_format_for(self.loss_name, info), classes=task["classes"])
+        self.data = datasets.from_task(task, self.rngs["data"], labels=datasets.label_format_for(self.loss_name, info))
         # The network's inputs: the points themselves, or features of them (core/features.py)
         self.inputs: list[str] = net["inputs"]
         self.inputs_train = features.transform(self.inputs, self.data.x_train)
