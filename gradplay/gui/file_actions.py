@@ -21,7 +21,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from .. import source as source_mod
-from ..core import io
+from ..core import io, own_data
 from ..core.io import SESSION_SUFFIX
 from . import exporters, gif
 from .export_dialog import ExportDialog, with_filter_suffix
@@ -66,6 +66,10 @@ class FileActions(QtCore.QObject):
         self.save_as_action = self._action(menu, "Save session &as…", self.save_as_dialog,
                                            QtGui.QKeySequence("Ctrl+Shift+S"),
                                            "Save the run to a new .gradplay file or session folder")
+        self.import_action = self._action(menu, "&Import data (CSV)…", self.import_dialog,
+                                          QtGui.QKeySequence("Ctrl+I"),
+                                          "Train on your own points: a CSV file of x1, x2 and a label (classes) "
+                                          "or a target (regression), header optional")
         self.export_menu = menu.addMenu("&Export")
         self.export_menu.setToolTipsVisible(True)
         self.export_menu.aboutToShow.connect(self._fill_export_menu)
@@ -159,6 +163,31 @@ class FileActions(QtCore.QObject):
         self.path = session_location(path)
         self._mark_clean()
         self.update_title()
+        return True
+
+    # ----------------------------------------------------------------- own data
+    def import_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Import data", self._last_dir(),
+                                                        "CSV files (*.csv *.tsv *.txt);;All files (*)")
+        if path:
+            self.import_csv(path)
+
+    def import_csv(self, path: str | Path) -> bool:
+        """Train on the points of a CSV file (core/own_data.py); False, with the reason shown, if not."""
+        path = Path(path)
+        try:
+            if path.stat().st_size > own_data.MAX_CSV_BYTES:
+                raise own_data.DataError(f"the file has {path.stat().st_size:,} bytes; own data is at most "
+                                         f"{own_data.MAX_CSV_BYTES:,}")
+            points, targets = own_data.read_csv(path.read_text(encoding="utf-8-sig"))
+            cfg = own_data.own_config(self.session.config, points, targets)
+        except (OSError, UnicodeDecodeError, own_data.DataError) as e:
+            self.window.banner.show_message(f"Cannot import {path.name}: {e}", "warning")
+            return False
+        if not self.confirm_discard(f"importing {path.name}"):
+            return False
+        self._remember_dir(path)
+        self.controller.apply_config(cfg)
         return True
 
     # ----------------------------------------------------------------- save

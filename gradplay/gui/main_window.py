@@ -281,6 +281,7 @@ class MainWindow(QtWidgets.QMainWindow):
         mb = self.menuBar()
         file = mb.addMenu("&File")
         self.files = FileActions(self, file)  # Open…, Save, Save as…, Export ▸ and the window title
+        self.panels["landscape"].confirm_restart = self.files.confirm_discard
         file.addSeparator()
         quit_ = file.addAction("&Quit", self.close)
         quit_.setShortcut(QtGui.QKeySequence("Ctrl+Q"))

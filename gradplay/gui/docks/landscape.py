@@ -17,7 +17,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...core import unit_maps
+from ...core import features, own_data, unit_maps
+from ...core.datasets import MAX_OWN_CLASSES
 from ..colors import CLASS_COLORS, DIVERGING, PALE_DIVERGING, SEQUENTIAL, ZERO, class_index, pale
 from ..legends import ColorLegend
 from ..levels import drawable, symmetric_levels
@@ -84,6 +85,9 @@ def clip_path(x: np.ndarray, y: np.ndarray, box: tuple[float, float, float, floa
 
 FILL_LIMIT = 3.0  # a map is drawn at most this many of its own widths beyond each side (zoomed far out)
 
+
+EDIT_TIP = ("Editing points: left click adds class 0 (or the chosen class or target), right click adds "
+            "class 1, Shift+click removes the nearest point. Training restarts with each change.")
 
 class ViewFill(QtCore.QObject):
     """Keeps a map covering everything its aspect-locked plot shows.
@@ -227,11 +231,31 @@ class LandscapePanel(Panel):
         self.discretize.setToolTip("Colour the map by the predicted class only (the sign of the output), "
                                    "without the confidence: the decision boundary alone")
         self.discretize.toggled.connect(lambda _: self.session.kind == "dataset" and self._draw_output())
+        # Your own data: clicks on the map add or remove points (core/own_data.py); each change is
+        # a new dataset, so training restarts, as it does when another dataset is chosen.
+        self.edit_points = QtWidgets.QCheckBox("edit points")
+        self.edit_points.setToolTip(EDIT_TIP)
+        self.edit_points.toggled.connect(self._edit_mode)
+        self.point_class = QtWidgets.QSpinBox()
+        self.point_class.setRange(0, MAX_OWN_CLASSES - 1)
+        self.point_class.setPrefix("class ")
+        self.point_class.setToolTip("The class a left click adds (a right click adds class 1)")
+        self.point_target = QtWidgets.QDoubleSpinBox()
+        self.point_target.setRange(-1e3, 1e3)
+        self.point_target.setDecimals(2)
+        self.point_target.setSingleStep(0.1)
+        self.point_target.setPrefix("y = ")
+        self.point_target.setToolTip("The target a click adds (a regression set)")
+        self.confirm_restart = lambda doing: True  # the window asks about unsaved steps (set by it)
         self.toggles = QtWidgets.QWidget()
         row = QtWidgets.QHBoxLayout(self.toggles)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.show_test)
         row.addWidget(self.discretize)
+        row.addWidget(self.edit_points)
+        row.addWidget(self.point_class)
+        row.addWidget(self.point_target)
+        self._edit_mode(False)
         lay.addWidget(self.legend)
         bottom = QtWidgets.QHBoxLayout()  # beside the hover line: the legend needs its width (3 classes)
         bottom.addWidget(self.hover, 1)
@@ -281,6 +305,7 @@ class LandscapePanel(Panel):
             self.legend.setVisible(s.kind == "dataset")
             self.toggles.setVisible(s.kind == "dataset")
             self._kind = s.kind
+        self._edit_mode(self.edit_points.isChecked())  # the class or target picker of this data
         if s.kind == "function":
             self._setup_function()
         else:
@@ -379,7 +404,7 @@ class LandscapePanel(Panel):
             self._output_legend()
         else:
             layer, i = unit
-            name = f"x{'₁₂'[i]}" if layer == 0 else f"neuron {i + 1} of layer {layer}"
+            name = features.LABELS[self.session.inputs[i]] if layer == 0 else f"neuron {i + 1} of layer {layer}"
             self.img.setColorMap(PALE_DIVERGING)
             apply_plot_style(self.plot, f"{s.data.info.title}: {name} over the input plane (hovered)",
                                    "x₁", "x₂", self.th, grid=False)
@@ -520,19 +545,66 @@ class LandscapePanel(Panel):
         return p.x(), p.y()
 
     def _clicked(self, ev) -> None:
-        if ev.button() != QtCore.Qt.MouseButton.LeftButton or ev.double():
+        buttons = (QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.RightButton)
+        if ev.button() not in buttons or ev.double():
             return
         pt = self._view_point(ev.scenePos())
-        if pt is not None and self.click_at(*pt):
+        if pt is None:
+            return
+        right = ev.button() == QtCore.Qt.MouseButton.RightButton
+        remove = bool(ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier)
+        if self.click_at(*pt, right=right, remove=remove):
             ev.accept()
 
-    def click_at(self, x: float, y: float) -> bool:
-        """Landscapes: restart from (x, y) (clamped to the view range); the window then resets panels."""
+    def _edit_mode(self, on: bool) -> None:
         s = self.session
-        if s.kind != "function":
+        info = s.data.info if s.kind == "dataset" and s.data is not None else None
+        self.point_class.setVisible(on and info is not None and info.n_classes > 2)
+        self.point_target.setVisible(on and info is not None and info.kind == "regression")
+        if info is not None and info.n_classes > 2:
+            self.point_class.setMaximum(MAX_OWN_CLASSES - 1)
+        # a right click adds class 1 while editing, so pyqtgraph's context menu stays shut
+        self.plot.setMenuEnabled(not on)
+        if on:
+            self.hover.setText(EDIT_TIP)
+
+    def click_at(self, x: float, y: float, right: bool = False, remove: bool = False) -> bool:
+        """Landscapes: restart from (x, y) (clamped to the view range); the window then resets panels.
+        Datasets while editing points: add a point there (left click: class 0, or the chosen class
+        or target; right click: class 1), or with `remove` take away the nearest point."""
+        s = self.session
+        if s.kind == "dataset":
+            return self.edit_points.isChecked() and self._edit_data(x, y, right, remove)
+        if right:
             return False
         land = s.landscape
         s.move_start(float(np.clip(x, *land.xrange)), float(np.clip(y, *land.yrange)))
+        return True
+
+    def _edit_data(self, x: float, y: float, right: bool, remove: bool) -> bool:
+        s = self.session
+        info = s.data.info
+        try:
+            if remove:
+                x0, x1 = info.view[:2]
+                cfg = own_data.without_point(s, x, y, radius=0.03 * (x1 - x0))
+                if cfg is None:
+                    self.hover.setText("No point near the click to remove.")
+                    return True
+            else:
+                if info.kind == "regression":
+                    label: float = self.point_target.value()
+                elif info.n_classes > 2:
+                    label = 1 if right else self.point_class.value()
+                else:
+                    label = 1 if right else 0
+                cfg = own_data.with_point(s, x, y, label)
+        except own_data.DataError as e:
+            self.hover.setText(str(e))
+            return True
+        if not self.confirm_restart("changing the data"):
+            return True
+        self.holder.apply_config(cfg)
         return True
 
     def _moved(self, pos: QtCore.QPointF) -> None:

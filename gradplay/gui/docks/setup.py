@@ -218,11 +218,17 @@ class SetupPanel(Panel):
         registry = landscapes.LANDSCAPES if function else datasets.DATASETS
         for key, item in registry.items():
             self.task_name.addItem(item.title, key)
+        own = not function and task["name"] == datasets.OWN
+        if own:  # own data (File → Import data, or edit points on the map): listed while it is the task
+            self.task_name.addItem("Your data", datasets.OWN)
         _select(self.task_name, task["name"])
         self.thumbs.set_items(task["kind"])
         self.thumbs.select(task["name"])
-        item = registry[task["name"]]
-        self.task_info.setText((f"{item.formula}  —  " if function else "") + item.description)
+        if function:
+            land = registry[task["name"]]
+            self.task_info.setText(f"{land.formula}  —  {land.description}")
+        else:
+            self.task_info.setText(datasets.task_info(task).description)
         for r in self._rows_function:
             self.task_form.setRowVisible(r, function)
         for r in self._rows_dataset:
@@ -233,6 +239,9 @@ class SetupPanel(Panel):
         else:
             self.n_samples.setValue(task["n_samples"])
             self.noise.setValue(task["noise"])
+            for w in (self.n_samples, self.noise):
+                w.setEnabled(not own)
+                w.setToolTip("Your data's own points: add or remove them on the map (edit points)" if own else "")
             self.test_fraction.setValue(task["test_fraction"])
         self.layers.set_hidden(net["hidden"])
         _select(self.activation, net["activation"])
@@ -243,7 +252,7 @@ class SetupPanel(Panel):
                                  "explode" if net["init"] == "normal" else "Only used by the 'normal' init")
         self.batch_norm.setChecked(net["batch_norm"])
         self.loss.clear()
-        info = None if function else datasets.DATASETS[task["name"]]
+        info = None if function else datasets.task_info(task)
         for name in losses.LOSSES:
             if info is None or _fits(name, info):
                 self.loss.addItem(name, name)
@@ -274,17 +283,21 @@ class SetupPanel(Panel):
         registry = landscapes.LANDSCAPES if kind == "function" else datasets.DATASETS
         # A new kind starts from its usual task; so does an edit after a refused switch of kind, when
         # the name list still holds the other kind's tasks.
-        if what == "kind" or name not in registry:
+        if what == "kind" or (name not in registry and name != datasets.OWN):
             name = "rosenbrock" if kind == "function" else "spiral"
         task: dict[str, Any] = {"kind": kind, "name": name}
         if kind == "function" and what not in ("kind", "task_name"):
             task["start"] = [self.start_x.value(), self.start_y.value()]  # else: the landscape's own
+        elif name == datasets.OWN:  # the points stay; of the data fields only the test share applies
+            task = dict(cur["task"], test_fraction=self.test_fraction.value())
         elif kind == "dataset":
             task.update(n_samples=self.n_samples.value(), noise=self.noise.value(),
                         test_fraction=self.test_fraction.value())
         loss = self.loss.currentData() or cur["loss"]["name"]
-        if kind == "dataset" and (what == "kind" or not _fits(loss, datasets.DATASETS[name])):
-            loss = config_mod.default_loss(datasets.DATASETS[name])
+        if kind == "dataset":
+            info = datasets.task_info(task) if name == datasets.OWN else datasets.DATASETS[name]
+            if what == "kind" or not _fits(loss, info):
+                loss = config_mod.default_loss(info)
         mode = self.batch_mode.currentData()
         opt_name = self.optimizer.currentData()
         return {
