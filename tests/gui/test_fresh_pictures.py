@@ -265,7 +265,10 @@ def test_tick_labels_never_overwrite_an_axis_title_after_divergence(make_window)
         for axis in _left_axes(panel):
             if not axis.label.isVisible() or not axis.label.toPlainText():
                 continue
-            painter = QtGui.QPainter(QtGui.QImage(10, 10, QtGui.QImage.Format.Format_ARGB32))
+            # the image is held by a name for as long as the painter paints on it: a temporary one
+            # was freed under the painter, which crashed the interpreter in one CI run of two
+            image = QtGui.QImage(10, 10, QtGui.QImage.Format.Format_ARGB32)
+            painter = QtGui.QPainter(image)
             _, _, texts = axis.generateDrawSpecs(painter)
             painter.end()
             # glyph extents: the title's rotated box less its document margin, each label's text
@@ -308,7 +311,10 @@ def test_axis_labels_stand_apart_in_a_fresh_window(make_window):
         panel = w.panels[name]
         panel.grab()
         for axis in _left_axes(panel):
-            painter = QtGui.QPainter(QtGui.QImage(10, 10, QtGui.QImage.Format.Format_ARGB32))
+            # the image is held by a name for as long as the painter paints on it: a temporary one
+            # was freed under the painter, which crashed the interpreter in one CI run of two
+            image = QtGui.QImage(10, 10, QtGui.QImage.Format.Format_ARGB32)
+            painter = QtGui.QPainter(image)
             _, _, texts = axis.generateDrawSpecs(painter)
             painter.end()
             line = QtGui.QFontMetricsF(axis.style.get("tickFont") or axis.font()).height()
