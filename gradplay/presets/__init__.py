@@ -14,7 +14,7 @@ DEFAULT_PRESET = "spiral_tanh"
 
 # The Presets menu: where to start, the stories in teaching order (each problem before its fix),
 # and the landscapes. A preset file missing here is listed under "More" (tests keep this complete).
-START_HERE = ("spiral_tanh", "xor_relu", "circles_relu", "blobs3_softmax", "sine_regression")
+START_HERE = ("spiral_tanh", "xor_relu", "circles_relu", "blobs3_softmax", "spiral_four_arms", "sine_regression")
 STORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("The learning rate", ("lr_limit_below", "lr_limit_above")),
     ("Batch size and noise", ("noise_batch_full", "noise_batch_mini", "noise_batch_single")),
@@ -27,6 +27,8 @@ STORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Regularisation", ("reg_l1", "reg_l2")),
     ("Learning-rate schedules", ("schedule_constant", "schedule_step", "schedule_cosine")),
     ("Second-order methods", ("rosenbrock_gd", "rosenbrock_newton")),
+    ("Input features", ("features_circles_plain", "features_circles_squares")),
+    ("Early stopping", ("stop_early_overfit",)),
 )
 LANDSCAPES = ("rosenbrock_adam",)
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from gradplay import presets
-from gradplay.core import diagnostics, headless, losses
+from gradplay.core import config, diagnostics, headless, losses
 from gradplay.core.session import Session
 
 STORIES: dict[str, Callable[[], None]] = {}
@@ -272,6 +272,35 @@ def _sine(name):
 @story("spiral_tanh")
 def _spiral(name):
     assert trained(name, 1500)[0].evaluate(record=False)["train_acc"] >= 0.95               # 1.00
+
+
+# ------------------------------------------------------------------------- input features, classes, stops
+@story("features_circles_plain", "features_circles_squares")
+def _features(name):
+    acc = trained(name, 600)[0].evaluate(record=False)["test_acc"]
+    if name == "features_circles_plain":
+        assert acc < 0.75                                   # a line on x1, x2: ~0.65
+    else:
+        assert acc >= 0.97                                  # a line on x1², x2² is a circle: 1.00
+
+
+@story("spiral_four_arms")
+def _four_arms(name):
+    s, _ = trained(name, 3000)
+    assert s.model.n_out == 4 and s.evaluate(record=False)["train_acc"] >= 0.9                 # 0.98
+
+
+@story("stop_early_overfit")
+def _early_stop(name):
+    s, arrays = trained(name, 20_000)
+    assert s.stopped and "early stopping" in s.stopped and s.step < 5000                      # 520
+    assert len(arrays["loss"]) == s.step                      # rewound to the best check: the run ends there
+    best = s.evaluate(record=False)["test_loss"]
+    # trained on past the best, the test loss climbs while the training loss still falls
+    on = Session(config.with_changes(presets.load_preset(name), stop={"patience": 0}))
+    on.run(s.step + 1000)
+    later = on.evaluate(record=False)
+    assert later["test_loss"] > best and later["train_loss"] < s.evaluate(record=False)["train_loss"]
 
 
 # ------------------------------------------------------------------------- the tests
