@@ -182,3 +182,13 @@ def test_with_changes_switching_schedule_drops_old_parameters():
     cfg = config.resolve({"schedule": {"name": "step", "step_size": 7}})
     new = config.with_changes(cfg, schedule={"name": "cosine", "t_max": 50})
     assert new["schedule"] == {"name": "cosine", "t_max": 50, "eta_min": 0.0}
+
+
+def test_the_readme_config_example_resolves():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Config.*?```toml\n(.*?)```", text, re.S).group(1)
+    cfg = config.loads(block)
+    assert cfg["task"]["name"] == "spiral" and cfg["timeline"][0]["step"] == 500 and "stop" in cfg
