@@ -90,6 +90,9 @@ class Session:
         self.starts = np.array([s.start for s in self.layer_slices])
         self._prev = np.empty_like(self.theta)
         self._make_optimizer()
+        for entry in self.timeline:  # weights set by hand at step 0 hold from the start
+            if entry["step"] == 0:
+                self._set_params(timeline.param_changes(entry))
         width = self.n_layers
         cols = {"loss": 1, "lr": 1, "grad_norm": width, "weight_norm": width, "update_ratio": width}
         if self.kind == "function":
@@ -158,10 +161,36 @@ class Session:
         while self._next_edit < len(entries) and entries[self._next_edit]["step"] <= self.step:
             entry = entries[self._next_edit]
             self._next_edit += 1
-            if not entry.get("restart"):
-                self._continue_with(dict(timeline.apply(self.config, timeline.changes(entry)), timeline=[]))
+            if not entry.get("restart") and timeline.config_changes(entry):
+                self._continue_with(dict(timeline.apply(self.config, timeline.config_changes(entry)), timeline=[]))
                 changed = True
+            self._set_params(timeline.param_changes(entry))
         return changed
+
+    def _set_params(self, edits: dict[str, float]) -> None:
+        """Write weights set by hand ("params.W1[0,3]" -> value) into θ; the optimizer keeps its state."""
+        if not edits:
+            return
+        assert self.model is not None  # the timeline allows params.* on dataset tasks only
+        views = self.model.params()
+        for key, value in edits.items():
+            parsed = timeline.parse_param_key(key)
+            assert parsed is not None  # checked when the timeline was resolved
+            name, index = parsed
+            views[name][index] = value
+
+    def edit_param(self, name: str, index: tuple[int, ...], value: float) -> None:
+        """Set one weight or bias by hand, now: it holds from this step on and is recorded on the
+        timeline (so a replay, a save and the exports do the same); training goes on with the
+        optimizer's state as it was. ConfigError for a parameter or value the network cannot take."""
+        key = timeline.param_key(name, index)
+        value = timeline.check_param(self.config, key, value, f"step {self.step}")
+        run_config = timeline.record_param(self.run_config, self.step, key, value)
+        timeline.resolve_entries(run_config["timeline"], {k: v for k, v in run_config.items() if k != "timeline"})
+        self.run_config = run_config
+        self._settings_at(self.step)  # the index of the next entry, in the new timeline
+        self._set_params({key: value})
+        self._emit("config")
 
     def _continue_with(self, config: dict) -> None:
         """Train on with new optimizer/schedule/training settings: the parameters stay, the

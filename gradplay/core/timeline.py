@@ -22,10 +22,16 @@ drops the old one's hyperparameters (the new one's defaults apply unless the ent
 Only optimizer, schedule and training keys can change mid-run: the task, network, loss and seed
 define the run itself, and changing them in the app restarts training (`origin = "app"`,
 `restart = true` entries at step 0 record that; their values are already in the config).
+
+A weight or bias set by hand is an entry too: `"params.W1[0,3]" = 0.5` writes that value into the
+parameter before step k trains (W1[i, j]: input i, unit j; b2[j]; gamma1[j]; beta1[j]). It changes
+no setting, so the optimizer keeps its state, as it does in torch when a weight is set in place.
 """
 from __future__ import annotations
 
 import copy
+import math
+import re
 from typing import Any
 
 from . import config as config_mod
@@ -36,11 +42,77 @@ ORIGINS = ("config", "app")
 MAX_ENTRIES = 10_000
 MAX_STEP = 10**12
 RESERVED = ("step", "origin", "restart")
+PARAMS = "params"  # "params.W1[0,3]": a parameter set by hand (dataset tasks)
+_PARAM_KEY = re.compile(r"^params\.(W|b|gamma|beta)([1-9]\d?)\[(\d{1,4})(?:, ?(\d{1,4}))?\]$")
+MAX_PARAM_VALUE = 1e6
 
 
 def changes(entry: dict) -> dict[str, Any]:
     """The "section.key" -> value pairs of a timeline entry."""
     return {k: v for k, v in entry.items() if k not in RESERVED}
+
+
+def config_changes(entry: dict) -> dict[str, Any]:
+    """The settings an entry changes (its params.* keys aside)."""
+    return {k: v for k, v in changes(entry).items() if split_key(k)[0] != PARAMS}
+
+
+def param_changes(entry: dict) -> dict[str, Any]:
+    """The parameters an entry sets by hand: "params.W1[0,3]" -> value."""
+    return {k: v for k, v in changes(entry).items() if split_key(k)[0] == PARAMS}
+
+
+def param_key(name: str, index: tuple[int, ...]) -> str:
+    """The timeline key of parameter `name` ("W1", "b2", ...) at `index` ((i, j) for a W, (j,) else)."""
+    return f"{PARAMS}.{name}[{','.join(str(int(i)) for i in index)}]"
+
+
+def parse_param_key(key: str) -> tuple[str, tuple[int, ...]] | None:
+    """(name, index) of a params.* key, or None when it is not one."""
+    m = _PARAM_KEY.match(key)
+    if m is None:
+        return None
+    kind, layer, i, j = m.groups()
+    index = (int(i),) if j is None else (int(i), int(j))
+    return f"{kind}{layer}", index
+
+
+def param_shapes(cfg: dict) -> dict[str, tuple[int, ...]]:
+    """The shape of each parameter of a dataset config's network ("W1": (fan_in, fan_out), ...)."""
+    from . import datasets, losses
+
+    net = cfg["network"]
+    n_out = losses.output_units(cfg["loss"]["name"], datasets.task_info(cfg["task"]).n_classes)
+    sizes = [len(net["inputs"]), *net["hidden"], n_out]
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i in range(len(sizes) - 1):
+        shapes[f"W{i + 1}"], shapes[f"b{i + 1}"] = (sizes[i], sizes[i + 1]), (sizes[i + 1],)
+        if net["batch_norm"] and i < len(sizes) - 2:
+            shapes[f"gamma{i + 1}"] = shapes[f"beta{i + 1}"] = (sizes[i + 1],)
+    return shapes
+
+
+def check_param(cfg: dict, key: str, value: Any, where: str) -> float:
+    """The value of a params.* edit, checked against the network of `cfg`; ConfigError naming it."""
+    if cfg["task"]["kind"] != "dataset":
+        raise ConfigError(f"{where}: '{key}' sets a network parameter; a landscape task has none "
+                          f"(its parameters are the point: set task.start)")
+    parsed = parse_param_key(key)
+    if parsed is None:
+        raise ConfigError(f"{where}: '{key}' is not a parameter; write e.g. \"params.W1[0,3]\" (W1 row 0, "
+                          f"column 3), \"params.b2[1]\"")
+    name, index = parsed
+    shape = param_shapes(cfg).get(name)
+    if shape is None:
+        raise ConfigError(f"{where}: the network has no parameter {name}; it has "
+                          f"{', '.join(param_shapes(cfg))}")
+    if len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape)):
+        raise ConfigError(f"{where}: {name} has shape {shape}; index {list(index)} is outside it")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or abs(value) > MAX_PARAM_VALUE:
+        raise ConfigError(f"{where}: '{key}' must be a finite number within ±{MAX_PARAM_VALUE:g}, "
+                          f"got {config_mod._show(value)}")
+    return float(value) + 0.0
 
 
 def split_key(key: str) -> tuple[str, str]:
@@ -110,9 +182,10 @@ def resolve_entries(raw: Any, base: dict) -> list[dict]:
                               f"put changes of the same step in one entry")
         origin = config_mod._name(entry.get("origin", "config"), f"{where}: origin", ORIGINS)
         restart = config_mod._bool(entry.get("restart", False), f"{where}: restart")
-        edits = changes(entry)
-        if not edits:
+        if not changes(entry):
             raise ConfigError(f"{where} changes nothing: give at least one \"section.key\" = value")
+        params = {k: check_param(cfg, k, v, where) for k, v in param_changes(entry).items()}
+        edits = config_changes(entry)
         for key in edits:
             section, name = split_key(key)
             if section == "stop":
@@ -134,7 +207,7 @@ def resolve_entries(raw: Any, base: dict) -> list[dict]:
                               f"already has")
         cfg = new
         last = step
-        resolved = {"step": step, **{k: _plain(new, k) for k in edits}}
+        resolved = {"step": step, **{k: _plain(new, k) for k in edits}, **params}
         if origin != "config":
             resolved["origin"] = origin
         if restart:
@@ -156,7 +229,7 @@ def config_at(run_config: dict, step: int) -> dict:
         if entry["step"] > step:
             break
         if not entry.get("restart"):
-            cfg = apply(cfg, changes(entry))
+            cfg = apply(cfg, config_changes(entry))
     return cfg
 
 
@@ -174,8 +247,21 @@ def record(run_config: dict, step: int, old: dict, new: dict) -> dict:
     # edit at the same step replaces the first; an edit back to those settings leaves no entry)
     before = config_at(dict(run_config, timeline=earlier), step)
     edits = diff(before, new)
-    merged = [{"step": step, **edits, "origin": "app"}] if edits else []
+    same = [e for e in entries if e["step"] == step]
+    kept = param_changes(same[0]) if same else {}  # weights set by hand at this step stay set
+    merged = [{"step": step, **edits, **kept, "origin": "app"}] if edits or kept else []
     return dict(run_config, timeline=[*earlier, *merged, *later])
+
+
+def record_param(run_config: dict, step: int, key: str, value: float) -> dict:
+    """`run_config` with a parameter set by hand at `step` (merged into that step's entry; later
+    entries the app made are dropped, as `record` drops them)."""
+    entries = run_config.get("timeline", [])
+    earlier = [e for e in entries if e["step"] < step]
+    later = [e for e in entries if e["step"] > step and e.get("origin", "config") == "config"]
+    same = next((e for e in entries if e["step"] == step), None)
+    entry = {**(same or {"step": step}), key: value, "origin": "app"}
+    return dict(run_config, timeline=[*earlier, entry, *later])
 
 
 def title(run_config: dict) -> tuple[str, str]:

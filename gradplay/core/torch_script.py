@@ -275,7 +275,8 @@ class Segment:
 
 def _segments(run_cfg: dict, steps: int) -> list[Segment]:
     """The run cut at its timeline's edits (one segment for an unedited run)."""
-    edits = [e for e in run_cfg.get("timeline", []) if not e.get("restart") and 0 < e["step"] < steps]
+    edits = [e for e in run_cfg.get("timeline", [])
+             if not e.get("restart") and timeline_mod.config_changes(e) and 0 < e["step"] < steps]
     bounds = [0] + [e["step"] for e in edits] + [steps]
     out = []
     for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
@@ -617,8 +618,48 @@ def _landscape_main(segments: list[Segment]) -> list[str]:
     return out
 
 
+def _hand_edits(run_cfg: dict, steps: int) -> dict[int, list[tuple[str, tuple[int, ...], float]]]:
+    """Parameters set by hand during the run (params.* timeline keys), by step; those of step 0 are
+    in the initial parameters already."""
+    out: dict[int, list[tuple[str, tuple[int, ...], float]]] = {}
+    for e in run_cfg.get("timeline", []):
+        if 0 < e["step"] < steps:
+            for key, value in timeline_mod.param_changes(e).items():
+                parsed = timeline_mod.parse_param_key(key)
+                assert parsed is not None  # the timeline was resolved
+                out.setdefault(e["step"], []).append((*parsed, float(value)))
+    return out
+
+
+def _hand_section(hand: dict[int, list[tuple[str, tuple[int, ...], float]]]) -> list[str]:
+    if not hand:
+        return []
+    rows = [f"    {step}: {edits!r}," for step, edits in sorted(hand.items())]
+    return [
+        "# Weights set by hand while gradplay trained (the timeline's params.* entries): before step k",
+        "# trains, each (name, index, value) is written into the model, W1[i, j] being input i and unit j;",
+        "# the optimizer keeps its state, as gradplay's does.",
+        "EDITS = {", *rows, "}",
+        "",
+        "",
+        "def set_by_hand(model, step):",
+        "    linears = [m for m in model if isinstance(m, nn.Linear)]",
+        "    norms = [m for m in model if isinstance(m, nn.BatchNorm1d)]",
+        "    with torch.no_grad():",
+        "        for name, index, value in EDITS.get(step, ()):",
+        "            kind = name.rstrip(\"0123456789\")",
+        "            layer = int(name[len(kind):]) - 1",
+        "            if kind == \"W\":  # nn.Linear keeps W transposed",
+        "                linears[layer].weight[index[1], index[0]] = value",
+        "            elif kind == \"b\":",
+        "                linears[layer].bias[index[0]] = value",
+        "            else:  # gamma, beta: the batch norm's scale and shift",
+        "                (norms[layer].weight if kind == \"gamma\" else norms[layer].bias)[index[0]] = value",
+    ]
+
+
 def _dataset_main(segments: list[Segment], batches: bool, has_test: bool, some_full: bool,
-                  penalty_args: bool) -> list[str]:
+                  penalty_args: bool, hand: bool = False) -> list[str]:
     cfg = segments[-1].cfg  # what the run ends with (batch norm, loss and optimizer kind at the end)
     params = "model.parameters()"
     xb, yb = ("xb", "yb") if batches else ("x_train", "y_train")
@@ -626,9 +667,9 @@ def _dataset_main(segments: list[Segment], batches: bool, has_test: bool, some_f
     def body(seg_cfg: dict, segmented: bool) -> list[str]:
         t = seg_cfg["training"]
         pen = f", l1={_number(t['l1'])}, l2={_number(t['l2'])}" if penalty_args else ""
-        return _step_lines(seg_cfg, params, f"objective(model, {xb}, {yb}{pen})",
-                           f"lambda theta: objective(model, {xb}, {yb}{pen}, params=unflatten(model, theta))",
-                           segmented)
+        return (["set_by_hand(model, step)"] if hand else []) + _step_lines(
+            seg_cfg, params, f"objective(model, {xb}, {yb}{pen})",
+            f"lambda theta: objective(model, {xb}, {yb}{pen}, params=unflatten(model, theta))", segmented)
 
     ydtype = "torch.long" if cfg["loss"]["name"] == "cross_entropy" else "torch.float64"
     out = [
@@ -749,11 +790,14 @@ def torch_script(session_or_config: Session | Mapping, init_params: Any = None,
                                                 for seg in segments)
         settings = (_settings(cfg, steps, None if batches is None else fresh.batch_size)
                     if len(segments) == 1 else plain)
+        hand = _hand_edits(run_cfg, steps)
         parts = [_header(run_cfg, steps, batched=batches is not None, segments=len(segments)), _imports(cfg),
                  settings, _model_section(cfg, fresh.model.n_out),
                  _loss_section(cfg, functional=newton, penalty_args=penalty_args), newton_class,
-                 _dataset_main(segments, batches is not None, len(fresh.data.x_test) > 0, some_full, penalty_args),
-                 ["# " + "-" * 97, "# gradplay's numbers", ""] + _data_section(fresh, params, batches)]
+                 _dataset_main(segments, batches is not None, len(fresh.data.x_test) > 0, some_full, penalty_args,
+                               bool(hand)),
+                 ["# " + "-" * 97, "# gradplay's numbers", ""] + _data_section(fresh, params, batches),
+                 _hand_section(hand)]
     parts.append(['if __name__ == "__main__":', "    main()"])
     return _join(parts)
 

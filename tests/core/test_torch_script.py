@@ -200,6 +200,14 @@ CASES = {
     "newton": (*net(15, hidden=(4,), opt={"name": "newton"}), BAR),
     "newton-batchnorm-l2": (*net(15, hidden=(4,), bn=True, opt={"name": "newton", "lr": 0.5, "damping": 0.1},
                                  l2=0.01), BAR),
+    # weights set by hand mid-run (params.* timeline entries): the optimizer keeps its state
+    "hand-set-weights-adam": (dict(net(60, hidden=(6, 5))[0],
+                                   timeline=[{"step": 15, "params.W1[0,2]": 0.7, "params.b2[1]": -0.3},
+                                             {"step": 30, "optimizer.lr": 0.01},
+                                             {"step": 31, "params.W3[4,0]": -1.25}]), 60, BAR),
+    "hand-set-batchnorm-minibatch": (dict(net(60, task=("spiral", 120), hidden=(8,), bn=True, batch=16)[0],
+                                          timeline=[{"step": 25, "params.gamma1[3]": 2.0, "params.W2[7,0]": 0.1}]),
+                                     60, BAR),
     # an activation per hidden layer
     "per-layer-activations-bn": (*net(task=("circles", 60), hidden=(6, 5, 4), bn=True,
                                       act=["relu", "tanh", "gelu"]), BAR),
