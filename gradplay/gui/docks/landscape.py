@@ -379,7 +379,7 @@ class LandscapePanel(Panel):
             self._output_legend()
         else:
             layer, i = unit
-            name = f"x{'₁₂'[i]}" if layer == 0 else f"neuron {i + 1} of layer {layer}"
+            name = self.input_label(i) if layer == 0 else f"neuron {i + 1} of layer {layer}"
             self.img.setColorMap(PALE_DIVERGING)
             apply_plot_style(self.plot, f"{s.data.info.title}: {name} over the input plane (hovered)",
                                    "x₁", "x₂", self.th, grid=False)

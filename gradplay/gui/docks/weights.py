@@ -220,7 +220,7 @@ class WeightsPanel(Panel):
             self._label(head, COLUMN_GAP * j, 0.0, color, (0.5, 0.5))
         self.headers = self.labels[:]
         for i in range(m.n_in):
-            self._label(f"x{'₁₂'[i]}", -0.35, 0.0, self.th.fg, (1, 0.5))
+            self._label(self.input_label(i), -0.35, 0.0, self.th.fg, (1, 0.5))
         self.input_labels = self.labels[len(self.headers):]
         outs = (["ŷ"] if m.n_out == 1 else [f"class {c}" for c in range(m.n_out)])
         for name in outs:
@@ -496,7 +496,7 @@ class WeightsPanel(Panel):
                 p = plot.vb.mapSceneToView(pos)
                 r, c = int(np.floor(p.y())), int(np.floor(p.x()))
                 if 0 <= r < W.shape[0] and 0 <= c < W.shape[1]:
-                    src = f"x{'₁₂'[r]}" if li == 0 else f"neuron {r + 1} of layer {li}"
+                    src = self.input_label(r) if li == 0 else f"neuron {r + 1} of layer {li}"
                     self.hover.setText(f"W{li + 1}[{r + 1}, {c + 1}] = {fmt(W[r, c])}  ({src} → "
                                        f"{'output' if li == len(self.maps) - 1 else f'layer {li + 1}'} "
                                        f"neuron {c + 1})")
@@ -532,7 +532,7 @@ class WeightsPanel(Panel):
             return
         col, i = hit
         if col == 0:
-            self.hover.setText(f"input x{'₁₂'[i]}")
+            self.hover.setText(f"input {self.input_label(i)}")
         else:
             self.hover.setText(f"layer {col}, neuron {i + 1}: bias b = {fmt(self.session.model.b[col - 1][i])}")
         self._set_hovered(hit if col < len(self.sizes) - 1 else None)  # outputs: the Landscape's map
