@@ -21,7 +21,7 @@ class LayersEditor(QtWidgets.QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(4)
         buttons = QtWidgets.QHBoxLayout()
-        self.count_label = QtWidgets.QLabel()
+        self.count_label = QtWidgets.QLabel(wordWrap=True)  # "no hidden layer (linear model)" is long
         self.add_button = QtWidgets.QToolButton(text="+ layer")
         self.remove_button = QtWidgets.QToolButton(text="− layer")
         self.add_button.setToolTip(f"Add a hidden layer (at most {MAX_HIDDEN_LAYERS})")

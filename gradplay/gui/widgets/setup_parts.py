@@ -95,7 +95,9 @@ def _compact(form: QtWidgets.QFormLayout) -> None:
     form.setHorizontalSpacing(8)
     form.setVerticalSpacing(5)
     form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-    form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.DontWrapRows)
+    # A row too long for the panel puts its label above its field: at 1280x720 the panel is 250 px
+    # wide, and rows kept on one line made its body at least 282 px, clipped on the right.
+    form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows)
 
 
 class Header(QtWidgets.QWidget):
@@ -140,6 +142,7 @@ class ScheduleForm(QtWidgets.QWidget):
         self._form = QtWidgets.QFormLayout(self)
         self._form.setContentsMargins(0, 0, 0, 0)
         self._form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows)
         self.name = compact_combo(list(SCHEDULE_PARAMS))
         self.name.setToolTip("How the learning rate changes over the steps (stepped once per update)")
         self._form.addRow("lr schedule", self.name)
