@@ -43,7 +43,7 @@ MAP_MAX_PX = 64
 SLOT_PX = 20  # the least distance between the centres of two maps of a column (a map: MAP_FILL of it)
 MIN_MAP_PX = 14  # below this a map is a smudge: the diagram falls back to plain circles
 RING_PX = 4  # the bias-coloured frame around a map (2 px on each side)
-LABEL_PX = 26  # room left of the input maps for "x₁", "x₂"
+LABEL_PX = 26  # room left of the input maps for "x₁", "x₂" (wider names get their width + 8)
 BUTTONS_PX = 26  # room under the diagram for the ± neuron buttons
 FUNCTION_MESSAGE = "Landscape task: the parameters are the point (x, y) — see the Landscape panel."
 
@@ -292,8 +292,10 @@ class WeightsPanel(Panel):
             # the y scale with room for half a map (MAP_FILL / 2 spacings) above and below
             u = (2 * half + MAP_FILL) / usable  # data units per pixel, y
             side = min(MAP_FILL / u, MAP_MAX_PX)
+            # "sin x₁" (network.inputs) is wider than "x₁": clipped at the view's left edge
+            label_px = max([LABEL_PX] + [t.textItem.boundingRect().width() + 8 for t in self.input_labels])
             for _ in range(3):  # the left margin and the x bound depend on each other; this converges
-                a = side / 2 + LABEL_PX
+                a = side / 2 + label_px
                 left = a * right / max(width - a, 1.0)
                 ux = (left + right) / width  # data units per pixel, x
                 side = float(min(side, MAP_MAX_X / ux))
