@@ -323,7 +323,8 @@ class SetupPanel(Panel):
         for w in (self.network_box, self.batch_row, self.l1, self.l2):
             w.setEnabled(not function)
             w.setToolTip(NOT_ON_LANDSCAPE if function else "")
-        self.network_box.setTitle("Network and loss" + ("  (datasets only)" if function else ""))
+        # "Network and loss  (datasets only)" made the panel 247 px wide at least, clipped at 1280x720
+        self.network_box.setTitle("Network (datasets only)" if function else "Network and loss")
         self._load_stop(cfg["stop"], function)
 
     def _load_classes(self, name: str, classes: int) -> None:
