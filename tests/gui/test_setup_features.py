@@ -77,6 +77,9 @@ def test_a_landscape_greys_out_the_inputs_and_what_has_no_epochs(make_window):
     for field in (setup.max_epochs, setup.patience, setup.min_delta, setup.restore_best):
         assert not field.isEnabled() and field.toolTip() == NO_EPOCHS
     assert setup.check_every.specialValueText() == "every step"
+    setup.kind.setCurrentIndex(setup.kind.findData("dataset"))
+    assert setup.inputs.isEnabled() and setup.patience.isEnabled() and "Early stopping" in setup.patience.toolTip()
+    assert setup.check_every.specialValueText() == "each epoch"
 
 
 def test_the_classes_field_sets_the_outputs_and_the_loss(qtbot, make_window):

@@ -132,7 +132,7 @@ class SetupPanel(Panel):
         self.inputs = InputsPicker()
         self.layers = LayersEditor()
         self.activation = _combo([(a, a) for a in nn.ACTIVATIONS],
-                                 "Activation of every hidden layer (each layer's own is under its width)")
+                                 "Activation of every hidden layer (each layer's own is beside its width)")
         self.activation.setPlaceholderText(MIXED)  # shown when the layers' activations differ
         self.init = _combo([(i, i) for i in nn.INITS], "How the initial weights are drawn (biases start at 0)")
         self.init_std = guard_wheel(SciSpinBox(*config_mod.INIT_STD_RANGE, 1.0))
@@ -229,6 +229,7 @@ class SetupPanel(Panel):
                                   "best by more than this")
         self.restore_best.setToolTip("Early stopping: rewind the run to the check with the best test loss "
                                      "(the steps after it are dropped)")
+        self._stop_tips = {k: w.toolTip() for k, w in self._stop_fields().items()}
         form.addRow("max steps", self.max_steps)
         form.addRow("max epochs", self.max_epochs)
         form.addRow("target loss", self.target_loss)
@@ -355,13 +356,11 @@ class SetupPanel(Panel):
         self.check_every.setSpecialValueText("every step" if function else "each epoch")
         self.check_every.setToolTip("Steps between looks at the target loss and early stopping (0: "
                                     + ("every step)" if function else "once an epoch)"))
-        for w in (self.max_epochs, self.patience):
-            w.setEnabled(not function)
-        for w in (self.min_delta, self.restore_best):  # only early stopping uses them
-            w.setEnabled(not function and stop["patience"] > 0)
-        if function:
-            for w in (self.max_epochs, self.patience, self.min_delta, self.restore_best):
-                w.setToolTip(NO_EPOCHS)
+        for k in ("max_epochs", "patience", "min_delta", "restore_best"):  # what needs epochs, a test set
+            w = getattr(self, k)
+            # min delta and restore best only matter to early stopping
+            w.setEnabled(not function and (k in ("max_epochs", "patience") or stop["patience"] > 0))
+            w.setToolTip(NO_EPOCHS if function else self._stop_tips[k])
         on = [f"step {stop['max_steps']:,}" if stop["max_steps"] else "",
               f"{stop['max_epochs']:,} epochs" if stop["max_epochs"] and not function else "",
               f"loss ≤ {stop['target_loss']:g}" if stop["target_loss"] else "",
