@@ -27,7 +27,10 @@ HELP = {
 STYLE = ("QToolButton { padding: 2px 5px; border: 1px solid palette(mid); border-radius: 3px; }"
          "QToolButton:hover { border-color: palette(highlight); }"
          "QToolButton:checked { background: palette(highlight); color: palette(highlighted-text);"
-         " border-color: palette(highlight); }")
+         " border-color: palette(highlight); }"
+         # greyed (a landscape) like the rest of the network group, yet still showing which are on
+         "QToolButton:checked:disabled { background: palette(mid); color: palette(window);"
+         " border-color: palette(mid); }")
 AT_LEAST_ONE = "A network needs at least one input: {} stays on. Turn another input on first."
 
 
