@@ -563,10 +563,15 @@ def with_hidden(cfg: dict, hidden: list[int]) -> dict:
     net = dict(cfg["network"], hidden=list(hidden))
     old = net["activation"]
     if isinstance(old, list) and old:
-        act = (old + [old[-1]] * len(hidden))[: len(hidden)]
         # no layer left: the first layer's name, the one a network of one layer would have kept
-        net["activation"] = old[0] if not act else act[0] if len(set(act)) == 1 else act
+        net["activation"] = activation_value((old + [old[-1]] * len(hidden))[: len(hidden)], old[0])
     return resolve(dict(cfg, network=net))
+
+
+def activation_value(names: list[str], no_layer: str) -> str | list[str]:
+    """`network.activation` for one name per hidden layer: one name when they all agree (`no_layer`
+    when there is no layer), else the list."""
+    return no_layer if not names else names[0] if len(set(names)) == 1 else list(names)
 
 
 def dumps(cfg: dict) -> str:

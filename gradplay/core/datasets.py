@@ -54,7 +54,8 @@ DATASETS: dict[str, DatasetInfo] = {d.name: d for d in (
           "Two round clouds of points, class 0 around (-0.5, -0.5) and class 1 around (0.5, 0.5). "
           "A straight line separates them."),
     _info("spiral", "Spiral", 2,
-          "Two spiral arms wound into each other. The hardest set here: it needs several layers."),
+          "Spiral arms wound into each other, one per class (2 by default, up to 6). The hardest set "
+          "here: it needs several layers."),
     _info("moons", "Two moons", 2,
           "Two interleaved half-circles. The boundary between them must bend twice."),
     _info("blobs3", "Three blobs", 3,

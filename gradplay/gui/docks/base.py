@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from PySide6 import QtCore, QtWidgets
 
+from ...core import features
 from ...core.session import Session
 from ..theme import apply_pg_theme, theme_changed
 
@@ -67,6 +68,10 @@ class Panel(QtWidgets.QWidget):
     @property
     def session(self) -> Session:
         return self.holder.session
+
+    def input_label(self, i: int) -> str:
+        """How the window writes the network's input i (x₁, x₁², sin x₁ ... of `[network] inputs`)."""
+        return features.LABELS[self.session.inputs[i]]
 
     @staticmethod
     def summary_label() -> QtWidgets.QLabel:

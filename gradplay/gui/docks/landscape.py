@@ -17,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...core import features, own_data, unit_maps
+from ...core import own_data, unit_maps
 from ...core.datasets import MAX_OWN_CLASSES
 from ..colors import CLASS_COLORS, DIVERGING, PALE_DIVERGING, SEQUENTIAL, ZERO, class_index, pale
 from ..legends import ColorLegend
@@ -404,7 +404,7 @@ class LandscapePanel(Panel):
             self._output_legend()
         else:
             layer, i = unit
-            name = features.LABELS[self.session.inputs[i]] if layer == 0 else f"neuron {i + 1} of layer {layer}"
+            name = self.input_label(i) if layer == 0 else f"neuron {i + 1} of layer {layer}"
             self.img.setColorMap(PALE_DIVERGING)
             apply_plot_style(self.plot, f"{s.data.info.title}: {name} over the input plane (hovered)",
                                    "x₁", "x₂", self.th, grid=False)

@@ -12,16 +12,20 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ...core import config as config_mod
-from ...core import datasets, landscapes, losses, nn, optimizers, timeline
+from ...core import datasets, landscapes, losses, nn, optimizers, stopping, timeline
 from ..widgets.hyper_form import HyperForm
+from ..widgets.inputs_picker import InputsPicker
 from ..widgets.layers_editor import LayersEditor
-from ..widgets.numbers import SciSpinBox, compact_combo, guard_wheel, int_spin, unit_spin
-from ..widgets.setup_parts import Header, ScheduleForm, color_error_label, error_label, group
+from ..widgets.numbers import SciSpinBox, compact_combo, guard_wheel, int_spin, unit_spin, wide_int_spin
+from ..widgets.setup_parts import Collapsible, Header, ScheduleForm, color_error_label, error_label, group
 from ..widgets.thumbnails import ThumbnailPicker
 from .base import Panel
 
 NOT_ON_LANDSCAPE = ("A landscape task has no network, loss or batches: its parameters are the point "
                     "(x, y) and its loss is f(x, y) itself.")
+NO_EPOCHS = ("A landscape task has no epochs and no test set: only the step limit, the target loss and "
+             "how often they are checked apply to it.")
+MIXED = "per layer"  # what the activation combo shows when the layers' activations differ
 BATCH_MODES = (("full", "full batch (gradient descent)"), ("mini", "mini-batch"),
                ("one", "1 sample (stochastic)"))
 
@@ -72,6 +76,7 @@ class SetupPanel(Panel):
         self._build_network()
         self._build_optimizer()
         self._build_training()
+        self._build_stop()
         self._col.addStretch(1)
         self.setMinimumWidth(250)
         self.reset()
@@ -101,6 +106,7 @@ class SetupPanel(Panel):
         self.n_samples.setToolTip("Points drawn (training + test)")
         self.noise.setToolTip("How far points are jittered from their clean position (0 = none, 1 = very noisy)")
         self.test_fraction.setToolTip("Share of the points held out to measure generalisation")
+        self.classes = guard_wheel(int_spin(0, max(hi for _, hi in datasets.CLASS_RANGES.values()), 2))
         # the datasets (or landscapes) as pictures, as TF Playground shows its data sets
         self.thumbs = ThumbnailPicker()
         self.thumbs.picked.connect(lambda name: _select(self.task_name, name))
@@ -110,32 +116,40 @@ class SetupPanel(Panel):
         form.addRow(self.task_info)
         self._rows_function = [form.rowCount()]
         form.addRow("start x, y", self.start_row)
-        self._rows_dataset = list(range(form.rowCount(), form.rowCount() + 3))
+        self._rows_dataset = list(range(form.rowCount(), form.rowCount() + 4))
+        form.addRow("classes", self.classes)
         form.addRow("samples", self.n_samples)
         form.addRow("noise", self.noise)
         form.addRow("test fraction", self.test_fraction)
         self.task_form = form
         self.kind.currentIndexChanged.connect(lambda: self._edited("kind"))
         self.task_name.currentIndexChanged.connect(lambda: self._edited("task_name"))
-        for w in (self.start_x, self.start_y, self.n_samples, self.noise, self.test_fraction):
+        for w in (self.start_x, self.start_y, self.classes, self.n_samples, self.noise, self.test_fraction):
             w.valueChanged.connect(lambda *_: self._edited())
 
     def _build_network(self) -> None:
         self.network_box, form = group("Network", self._col)
+        self.inputs = InputsPicker()
         self.layers = LayersEditor()
-        self.activation = _combo([(a, a) for a in nn.ACTIVATIONS], "Activation of every hidden layer")
+        self.activation = _combo([(a, a) for a in nn.ACTIVATIONS],
+                                 "Activation of every hidden layer (each layer's own is beside its width)")
+        self.activation.setPlaceholderText(MIXED)  # shown when the layers' activations differ
         self.init = _combo([(i, i) for i in nn.INITS], "How the initial weights are drawn (biases start at 0)")
         self.init_std = guard_wheel(SciSpinBox(*config_mod.INIT_STD_RANGE, 1.0))
         self.batch_norm = QtWidgets.QCheckBox("batch norm")
         self.loss = _combo([], "The loss the network minimises (only those that fit the dataset)")
+        form.addRow("inputs", self.inputs)
         form.addRow(self.layers)
         form.addRow("activation", self.activation)
         form.addRow("init", self.init)
         form.addRow("init std", self.init_std)
         form.addRow(self.batch_norm)
         form.addRow("loss", self.loss)
+        self.inputs.changed.connect(lambda: self._edited())
+        self.inputs.refused.connect(self.show_error)
         self.layers.changed.connect(lambda: self._edited())
-        for w in (self.activation, self.init, self.loss):
+        self.activation.currentIndexChanged.connect(lambda *_: self._edited("activation"))
+        for w in (self.init, self.loss):
             w.currentIndexChanged.connect(lambda *_: self._edited())
         self.init_std.valueChanged.connect(lambda *_: self._edited())
         self.batch_norm.setToolTip("Normalise each hidden layer's pre-activations over the batch, then "
@@ -189,6 +203,48 @@ class SetupPanel(Panel):
             w.valueChanged.connect(lambda *_: self._edited())
         self.schedule.changed.connect(lambda: self._edited())
 
+    def _build_stop(self) -> None:
+        self.stop_box = Collapsible("Stop conditions")
+        self._col.addWidget(self.stop_box)
+        form = self.stop_box.form
+        r = stopping.RANGES
+        self.max_steps = guard_wheel(wide_int_spin(*map(int, r["max_steps"]), 0))
+        self.max_epochs = guard_wheel(int_spin(*map(int, r["max_epochs"]), 0))
+        self.target_loss = guard_wheel(SciSpinBox(*r["target_loss"], 0.0, "off"))
+        self.patience = guard_wheel(int_spin(*map(int, r["patience"]), 0))
+        self.min_delta = guard_wheel(SciSpinBox(*r["min_delta"], 0.0))
+        self.restore_best = QtWidgets.QCheckBox("restore the best check")
+        self.check_every = guard_wheel(int_spin(*map(int, r["check_every"]), 0))
+        for w in (self.max_steps, self.max_epochs, self.patience):
+            w.setSpecialValueText("off")
+        self.patience.setSuffix(" checks")
+        self.check_every.setSuffix(" steps")
+        self.max_steps.setToolTip("Pause at this step (off: no limit)")
+        self.max_epochs.setToolTip("Pause after this many passes over the training set (off: no limit)")
+        self.target_loss.setToolTip("Pause once the full training loss (f on a landscape) is at or below "
+                                    "this (off: never)")
+        self.patience.setToolTip("Early stopping: pause after this many checks in a row whose test loss is "
+                                 "not better than the best (off: never)")
+        self.min_delta.setToolTip("Early stopping: a test loss counts as better when it is lower than the "
+                                  "best by more than this")
+        self.restore_best.setToolTip("Early stopping: rewind the run to the check with the best test loss "
+                                     "(the steps after it are dropped)")
+        self._stop_tips = {k: w.toolTip() for k, w in self._stop_fields().items()}
+        form.addRow("max steps", self.max_steps)
+        form.addRow("max epochs", self.max_epochs)
+        form.addRow("target loss", self.target_loss)
+        form.addRow("patience", self.patience)
+        form.addRow("min delta", self.min_delta)
+        form.addRow(self.restore_best)
+        form.addRow("check every", self.check_every)
+        for w in self._stop_fields().values():
+            signal = w.toggled if isinstance(w, QtWidgets.QCheckBox) else w.valueChanged
+            signal.connect(lambda *_: self._edited())
+
+    def _stop_fields(self) -> dict[str, QtWidgets.QWidget]:
+        """The field of each `[stop]` key."""
+        return {k: getattr(self, k) for k in stopping.DEFAULTS}
+
     # ----------------------------------------------------------------- loading the config
     def reset(self) -> None:
         """The session was rebuilt or replaced: show its config (a refused edit is gone with it)."""
@@ -237,14 +293,19 @@ class SetupPanel(Panel):
             self.start_x.setValue(task["start"][0])
             self.start_y.setValue(task["start"][1])
         else:
+            self._load_classes(task)
             self.n_samples.setValue(task["n_samples"])
             self.noise.setValue(task["noise"])
             for w in (self.n_samples, self.noise):
                 w.setEnabled(not own)
                 w.setToolTip("Your data's own points: add or remove them on the map (edit points)" if own else "")
             self.test_fraction.setValue(task["test_fraction"])
-        self.layers.set_hidden(net["hidden"])
-        _select(self.activation, net["activation"])
+        self.inputs.set_inputs(net["inputs"])
+        self.layers.set_network(net["hidden"], net["activation"])
+        if isinstance(net["activation"], list):
+            self.activation.setCurrentIndex(-1)  # shows MIXED
+        else:
+            _select(self.activation, net["activation"])
         _select(self.init, net["init"])
         self.init_std.setValue(net["init_std"])
         self.init_std.setEnabled(net["init"] == "normal")
@@ -272,7 +333,50 @@ class SetupPanel(Panel):
         for w in (self.network_box, self.batch_row, self.l1, self.l2):
             w.setEnabled(not function)
             w.setToolTip(NOT_ON_LANDSCAPE if function else "")
-        self.network_box.setTitle("Network and loss" + ("  (datasets only)" if function else ""))
+        # "Network and loss  (datasets only)" made the panel 247 px wide at least, clipped at 1280x720
+        self.network_box.setTitle("Network (datasets only)" if function else "Network and loss")
+        self._load_stop(cfg["stop"], function)
+
+    def _load_classes(self, task: dict) -> None:
+        name = task["name"]
+        own = datasets.task_info(task)
+        lo, hi = datasets.CLASS_RANGES.get(name, (own.n_classes, own.n_classes))
+        self.classes.setRange(lo, hi)
+        self.classes.setValue(own.n_classes)
+        self.classes.setSpecialValueText("none" if hi == 0 else "")
+        self.classes.setEnabled(lo < hi)
+        settable = ", ".join(f"{datasets.DATASETS[n].title.lower()} ({a} to {b})"
+                             for n, (a, b) in datasets.CLASS_RANGES.items())
+        if lo < hi:
+            what = "spiral arms" if name == "spiral" else "clouds, one per class"
+            tip = (f"Number of classes, {lo} to {hi} ({what}). More than two need one output per class "
+                   f"and the cross-entropy loss, which is then chosen.")
+        elif hi == 0:
+            tip = f"{own.title} is a regression set: it has no classes."
+        else:
+            tip = f"{own.title} has its own {hi} classes; the number can be set for {settable}."
+        self.classes.setToolTip(tip)
+
+    def _load_stop(self, stop: dict[str, Any], function: bool) -> None:
+        for k, w in self._stop_fields().items():
+            if isinstance(w, QtWidgets.QCheckBox):
+                w.setChecked(stop[k])
+            else:
+                w.setValue(stop[k])
+        self.check_every.setSpecialValueText("every step" if function else "each epoch")
+        self.check_every.setToolTip("Steps between looks at the target loss and early stopping (0: "
+                                    + ("every step)" if function else "once an epoch)"))
+        for k in ("max_epochs", "patience", "min_delta", "restore_best"):  # what needs epochs, a test set
+            w = getattr(self, k)
+            # min delta and restore best only matter to early stopping
+            w.setEnabled(not function and (k in ("max_epochs", "patience") or stop["patience"] > 0))
+            w.setToolTip(NO_EPOCHS if function else self._stop_tips[k])
+        on = [f"step {stop['max_steps']:,}" if stop["max_steps"] else "",
+              f"{stop['max_epochs']:,} epochs" if stop["max_epochs"] and not function else "",
+              f"loss ≤ {stop['target_loss']:g}" if stop["target_loss"] else "",
+              "early stopping" if stop["patience"] and not function else ""]
+        on = [t for t in on if t]
+        self.stop_box.set_summary("off" if not on else ", ".join(on) if len(on) < 3 else f"{len(on)} on")
 
     # ----------------------------------------------------------------- editing
     def _raw(self, what: str) -> dict:
@@ -283,6 +387,8 @@ class SetupPanel(Panel):
         registry = landscapes.LANDSCAPES if kind == "function" else datasets.DATASETS
         # A new kind starts from its usual task; so does an edit after a refused switch of kind, when
         # the name list still holds the other kind's tasks.
+        # The set's own number of classes, unless the form shows the classes of this very set.
+        keep_classes = what not in ("kind", "task_name") and name == cur["task"]["name"]
         if what == "kind" or (name not in registry and name != datasets.OWN):
             name = "rosenbrock" if kind == "function" else "spiral"
         task: dict[str, Any] = {"kind": kind, "name": name}
@@ -293,18 +399,27 @@ class SetupPanel(Panel):
         elif kind == "dataset":
             task.update(n_samples=self.n_samples.value(), noise=self.noise.value(),
                         test_fraction=self.test_fraction.value())
+            if keep_classes:
+                task["classes"] = self.classes.value()
         loss = self.loss.currentData() or cur["loss"]["name"]
         if kind == "dataset":
-            info = datasets.task_info(task) if name == datasets.OWN else datasets.DATASETS[name]
+            info = datasets.task_info(task) if name == datasets.OWN else datasets.info_for(name, task.get("classes"))
             if what == "kind" or not _fits(loss, info):
-                loss = config_mod.default_loss(info)
+                loss = config_mod.default_loss(info)  # e.g. a third spiral arm needs cross-entropy
+        hidden = self.layers.hidden()
+        if what == "activation":  # the combo that sets every layer
+            activation = self.activation.currentData()
+        elif len(hidden) != len(cur["network"]["hidden"]):  # a layer added or removed
+            activation = config_mod.with_hidden(cur, hidden)["network"]["activation"]
+        else:
+            activation = config_mod.activation_value(self.layers.activations(), self.activation.currentData())
         mode = self.batch_mode.currentData()
         opt_name = self.optimizer.currentData()
         return {
             "seed": self.seed.value(),
             "meta": dict(cur["meta"]),
             "task": task,
-            "network": {"hidden": self.layers.hidden(), "activation": self.activation.currentData(),
+            "network": {"hidden": hidden, "activation": activation, "inputs": self.inputs.inputs(),
                         "init": self.init.currentData(), "init_std": self.init_std.value(),
                         "batch_norm": self.batch_norm.isChecked()},
             "loss": {"name": loss},
@@ -314,6 +429,9 @@ class SetupPanel(Panel):
                          "l1": self.l1.value(), "l2": self.l2.value(),
                          "clip_norm": self.clip_norm.value(), "clip_value": self.clip_value.value()},
             "schedule": self.schedule.values(),
+            "stop": {k: w.isChecked() if isinstance(w, QtWidgets.QCheckBox)
+                     else int(w.value()) if k in stopping.INTEGER_KEYS else w.value()
+                     for k, w in self._stop_fields().items()},
         }
 
     def _edited(self, what: str = "") -> None:

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ...core import config as config_mod
-from ...core import features, unit_maps
+from ...core import unit_maps
 from ..colors import DIVERGING, PALE_DIVERGING, layer_color
 from ..legends import ColorLegend
 from ..levels import drawable, symmetric_levels
@@ -43,7 +43,7 @@ MAP_MAX_PX = 64
 SLOT_PX = 20  # the least distance between the centres of two maps of a column (a map: MAP_FILL of it)
 MIN_MAP_PX = 14  # below this a map is a smudge: the diagram falls back to plain circles
 RING_PX = 4  # the bias-coloured frame around a map (2 px on each side)
-LABEL_PX = 26  # room left of the input maps for "x₁", "x₂"
+LABEL_PX = 26  # room left of the input maps for "x₁", "x₂" (wider names get their width + 8)
 BUTTONS_PX = 26  # room under the diagram for the ± neuron buttons
 FUNCTION_MESSAGE = "Landscape task: the parameters are the point (x, y) — see the Landscape panel."
 
@@ -157,10 +157,6 @@ class WeightsPanel(Panel):
         self._shape = None  # rebuild the theme-coloured items
         self.reset()
 
-    def _input_name(self, i: int) -> str:
-        """How the diagram writes input i: its feature (x₁, x₁², sin x₂, ...)."""
-        return features.LABELS[self.session.inputs[i]]
-
     def reset(self) -> None:
         s = self.session
         self.hover.setText(HOVER_HINT)  # "W1[2,7] = …" of the last network is stale under this one
@@ -224,7 +220,7 @@ class WeightsPanel(Panel):
             self._label(head, COLUMN_GAP * j, 0.0, color, (0.5, 0.5))
         self.headers = self.labels[:]
         for i in range(m.n_in):
-            self._label(self._input_name(i), -0.35, 0.0, self.th.fg, (1, 0.5))
+            self._label(self.input_label(i), -0.35, 0.0, self.th.fg, (1, 0.5))
         self.input_labels = self.labels[len(self.headers):]
         outs = (["ŷ"] if m.n_out == 1 else [f"class {c}" for c in range(m.n_out)])
         for name in outs:
@@ -296,8 +292,10 @@ class WeightsPanel(Panel):
             # the y scale with room for half a map (MAP_FILL / 2 spacings) above and below
             u = (2 * half + MAP_FILL) / usable  # data units per pixel, y
             side = min(MAP_FILL / u, MAP_MAX_PX)
+            # "sin x₁" (network.inputs) is wider than "x₁": clipped at the view's left edge
+            label_px = max([LABEL_PX] + [t.textItem.boundingRect().width() + 8 for t in self.input_labels])
             for _ in range(3):  # the left margin and the x bound depend on each other; this converges
-                a = side / 2 + LABEL_PX
+                a = side / 2 + label_px
                 left = a * right / max(width - a, 1.0)
                 ux = (left + right) / width  # data units per pixel, x
                 side = float(min(side, MAP_MAX_X / ux))
@@ -500,7 +498,7 @@ class WeightsPanel(Panel):
                 p = plot.vb.mapSceneToView(pos)
                 r, c = int(np.floor(p.y())), int(np.floor(p.x()))
                 if 0 <= r < W.shape[0] and 0 <= c < W.shape[1]:
-                    src = self._input_name(r) if li == 0 else f"neuron {r + 1} of layer {li}"
+                    src = self.input_label(r) if li == 0 else f"neuron {r + 1} of layer {li}"
                     self.hover.setText(f"W{li + 1}[{r + 1}, {c + 1}] = {fmt(W[r, c])}  ({src} → "
                                        f"{'output' if li == len(self.maps) - 1 else f'layer {li + 1}'} "
                                        f"neuron {c + 1})")
@@ -536,7 +534,7 @@ class WeightsPanel(Panel):
             return
         col, i = hit
         if col == 0:
-            self.hover.setText(f"input {self._input_name(i)}")
+            self.hover.setText(f"input {self.input_label(i)}")
         else:
             self.hover.setText(f"layer {col}, neuron {i + 1}: bias b = {fmt(self.session.model.b[col - 1][i])}")
         self._set_hovered(hit if col < len(self.sizes) - 1 else None)  # outputs: the Landscape's map

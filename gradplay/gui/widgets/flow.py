@@ -61,3 +61,17 @@ class FlowLayout(QtWidgets.QLayout):
             x += hint.width() + sp
             line = max(line, hint.height())
         return y + line - rect.y()
+
+
+class FlowWidget(QtWidgets.QWidget):
+    """A widget whose children flow in rows (`self.flow`), as tall as its width needs."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, spacing: int = 6):
+        super().__init__(parent)
+        self.flow = FlowLayout(self, spacing=spacing)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt override)
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt override)
+        return self.flow.heightForWidth(width)

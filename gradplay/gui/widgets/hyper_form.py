@@ -59,6 +59,7 @@ class HyperForm(QtWidgets.QWidget):
         self._form = QtWidgets.QFormLayout(self)
         self._form.setContentsMargins(0, 0, 0, 0)
         self._form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows)  # see setup_parts.group
 
     # ----------------------------------------------------------------- building
     def set_optimizer(self, name: str, values: dict[str, Any]) -> None:

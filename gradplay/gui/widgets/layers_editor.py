@@ -1,14 +1,17 @@
-"""Editor of the hidden layers: one width field per layer, with add/remove like TF Playground's +/−."""
+"""Editor of the hidden layers: a width and an activation per layer, with add/remove like TF
+Playground's +/−."""
 from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from ...core import nn
 from ...core.config import MAX_HIDDEN_LAYERS, MAX_WIDTH
-from .numbers import guard_wheel, int_spin
+from .numbers import compact_combo, guard_wheel, int_spin
 
 
 class LayersEditor(QtWidgets.QWidget):
-    """`hidden()` is the list of widths; `changed` fires after an edit, add or remove."""
+    """`hidden()` is the list of widths, `activations()` one name per layer; `changed` fires after an
+    edit, add or remove. A layer added shows the last layer's activation until the config says."""
 
     changed = QtCore.Signal()
 
@@ -18,7 +21,7 @@ class LayersEditor(QtWidgets.QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(4)
         buttons = QtWidgets.QHBoxLayout()
-        self.count_label = QtWidgets.QLabel()
+        self.count_label = QtWidgets.QLabel(wordWrap=True)  # "no hidden layer (linear model)" is long
         self.add_button = QtWidgets.QToolButton(text="+ layer")
         self.remove_button = QtWidgets.QToolButton(text="− layer")
         self.add_button.setToolTip(f"Add a hidden layer (at most {MAX_HIDDEN_LAYERS})")
@@ -29,45 +32,64 @@ class LayersEditor(QtWidgets.QWidget):
         buttons.addWidget(self.remove_button)
         buttons.addWidget(self.add_button)
         outer.addLayout(buttons)
-        # widths flow in a grid of 3 per row so 8 layers still fit a narrow panel
+        # A row per layer, its width beside its activation: three layers to a row (width over
+        # activation) needed 254 px, more than the 200 px a 250-px panel leaves its fields.
         self._grid = QtWidgets.QGridLayout()
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setHorizontalSpacing(4)
+        self._grid.setVerticalSpacing(2)
         outer.addLayout(self._grid)
         self._spins: list[QtWidgets.QSpinBox] = []
+        self.combos: list[QtWidgets.QComboBox] = []
 
     def hidden(self) -> list[int]:
         return [s.value() for s in self._spins]
 
-    def set_hidden(self, widths: list[int]) -> None:
-        """Show `widths` without emitting `changed` (loading a config is not an edit)."""
+    def activations(self) -> list[str]:
+        return [c.currentText() for c in self.combos]
+
+    def set_network(self, widths: list[int], activation: str | list[str]) -> None:
+        """Show `widths` and their activations (one name for all, or one per layer) without emitting
+        `changed` (loading a config is not an edit)."""
         while len(self._spins) > len(widths):
             self._pop()
         while len(self._spins) < len(widths):
-            self._push(1)
-        for s, w in zip(self._spins, widths):
-            was = s.blockSignals(True)
+            self._push(1, "")
+        names = activation if isinstance(activation, list) else [activation] * len(widths)
+        for s, c, w, a in zip(self._spins, self.combos, widths, names):
+            was = s.blockSignals(True), c.blockSignals(True)
             s.setValue(int(w))
-            s.blockSignals(was)
+            c.setCurrentText(a)
+            s.blockSignals(was[0])
+            c.blockSignals(was[1])
         self._update()
 
-    def _push(self, width: int) -> None:
+    def _push(self, width: int, activation: str) -> None:
         i = len(self._spins)
         s = guard_wheel(int_spin(1, MAX_WIDTH, width))
         s.setPrefix(f"L{i + 1}: ")
         s.setToolTip(f"Neurons in hidden layer {i + 1} (1–{MAX_WIDTH})")
         s.valueChanged.connect(lambda *_: self.changed.emit())
-        self._grid.addWidget(s, i // 3, i % 3)
+        c = compact_combo(list(nn.ACTIVATIONS))
+        c.setMinimumContentsLength(4)
+        c.setCurrentText(activation)
+        c.setToolTip(f"Activation of hidden layer {i + 1}")
+        c.setAccessibleName(f"activation of layer {i + 1}")
+        c.currentIndexChanged.connect(lambda *_: self.changed.emit())
+        self._grid.addWidget(s, i, 0)
+        self._grid.addWidget(c, i, 1)
         self._spins.append(s)
+        self.combos.append(c)
 
     def _pop(self) -> None:
-        s = self._spins.pop()
-        self._grid.removeWidget(s)
-        s.deleteLater()
+        for w in (self._spins.pop(), self.combos.pop()):
+            self._grid.removeWidget(w)
+            w.deleteLater()
 
     def _add(self) -> None:
         if len(self._spins) < MAX_HIDDEN_LAYERS:
-            self._push(self._spins[-1].value() if self._spins else 4)
+            last = (self._spins[-1].value(), self.combos[-1].currentText()) if self._spins else (4, "")
+            self._push(*last)
             self._update()
             self.changed.emit()
 

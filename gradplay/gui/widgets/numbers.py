@@ -146,6 +146,25 @@ def int_spin(lo: int, hi: int, value: int) -> QtWidgets.QSpinBox:
     return w
 
 
+class WideIntSpinBox(QtWidgets.QDoubleSpinBox):
+    """An integer field beyond a QSpinBox's 32 bits (a step limit goes up to 10¹²): a double holds
+    every integer up to 2⁵³ exactly, so `int(w.value())` is the number shown."""
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt override)
+        # sized for 10¹² it kept a form 127 px wide at least; a longer number scrolls in its field
+        return QtCore.QSize(self.fontMetrics().horizontalAdvance("1000000") + 30, super().minimumSizeHint().height())
+
+
+def wide_int_spin(lo: int, hi: int, value: int) -> QtWidgets.QDoubleSpinBox:
+    """A `WideIntSpinBox` over [lo, hi]."""
+    w = _shrinkable(WideIntSpinBox())
+    w.setDecimals(0)
+    w.setRange(lo, hi)
+    w.setKeyboardTracking(False)
+    w.setValue(value)
+    return w
+
+
 class _WheelGuard(QtCore.QObject):
     """Passes wheel events of unfocused fields on to the scroll area instead of changing the value."""
 

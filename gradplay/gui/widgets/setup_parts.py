@@ -45,13 +45,59 @@ def group(title: str, column: QtWidgets.QVBoxLayout) -> tuple[QtWidgets.QGroupBo
     """A titled section with a compact two-column form, appended to `column`."""
     box = QtWidgets.QGroupBox(title)
     form = QtWidgets.QFormLayout(box)
+    _compact(form)
+    column.addWidget(box)
+    return box, form
+
+
+class Collapsible(QtWidgets.QGroupBox):
+    """A section that folds to its title line (an arrow button); `form` holds its rows and
+    `set_summary` shows a line beside the title, so that a folded section still says what it holds."""
+
+    def __init__(self, title: str, expanded: bool = False, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        col = QtWidgets.QVBoxLayout(self)
+        col.setContentsMargins(4, 2, 4, 4)
+        col.setSpacing(2)
+        self.toggle = QtWidgets.QToolButton(text=title, checkable=True, autoRaise=True)
+        self.toggle.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # Space stays "play"
+        f = self.toggle.font()
+        f.setBold(True)
+        self.toggle.setFont(f)
+        # the summary wraps: on one line with the title it made the panel 341 px wide at least
+        self.summary = QtWidgets.QLabel(wordWrap=True)
+        self.summary.setProperty("muted", True)
+        head = QtWidgets.QHBoxLayout()
+        head.setSpacing(6)
+        head.addWidget(self.toggle)
+        head.addWidget(self.summary, 1)
+        col.addLayout(head)
+        self.body = QtWidgets.QWidget()
+        self.form = QtWidgets.QFormLayout(self.body)
+        _compact(self.form)
+        col.addWidget(self.body)
+        self.toggle.toggled.connect(self._show)
+        self.toggle.setChecked(expanded)
+        self._show(expanded)
+        self.set_summary("")
+
+    def _show(self, expanded: bool) -> None:
+        self.toggle.setArrowType(QtCore.Qt.ArrowType.DownArrow if expanded else QtCore.Qt.ArrowType.RightArrow)
+        self.body.setVisible(expanded)
+
+    def set_summary(self, text: str) -> None:
+        self.summary.setText(text)
+
+
+def _compact(form: QtWidgets.QFormLayout) -> None:
     form.setContentsMargins(8, 6, 8, 8)
     form.setHorizontalSpacing(8)
     form.setVerticalSpacing(5)
     form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-    form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.DontWrapRows)
-    column.addWidget(box)
-    return box, form
+    # A row too long for the panel puts its label above its field: at 1280x720 the panel is 250 px
+    # wide, and rows kept on one line made its body at least 282 px, clipped on the right.
+    form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows)
 
 
 class Header(QtWidgets.QWidget):
@@ -96,6 +142,7 @@ class ScheduleForm(QtWidgets.QWidget):
         self._form = QtWidgets.QFormLayout(self)
         self._form.setContentsMargins(0, 0, 0, 0)
         self._form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows)
         self.name = compact_combo(list(SCHEDULE_PARAMS))
         self.name.setToolTip("How the learning rate changes over the steps (stepped once per update)")
         self._form.addRow("lr schedule", self.name)

@@ -13,7 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core import datasets, landscapes
 from ..colors import CLASS_COLORS, DIVERGING, SEQUENTIAL, ZERO, class_index, pale
-from .flow import FlowLayout
+from .flow import FlowWidget
 
 ICON_PX = 32  # a picture's side: five or six to a row of the Setup panel, still recognisable
 
@@ -71,15 +71,13 @@ def icon(kind: str, name: str, px: int = ICON_PX) -> QtGui.QIcon:
     return QtGui.QIcon(QtGui.QPixmap.fromImage(_image(rgba)))
 
 
-class ThumbnailPicker(QtWidgets.QWidget):
+class ThumbnailPicker(FlowWidget):
     """A wrapping row of checkable pictures, one per dataset or landscape; emits `picked(name)`."""
 
     picked = QtCore.Signal(str)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
-        super().__init__(parent)
-        self.flow = FlowLayout(self, spacing=3)
-        self.flow.setContentsMargins(0, 0, 0, 0)
+        super().__init__(parent, spacing=3)
         self.group = QtWidgets.QButtonGroup(self)
         self.group.setExclusive(True)
         self.buttons: dict[str, QtWidgets.QToolButton] = {}
@@ -116,10 +114,7 @@ class ThumbnailPicker(QtWidgets.QWidget):
         b = self.buttons.get(name)
         if b is not None:
             b.setChecked(True)
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt override)
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt override)
-        return self.flow.heightForWidth(width)
-
+        elif (checked := self.group.checkedButton()) is not None:  # own data: no picture is the task
+            self.group.setExclusive(False)
+            checked.setChecked(False)
+            self.group.setExclusive(True)
