@@ -86,15 +86,20 @@ def test_share_text_of_an_empty_class():
     assert share_text(m, 1, 0) == "true class 1 predicted as 0: 0 of 0 (no samples of this class)"
 
 
-def test_confusion_hides_when_the_panel_is_small_and_says_so(qtbot, holder, make_session):
-    s = make_session(BLOBS3)
-    s.run(20)
+def loss_panel(qtbot, holder, s, size: tuple[int, int]) -> LossPanel:
     holder.session = s
     panel = LossPanel(holder)
     qtbot.addWidget(panel)
-    panel.resize(420, 260)
+    panel.resize(*size)
     panel.show()
     qtbot.waitExposed(panel)
+    return panel
+
+
+def test_confusion_hides_when_the_panel_is_small_and_says_so(qtbot, holder, make_session):
+    s = make_session(BLOBS3)
+    s.run(20)
+    panel = loss_panel(qtbot, holder, s, (420, 260))
     panel.refresh()
     assert not panel.confusion.isVisible()
     assert "confusion matrices hidden: enlarge the panel" in panel.info.text()
@@ -110,15 +115,11 @@ def test_confusion_recount_is_throttled_while_playing(qtbot, holder, make_sessio
     """Counting is spaced by its measured cost: not due again right after a count (paused windows
     call make_due for an exact picture)."""
     s = make_session(BLOBS3)
-    holder.session = s
-    panel = LossPanel(holder)
-    qtbot.addWidget(panel)
-    panel.resize(900, 500)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = loss_panel(qtbot, holder, s, (900, 500))
+    panel.slow_interval = 60.0  # (a slow test machine must not make the next count due)
     qtbot.waitUntil(lambda: panel.confusion_step == 0)
     s.run(5)
-    panel.timed_refresh()  # just counted at reset: not due yet
+    panel.timed_refresh()  # just counted when shown: not due yet
     assert panel.confusion_step == 0
     panel.make_due()
     panel.timed_refresh()

@@ -280,6 +280,7 @@ class LossPanel(Panel):
             return
         self.confusion.set_matrices(matrices, s.step)
         self.confusion_step = s.step
+        self._fit_accuracy()  # larger counts make the matrices wider: do the curves keep their room?
 
     def _show_edits(self) -> None:
         """A dotted line at each edit's step (not restarts: their step 0 begins the run)."""

@@ -335,10 +335,15 @@ class WeightsPanel(Panel):
         in_side = min(side, gap * MAP_FILL / u) if self.maps_on else 0.0
         self.inputs_on = bool(in_side >= MIN_INPUT_PX)
         label_x = -(in_side / 2 + 4) * ux if self.inputs_on else -0.35  # 4 px left of the input maps
-        roomy = bool(gap / u >= MIN_LABEL_GAP_PX)
-        for t, on in zip(self.input_labels, self.active):
+        # Close slots name only the used inputs, and of those no two within MIN_LABEL_GAP_PX (x₁ and
+        # x₂ were printed over one another); hovering names every input.
+        every = math.ceil(MIN_LABEL_GAP_PX * u / max(gap, 1e-9))
+        last = -every
+        for k, (t, on) in enumerate(zip(self.input_labels, self.active)):
             t.setPos(label_x, t.pos().y())
-            t.setVisible(bool(on) or roomy)  # close slots: the used inputs' names only (hover names all)
+            named = every <= 1 or (bool(on) and k - last >= every)
+            t.setVisible(named)
+            last = k if named else last
         self.net.setRange(xRange=(-left, right),
                           yRange=(-half - map_half - bottom_px * u, half + map_half + top_px * u), padding=0)
         xs = [self.net_view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(COLUMN_GAP * j, 0.0))).x()

@@ -72,6 +72,7 @@ class ConfusionView(QtWidgets.QWidget):
 
     def clear(self) -> None:
         self.matrices, self.step = {}, None
+        self._fit_width()
         self.update()
 
     def classes(self) -> int:
