@@ -156,6 +156,14 @@ def test_clicking_input_tiles_changes_the_networks_inputs(qtbot, make_window, pl
     assert panel.hover.text().startswith(f"W1[x₁², 1] = {fmt(s.model.W[0][2, 0])}  (input x₁² → ")
     # edges of W1 leave the x₁² slot
     assert panel.in_slot.tolist() == [0, 1, 2]
+    # hovering the tile names the feature and shows its map large in the Landscape panel
+    rect = panel.map_rects[0][2]
+    panel._hover_net(panel.net.vb.mapViewToScene(rect.center()))
+    assert panel.hover.text() == "input x₁² · used: click to remove it"
+    assert "x₁² over the input plane (hovered)" in w.panels["landscape"].plot.titleLabel.text
+    panel._hover_net(panel.net.vb.mapViewToScene(panel.map_rects[0][3].center()))  # x₂², not used
+    assert panel.hover.text() == "input x₂² · not used: click to add it"
+    assert "(hovered)" not in w.panels["landscape"].plot.titleLabel.text
     # remove x₁ and x₂ (the network keeps x₁²), then the last one stays, with a message
     for name, left in (("x1", ["x2", "x1^2"]), ("x2", ["x1^2"])):
         click_tile(qtbot, panel, name)

@@ -17,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ...core import unit_maps
+from ...core import features, unit_maps
 from ..colors import CLASS_COLORS, DIVERGING, PALE_DIVERGING, SEQUENTIAL, ZERO, class_index, pale
 from ..legends import ColorLegend
 from ..levels import drawable, symmetric_levels
@@ -379,7 +379,8 @@ class LandscapePanel(Panel):
             self._output_legend()
         else:
             layer, i = unit
-            name = f"x{'₁₂'[i]}" if layer == 0 else f"neuron {i + 1} of layer {layer}"
+            # layer 0: the network's i-th input feature (x₁, x₂, x₁², … as `network.inputs` lists them)
+            name = features.LABELS[s.inputs[i]] if layer == 0 else f"neuron {i + 1} of layer {layer}"
             self.img.setColorMap(PALE_DIVERGING)
             apply_plot_style(self.plot, f"{s.data.info.title}: {name} over the input plane (hovered)",
                                    "x₁", "x₂", self.th, grid=False)
