@@ -644,7 +644,7 @@ class WeightsPanel(Panel):
     def unit_map(self, layer: int, unit: int, n: int = 80) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The full-size map of one neuron, as `unit_hovered` names it: xs (n,), ys (n,) over the
         data's view plane and Z (n, n) with Z[j, i] its output at (xs[i], ys[j]); layer 0 is the
-        inputs (unit 0: x₁, 1: x₂), 1.. the hidden layers. Draw it with `unit_map_levels(layer, Z)`."""
+        used inputs (unit i: session.inputs[i]), 1.. the hidden layers. Draw it with `unit_map_levels(layer, Z)`."""
         s = self.session
         if s.kind != "dataset" or s.model is None:
             raise ValueError("unit maps exist only for dataset tasks")
