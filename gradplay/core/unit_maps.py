@@ -57,6 +57,17 @@ def unit_grids(session: Session, n: int) -> tuple[np.ndarray, np.ndarray, list[n
     return model_unit_grids(session.model, session.data.info.view, n, inputs=session.inputs)
 
 
+def feature_grids(view: tuple[float, float, float, float], n: int,
+                  names: Sequence[str] = features.NAMES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """xs (n,), ys (n,) over `view` and F (n, n, len(names)): every candidate input feature over the
+    plane, used by the network or not (the diagram's input column shows them all); F[j, i, k] is
+    feature names[k] at (xs[i], ys[j])."""
+    if n < 2:
+        raise ValueError(f"feature maps need n >= 2 samples per axis, got {n}")
+    xs, ys, pts = plane(view, n)
+    return xs, ys, features.transform(list(names), pts).reshape(n, n, len(names))
+
+
 def map_levels(activation: str, layer: int, values: np.ndarray) -> tuple[float, float]:
     """The colour range for the maps of one layer (0 = the inputs), the same for all its units so
     that units of a column compare at a glance; white is the middle of the range.

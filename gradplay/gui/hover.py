@@ -49,7 +49,9 @@ class HoverReadout:
                 i -= 1
             if math.isnan(best_x):
                 best_x = float(xs[i])
-            rows.append(f"<span style='color:{color}'>■</span> {name}: {fmt(ys[i])}")
+            # a series recorded at other steps (the evaluations, once per frame) says which it shows
+            at = f" ({self.xname} {fmt(xs[i], 6)})" if xs[i] != best_x else ""
+            rows.append(f"<span style='color:{color}'>■</span> {name}: {fmt(ys[i])}{at}")
         head = f"{self.xname} {fmt(best_x, 6)}" if not math.isnan(best_x) else ""
         (x0, x1), _ = self.plot.vb.viewRange()
         near = 0.02 * abs(x1 - x0)  # within 2 % of the view: a few pixels of the mark's line

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from gradplay.core import config, losses
+from gradplay.core import config, features, losses
 from gradplay.core.nn import ACTIVATIONS, MLP
 from gradplay.core.session import Session
-from gradplay.core.unit_maps import map_levels, unit_grids
+from gradplay.core.unit_maps import feature_grids, map_levels, unit_grids
 
 from .test_nn import torch_model
 
@@ -213,3 +213,12 @@ def test_map_levels_per_activation():
     lo, hi = map_levels("relu", 1, np.zeros(4))
     assert lo == -hi and 0 < hi <= 1e-12
     assert map_levels("linear", 1, np.array([np.inf, -3.0])) == (-3.0, 3.0)
+
+
+def test_feature_grids_hold_every_candidate_feature_over_the_plane():
+    xs, ys, F = feature_grids((-2.0, 2.0, -1.0, 3.0), 7)
+    assert F.shape == (7, 7, len(features.NAMES))
+    gx, gy = np.meshgrid(xs, ys)
+    want = [gx, gy, gx**2, gy**2, gx * gy, np.sin(gx), np.sin(gy), np.cos(gx), np.cos(gy)]
+    for k, w in enumerate(want):
+        np.testing.assert_allclose(F[:, :, k], w, rtol=0, atol=1e-15)

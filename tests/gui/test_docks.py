@@ -307,9 +307,9 @@ def test_weight_heatmaps_hold_current_weights_with_shared_levels(qtbot, holder, 
         np.testing.assert_array_equal(img.image, W)
         assert tuple(img.levels) == pytest.approx((-top, top))
         assert f"W{i + 1} ({W.shape[0]}×{W.shape[1]})" in panel.maps[i].titleLabel.text
-    # Diagram: every weight is one edge, drawn as a pair of points; neurons = 2 + 8·3 + 1.
+    # Diagram: every weight is one edge, drawn as a pair of points; neurons = 9 candidate inputs + 8·3 + 1.
     assert edge_points(panel) == 2 * sum(W.size for W in m.W)
-    assert len(panel.neurons.data) == 2 + 24 + 1
+    assert len(panel.neurons.data) == 9 + 24 + 1
 
 
 def test_weights_diagram_caps_edges_of_wide_layers(qtbot, holder, make_session):

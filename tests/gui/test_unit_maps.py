@@ -71,9 +71,19 @@ def test_maps_after_play_are_the_current_units_over_the_plane(qtbot, make_window
     np.testing.assert_array_equal(xs, np.linspace(x0, x1, len(xs)))
     np.testing.assert_array_equal(ys, np.linspace(y0, y1, len(ys)))
     want = hand_layers(s, xs, ys)
-    assert levels == [(-1.5, 1.5), (-1.0, 1.0), (-1.0, 1.0)]  # inputs: ±max |x| of the view
-    for j, (items, units) in enumerate(zip(panel.map_items, panel.map_units)):
-        assert len(items) == len(units) == (2 if j == 0 else 8)
+    # the input column: all nine candidate features, each on ± its largest |value| over the view
+    gx, gy = np.meshgrid(xs, ys)
+    feats = [gx, gy, gx * gx, gy * gy, gx * gy, np.sin(gx), np.sin(gy), np.cos(gx), np.cos(gy)]
+    assert levels[0][:5] == [(-1.5, 1.5)] * 2 + [(-2.25, 2.25)] * 3  # x₁, x₂ at ±1.5; x₁², x₂², x₁x₂
+    assert levels[1:] == [(-1.0, 1.0), (-1.0, 1.0)]
+    assert len(panel.map_items[0]) == 9
+    for img, f, lv in zip(panel.map_items[0], feats, levels[0]):
+        np.testing.assert_allclose(img.image, f, rtol=1e-12, atol=1e-12)
+        top = np.abs(f).max()
+        assert lv == pytest.approx((-top, top)) and tuple(img.levels) == lv
+    np.testing.assert_array_equal(panel.map_items[0][0].image, want[0][:, :, 0])  # x₁ as W1 sees it
+    for j, (items, units) in enumerate(zip(panel.map_items[1:], panel.map_units[1:]), start=1):
+        assert len(items) == len(units) == 8
         for img, u in zip(items, units):
             np.testing.assert_allclose(img.image, want[j][:, :, u], rtol=1e-12, atol=1e-12)
             assert tuple(img.levels) == levels[j]
@@ -88,11 +98,11 @@ def test_eight_wide_layers_have_a_map_in_every_neuron(qtbot, holder, make_sessio
     panel = make_panel(qtbot, holder, s)
     panel.refresh()
     assert panel.maps_on
-    assert [len(items) for items in panel.map_items] == [2, 8, 8, 8]
+    assert [len(items) for items in panel.map_items] == [9, 8, 8, 8]
     w, h, side = panel._map_side
     assert side >= weights_mod.MIN_MAP_PX
     k = 0
-    for j, items in enumerate(panel.map_items):
+    for j, items in enumerate(panel.map_items[1:], start=1):
         for i, img in enumerate(items):
             assert img.isVisible() and img.image.shape == (weights_mod.MAP_GRID,) * 2
             # the map's square is centred on its neuron
@@ -101,7 +111,8 @@ def test_eight_wide_layers_have_a_map_in_every_neuron(qtbot, holder, make_sessio
             assert r.center().y() == pytest.approx(panel.cols[j][i])
             assert (r.width(), r.height()) == pytest.approx((w, h))
             k += 1
-    assert len(panel.frames.data) == k  # one bias-coloured frame behind each map
+    assert panel.inputs_on  # and a frame behind each of the nine input tiles
+    assert len(panel.frames.data) == k + 9  # one bias-coloured frame behind each map
     # relu (unbounded): ± the layer's largest output over the plane
     xs, ys, levels = panel.map_grid
     want = hand_layers(s, xs, ys)
@@ -118,8 +129,9 @@ def test_frames_take_their_neurons_bias_colours(qtbot, holder, make_session):
     panel.refresh()
     lo, hi = panel.levels
     brushes = [spot.brush().color().name() for spot in panel.frames.points()]
-    assert brushes[:2] == [theme().muted] * 2  # the inputs have no bias
-    for b, got in zip(s.model.b[0], brushes[2:]):  # one of 256 shades of the weights' scale
+    # the inputs have no bias: x₁, x₂ muted, the seven unused features on the background
+    assert brushes[:9] == [theme().muted] * 2 + [theme().bg] * 7
+    for b, got in zip(s.model.b[0], brushes[9:]):  # one of 256 shades of the weights' scale
         assert got == DIVERGING.mapToQColor(round((b - lo) / (hi - lo) * 255) / 255).name()
 
 
@@ -129,7 +141,7 @@ def test_wide_layers_show_their_twelve_strongest_neurons(qtbot, holder, make_ses
     panel = make_panel(qtbot, holder, s, size=(800, 900))
     panel.refresh()
     assert panel.maps_on and panel._cap == 12
-    assert [len(items) for items in panel.map_items] == [2, 12, 12]
+    assert [len(items) for items in panel.map_items] == [9, 12, 12]
     for j in (1, 2):
         strength = np.abs(s.model.W[j]).sum(axis=1)
         strongest = set(np.argsort(strength)[-12:])
@@ -153,7 +165,7 @@ def test_a_short_panel_shows_fewer_maps_and_says_so(qtbot, holder, make_session)
     panel.refresh()
     assert panel.maps_on
     k = panel._cap
-    assert 2 <= k < 8 and [len(items) for items in panel.map_items] == [2, k, k]
+    assert 2 <= k < 8 and [len(items) for items in panel.map_items] == [9, k, k]
     assert f"maps: {k} of 8 neurons shown, the strongest" in panel.info.text()
     assert panel._map_side[2] >= weights_mod.MIN_MAP_PX
 
@@ -166,7 +178,7 @@ def test_too_small_a_diagram_falls_back_to_circles(qtbot, holder, make_session):
     assert not any(img.isVisible() for items in panel.map_items for img in items)
     assert len(panel.frames.data) == 0 and panel.map_grid is None
     assert "maps hidden" in panel.hover.text() and "maps hidden" in panel.info.text()
-    assert len(panel.neurons.data) == 2 + 64 + 1  # the plain diagram is still there
+    assert len(panel.neurons.data) == 9 + 64 + 1  # the plain diagram is still there (all candidate inputs)
     # grown, the paused panel draws its maps at once (no training step in between)
     panel.resize(1000, 900)
     qtbot.waitUntil(lambda: panel.maps_on and panel.map_grid is not None)
@@ -198,7 +210,7 @@ def test_hovering_neurons_emits_unit_hovered(qtbot, holder, make_session):
     # the input x₂, then empty space between the columns
     with qtbot.waitSignal(panel.unit_hovered, timeout=2000) as sig:
         move_to(0.0, panel.cols[0][1])
-    assert sig.args == [(0, 1)] and panel.hover.text() == "input x₂"
+    assert sig.args == [(0, 1)] and panel.hover.text() == "input x₂ · used: click to remove it"
     with qtbot.waitSignal(panel.unit_hovered, timeout=2000) as sig:
         move_to(1.5, panel.cols[1][0])
     assert sig.args == [None]

@@ -7,6 +7,9 @@ The batch loss (one value per step, from the history) shows the noise of stochas
 the full-set curves (from the evaluations the window records once per frame) show the real
 progress, and the gap between train and test shows over-fitting. Landscapes have one curve, f
 along the trajectory.
+
+Classification runs also show the train and test confusion matrices at the current parameters,
+right of the curves, when the panel has room for them (widgets/confusion.py).
 """
 from __future__ import annotations
 
@@ -22,12 +25,19 @@ from ..hover import HoverReadout
 from ..legends import LegendStrip
 from ..number_format import fmt
 from ..plotting import apply_plot_style, plot_widget
+from ..widgets.confusion import ConfusionView
 from ..widgets.smoothing import SmoothingBox
 from .base import Panel, SessionHolder
 
 MAX_POINTS = 1000  # per curve handed to setData; longer histories are min/max decimated
 SMOOTHING = 0.6  # the batch loss's EMA weight at start (TensorBoard's default)
 MIN_ACC_PANEL_PX = 235  # panel height below which the accuracy plot gives its room (222 px at 1280×720)
+MIN_LOSS_PLOT_PX = 320  # the confusion matrices show only if the curves keep at least this width
+# Counting the confusion matrices is one prediction over the whole train and test sets: on 100 000
+# samples ~30 ms for a 2-8-8-3 net, ~380 ms for 64-64-64 (measured). Recounted at most every
+# `slow_interval`, and spaced so that the counting takes at most `slow_share` of the GUI's time.
+CONFUSION_INTERVAL = 0.25
+CONFUSION_SHARE = 0.1
 
 
 class LossPanel(Panel):
@@ -35,6 +45,8 @@ class LossPanel(Panel):
 
     title = "Loss"
     name = "loss"
+    slow_interval = CONFUSION_INTERVAL
+    slow_share = CONFUSION_SHARE
 
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(holder, parent)
@@ -69,6 +81,10 @@ class LossPanel(Panel):
         self._pen_curves()
         self.loss_hover = HoverReadout(self.loss_plot)
         self.acc_hover = HoverReadout(self.acc_plot)
+        self.confusion = ConfusionView()
+        self.confusion.setVisible(False)
+        self.confusion_step: int | None = None  # the step the shown matrices were counted at
+        self._confusion_cramped = False  # a classification whose matrices have no room
         self.edit_lines: list[pg.InfiniteLine] = []  # one per edit of the timeline, at its step
         self._cut_note = ""
         self._edits_shown: list | None = None
@@ -82,8 +98,15 @@ class LossPanel(Panel):
         lay.setSpacing(2)
         lay.addLayout(top)
         lay.addWidget(self.legend)
-        lay.addWidget(self.loss_view, 3)
-        lay.addWidget(self.acc_view, 2)
+        plots = QtWidgets.QVBoxLayout()
+        plots.setSpacing(2)
+        plots.addWidget(self.loss_view, 3)
+        plots.addWidget(self.acc_view, 2)
+        row = QtWidgets.QHBoxLayout()
+        row.setSpacing(4)
+        row.addLayout(plots, 1)
+        row.addWidget(self.confusion)
+        lay.addLayout(row, 1)
         self.setMinimumSize(320, 170)
         self.loss_plot.setLogMode(y=True)
         self.reset()
@@ -125,12 +148,29 @@ class LossPanel(Panel):
 
     def _fit_accuracy(self) -> None:
         """The accuracy plot only where it has room: at 1280×720 it was ~30 px tall, its three tick
-        labels stacked on one another (the header line still gives both accuracies)."""
+        labels stacked on one another (the header line still gives both accuracies). The confusion
+        matrices likewise, where the curves keep MIN_LOSS_PLOT_PX of width beside them and the
+        plots' height holds both matrices (the header line says when they are hidden)."""
         classify = self._kind is not None and self._kind[1]
         show = classify and self.height() >= MIN_ACC_PANEL_PX
         if show != self.acc_view.isVisibleTo(self):
             self.acc_view.setVisible(show)
             self.loss_plot.getAxis("bottom").showLabel(not show)
+        if classify:
+            k = self.session.data.info.n_classes
+            room = self.height() - self.legend.geometry().bottom() - 6  # the plots' height
+            fits = (self.width() - self.confusion.width() - 12 >= MIN_LOSS_PLOT_PX
+                    and room >= self.confusion.needed_height(k))
+        else:
+            fits = False
+        if self._confusion_cramped != (classify and not fits):
+            self._confusion_cramped = classify and not fits
+            self.info.setText(self._summary())
+        if fits != self.confusion.isVisibleTo(self):
+            self.confusion.setVisible(fits)
+            if fits:  # count now, not at the next step (paused)
+                self.make_due()
+                self._count_confusion()
 
     # ------------------------------------------------------------------ structure
     def _mode(self) -> tuple[str, bool]:
@@ -148,6 +188,9 @@ class LossPanel(Panel):
                       self.test_acc):
             curve.setData([], [])
         self._edits_shown = None
+        self.confusion.clear()
+        self.confusion_step = None
+        self._fit_accuracy()
         # the batch loss's averages, afresh for each run (a log axis averages log10)
         self._ema = {log: RunningEma(log, as_log10=True) for log in (False, True)}
         self._titles()
@@ -203,7 +246,10 @@ class LossPanel(Panel):
         self.loss_hover.set("f" if s.kind == "function" else "batch", bx, by, self.th.fg)
         weight = self.smooth.value() if s.kind == "dataset" else 0.0
         if weight > 0:
-            self.batch_smooth.setData(*thin(steps, self._ema[log](steps, loss, weight), MAX_POINTS))
+            sx, sy = thin(steps, self._ema[log](steps, loss, weight), MAX_POINTS)
+            self.batch_smooth.setData(sx, sy)
+            with np.errstate(over="ignore"):  # (a log axis holds log10 of the average)
+                self.loss_hover.set("batch (smoothed)", sx, 10.0 ** sy if log else sy, self.th.muted)
         else:
             self.batch_smooth.setData([], [])
         if s.kind == "dataset":
@@ -219,8 +265,22 @@ class LossPanel(Panel):
                     x, y = decimate(es, 100.0 * ev.get(col), MAX_POINTS)
                     curve.setData(x, y)
                     self.acc_hover.set(name + " %", x, y, self.th.fg)
+                self._count_confusion()
         self._show_edits()
         self.info.setText(self._summary())
+
+    def _count_confusion(self) -> None:
+        """Recount the confusion matrices at the session's current parameters, if they are shown and
+        due (the count is a prediction over both sets: see CONFUSION_SHARE)."""
+        if not self.confusion.isVisibleTo(self) or not self.due():
+            return
+        s = self.session
+        matrices = s.confusion()
+        if matrices is None:
+            return
+        self.confusion.set_matrices(matrices, s.step)
+        self.confusion_step = s.step
+        self._fit_accuracy()  # larger counts make the matrices wider: do the curves keep their room?
 
     def _show_edits(self) -> None:
         """A dotted line at each edit's step (not restarts: their step 0 begins the run)."""
@@ -266,4 +326,6 @@ class LossPanel(Panel):
             parts.append("no steps yet: train to draw the curve")
         if self._cut_note:
             parts.append(self._cut_note)
+        if self._confusion_cramped:
+            parts.append("confusion matrices hidden: enlarge the panel")
         return " · ".join(parts)  # a halt is said once, in the window's banner

@@ -4,6 +4,10 @@ Every heatmap, edge and neuron uses the one diverging scale with ONE shared symm
 colour means the same weight value in every layer and a layer whose weights shrink or grow stands
 out. In the diagram an edge's width grows with |w| and its colour gives the sign; a neuron's fill
 is its bias.
+
+As in TF Playground, the input column lists all nine candidate input features (core/features.py),
+each with its map over the plane: the active ones bright and wired into W1, the others faded and
+unwired. Clicking one adds it to the network's inputs or removes it (a new run, as the ± buttons).
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ...core import config as config_mod
-from ...core import unit_maps
+from ...core import features, unit_maps
 from ..colors import DIVERGING, PALE_DIVERGING, layer_color
 from ..legends import ColorLegend
 from ..levels import drawable, symmetric_levels
@@ -43,7 +47,10 @@ MAP_MAX_PX = 64
 SLOT_PX = 20  # the least distance between the centres of two maps of a column (a map: MAP_FILL of it)
 MIN_MAP_PX = 14  # below this a map is a smudge: the diagram falls back to plain circles
 RING_PX = 4  # the bias-coloured frame around a map (2 px on each side)
-LABEL_PX = 26  # room left of the input maps for "x₁", "x₂" (wider names get their width + 8)
+LABEL_PX = 44  # room left of the input maps for their names ("sin x₁")
+MIN_INPUT_PX = 9  # input tiles smaller than this give way to circles (a feature's map is smooth)
+MIN_LABEL_GAP_PX = 13  # input slots closer than this name only the active inputs (the rest overlapped)
+FADED = 0.4  # opacity of an unused input's map
 BUTTONS_PX = 26  # room under the diagram for the ± neuron buttons
 FUNCTION_MESSAGE = "Landscape task: the parameters are the point (x, y) — see the Landscape panel."
 
@@ -114,6 +121,9 @@ class WeightsPanel(Panel):
         self.map_n = MAP_GRID  # grid samples per axis of the next redraw (adapted to its cost)
         self.map_grid: tuple | None = None  # (xs, ys, per-column levels) the maps were drawn from
         self._map_side = (0.0, 0.0, 0.0)  # a map's width, height (view units) and side (px)
+        self._in_side = (0.0, 0.0, 0.0)  # the same for an input tile (smaller when the column is squeezed)
+        self.inputs_on = False  # whether the input tiles are drawn (else circles)
+        self._framed: list[tuple[int, int]] = []
         self._hovered: tuple[int, int] | None = None
         self._cap: int | None = None  # neurons per column before it is squeezed: the maps it has room for
         self._shade: np.ndarray | None = None  # each neuron's bias as one of the 256 brushes
@@ -145,6 +155,7 @@ class WeightsPanel(Panel):
         self.levels = (-1.0, 1.0)
         self.maps_view.scene().sigMouseMoved.connect(self._hover_maps)
         self.net_view.scene().sigMouseMoved.connect(self._hover_net)
+        self.net_view.scene().sigMouseClicked.connect(self._clicked)
         self.net_view.installEventFilter(self)  # the mouse leaving the diagram: unit_hovered(None)
         self.net.vb.sigResized.connect(self._resized)
         self.reset()
@@ -201,12 +212,24 @@ class WeightsPanel(Panel):
 
     def _layout_diagram(self) -> None:
         """Names, column headers and brushes for the current layer sizes; `_fit` places them."""
-        m = self.session.model
+        s = self.session
+        m = s.model
         self.buttons.set_hidden(list(m.hidden))
         self.edge_cap = min(EDGE_CAP, max(100, EDGE_BUDGET // m.n_layers))
-        self.sizes = (m.n_in, *m.hidden, m.n_out)
+        # the input column holds every candidate feature; W1's row r comes from slot in_slot[r]
+        self.inputs = list(s.inputs)
+        self.in_slot = np.array([features.NAMES.index(n) for n in self.inputs])
+        self.active = np.isin(np.arange(len(features.NAMES)), self.in_slot)
+        self.sizes = (len(features.NAMES), *m.hidden, m.n_out)
+        self._layout_key = (tuple(self.inputs), *m.hidden, m.n_out)
         self._bias_brushes = [pg.mkBrush(c) for c in DIVERGING.mapToQColor(np.linspace(0, 1, 256))]
         self._input_brush = pg.mkBrush(self.th.muted)
+        faded = pg.mkColor(self.th.muted)
+        faded.setAlphaF(FADED)
+        self._faded_brush = pg.mkBrush(faded)
+        self._input_brushes = [self._input_brush if a else self._faded_brush for a in self.active]
+        # behind an unused input's faded map: the background (its circle showed through)
+        self._tile_brushes = [self._input_brush if a else pg.mkBrush(self.th.bg) for a in self.active]
         self._shade = None  # the bias shades of the last network do not fit this one
         for t in self.labels:
             self.net.removeItem(t)
@@ -219,13 +242,13 @@ class WeightsPanel(Panel):
             color = self.th.fg if j == 0 else layer_color(j - 1)  # column j is layer j's output
             self._label(head, COLUMN_GAP * j, 0.0, color, (0.5, 0.5))
         self.headers = self.labels[:]
-        for i in range(m.n_in):
-            self._label(self.input_label(i), -0.35, 0.0, self.th.fg, (1, 0.5))
+        for name, on in zip(features.NAMES, self.active):
+            self._label(features.LABELS[name], -0.35, 0.0, self.th.fg if on else self.th.muted, (1, 0.5))
         self.input_labels = self.labels[len(self.headers):]
         outs = (["ŷ"] if m.n_out == 1 else [f"class {c}" for c in range(m.n_out)])
         for name in outs:
             self._label(name, COLUMN_GAP * last + 0.35, 0.0, self.th.fg, (0, 0.5))
-        self.output_labels = self.labels[len(self.headers) + m.n_in:]
+        self.output_labels = self.labels[len(self.headers) + len(self.input_labels):]
         # Outlines would merge into a black bar in a very wide column.
         self.neurons.setPen(pg.mkPen(self.th.fg, width=1) if max(self.sizes) <= 32 else None)
         self._cap = None
@@ -250,7 +273,7 @@ class WeightsPanel(Panel):
         self.map_items, self.map_units, self.map_slots, self.map_rects = [], [], [], []
         self.map_grid = None
         for j, n in enumerate(self.sizes[:-1]):
-            k = min(n, cap)
+            k = n if j == 0 else min(n, cap)  # every input feature has its tile (to click)
             items = []
             for _ in range(k):
                 img = pg.ImageItem(axisOrder="row-major")  # row 0 = ys[0], the bottom of the plane
@@ -261,7 +284,7 @@ class WeightsPanel(Panel):
                 items.append(img)
             self.map_items.append(items)
             self.map_units.append(np.arange(k))
-            self.map_slots.append(self.cols[j] if n <= cap else _column_y(cap, cap))
+            self.map_slots.append(self.cols[j] if n <= cap or j == 0 else _column_y(cap, cap))
             self.map_rects.append([QtCore.QRectF() for _ in range(k)])
         self.frames.setData([], [])
 
@@ -299,7 +322,7 @@ class WeightsPanel(Panel):
                 left = a * right / max(width - a, 1.0)
                 ux = (left + right) / width  # data units per pixel, x
                 side = float(min(side, MAP_MAX_X / ux))
-        self.maps_on = side >= MIN_MAP_PX
+        self.maps_on = bool(side >= MIN_MAP_PX)
         if not self.maps_on:
             if self._cap != MAP_COLUMN_MAX:
                 self._columns(MAP_COLUMN_MAX)
@@ -309,32 +332,51 @@ class WeightsPanel(Panel):
         map_half = side / 2 * u if self.maps_on else 0.0
         for t in self.headers:
             t.setPos(t.pos().x(), half + map_half + (10 + self._head_px / 2) * u)
-        label_x = -(side / 2 + 4) * ux if self.maps_on else -0.35  # 4 px left of the input maps
-        for t in self.input_labels:
+        # The nine input tiles share their column's height: squeezed, they are smaller than the maps
+        gap = self.cols[0][0] - self.cols[0][1]  # input slot spacing (view units)
+        in_side = min(side, gap * MAP_FILL / u) if self.maps_on else 0.0
+        self.inputs_on = bool(in_side >= MIN_INPUT_PX)
+        label_x = -(in_side / 2 + 4) * ux if self.inputs_on else -0.35  # 4 px left of the input maps
+        # Close slots name only the used inputs, and of those no two within MIN_LABEL_GAP_PX (x₁ and
+        # x₂ were printed over one another); hovering names every input.
+        every = math.ceil(MIN_LABEL_GAP_PX * u / max(gap, 1e-9))
+        last = -every
+        for k, (t, on) in enumerate(zip(self.input_labels, self.active)):
             t.setPos(label_x, t.pos().y())
+            named = every <= 1 or (bool(on) and k - last >= every)
+            t.setVisible(named)
+            last = k if named else last
         self.net.setRange(xRange=(-left, right),
                           yRange=(-half - map_half - bottom_px * u, half + map_half + top_px * u), padding=0)
         xs = [self.net_view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(COLUMN_GAP * j, 0.0))).x()
               for j in range(1, len(self.sizes) - 1)]
         self.buttons.place(xs, self.net_view.height() - BUTTONS_PX + 2)
         self._map_side = (side * ux, side * u, side)
+        self._in_side = (in_side * ux, in_side * u, in_side)
         self._place_maps()
         return self._cap != old_cap
 
     def _place_maps(self) -> None:
         """Map rectangles (pixel centres on the plane's sample points do not matter at this size:
         each map spans its square) and their frames; hidden when the diagram is too small."""
-        w, h, side = self._map_side
-        pos = []
+        pos, sizes = [], []
+        self._framed: list[tuple[int, int]] = []  # (column, map) of each frame, in order
         for j, (items, slots) in enumerate(zip(self.map_items, self.map_slots)):
+            w, h, side = self._in_side if j == 0 else self._map_side
+            shown = self.inputs_on if j == 0 else self.maps_on
             for k, (img, y) in enumerate(zip(items, slots)):
                 rect = self.map_rects[j][k] = QtCore.QRectF(COLUMN_GAP * j - w / 2, y - h / 2, w, h)
                 if img.image is not None:  # (setRect scales by the image's size: again after setImage)
                     img.setRect(rect)
-                img.setVisible(self.maps_on)
-                pos.append((COLUMN_GAP * j, y))
+                img.setVisible(shown)
+                if j == 0:
+                    img.setOpacity(1.0 if self.active[k] else FADED)  # an unused input, faded
+                if shown:
+                    pos.append((COLUMN_GAP * j, y))
+                    sizes.append(side + RING_PX)
+                    self._framed.append((j, k))
         if self.maps_on:
-            self.frames.setData(pos=pos, size=side + RING_PX, pen=pg.mkPen(self.th.fg, width=1))
+            self.frames.setData(pos=pos, size=np.array(sizes), pen=pg.mkPen(self.th.fg, width=1))
             self._frame_brushes()
         else:
             self.frames.setData([], [])
@@ -355,7 +397,8 @@ class WeightsPanel(Panel):
         if s.kind != "dataset":
             return
         m = s.model
-        if self._shape != (s.kind, s.n_layers) or getattr(self, "sizes", None) != (m.n_in, *m.hidden, m.n_out):
+        if (self._shape != (s.kind, s.n_layers)
+                or getattr(self, "_layout_key", None) != (tuple(s.inputs), *m.hidden, m.n_out)):
             # another network than the diagram was laid out for (a resize can come before the
             # window's reset): lay it out first (drawing the old one raised IndexError)
             self.reset()
@@ -380,11 +423,19 @@ class WeightsPanel(Panel):
         n = self.map_n
         t = time.perf_counter()
         xs, ys, layers = unit_maps.unit_grids(self.session, n)
+        # the input column: every candidate feature over the same plane (W1 sees the active ones)
+        layers[0] = unit_maps.feature_grids(self.session.data.info.view, n)[2]
         took = time.perf_counter() - t
         # the cost grows with n²: aim the next pass at MAP_SECONDS (as the decision map does)
         self.map_n = int(np.clip(n * math.sqrt(MAP_SECONDS / max(took, 1e-6)), MIN_MAP_GRID, MAP_GRID))
-        levels = []
+        levels: list = []
         for j, (items, A) in enumerate(zip(self.map_items, layers)):
+            if j == 0:  # each feature on its own range (x₁² would leave x₁ pale on a shared one)
+                lv0 = [unit_maps.map_levels("linear", 0, A[:, :, k]) for k in range(A.shape[2])]
+                for img, k, rect in zip(items, range(A.shape[2]), self.map_rects[0]):
+                    self._set_map(img, A[:, :, k], lv0[k], rect)
+                levels.append(lv0)
+                continue
             if len(items) < A.shape[2]:  # a wide layer: its strongest neurons (largest outgoing |w|)
                 strength = np.nan_to_num(np.abs(m.W[j]), nan=0.0, posinf=1e300).sum(axis=1)
                 units = np.sort(np.argsort(-strength, kind="stable")[:len(items)])
@@ -394,14 +445,18 @@ class WeightsPanel(Panel):
             lv = unit_maps.map_levels(m.unit_activation(j), j, A)
             levels.append(lv)
             for img, u, rect in zip(items, units, self.map_rects[j]):
-                reshaped = img.image is None or img.image.shape != A.shape[:2]
-                # clipped to the levels: an overflowed unit (inf) against a tiny range overflowed
-                # pyqtgraph's rescale (a RuntimeWarning in the terminal)
-                img.setImage(np.clip(drawable(A[:, :, u]), *lv), autoLevels=False, levels=lv)
-                if reshaped:  # its transform scales the image's pixels to the map's square
-                    img.setRect(rect)
+                self._set_map(img, A[:, :, u], lv, rect)
         self.map_grid = (xs, ys, levels)
         self._frame_brushes()
+
+    @staticmethod
+    def _set_map(img: pg.ImageItem, Z: np.ndarray, lv: tuple[float, float], rect: QtCore.QRectF) -> None:
+        reshaped = img.image is None or img.image.shape != Z.shape
+        # clipped to the levels: an overflowed unit (inf) against a tiny range overflowed
+        # pyqtgraph's rescale (a RuntimeWarning in the terminal)
+        img.setImage(np.clip(drawable(Z), *lv), autoLevels=False, levels=lv)
+        if reshaped:  # its transform scales the image's pixels to the map's square
+            img.setRect(rect)
 
     def _frame_brushes(self) -> None:
         """The maps' frames in their neurons' bias colours (the inputs, which have none, muted)."""
@@ -409,8 +464,9 @@ class WeightsPanel(Panel):
         if not self.maps_on or shade is None or not len(self.frames.data):
             return
         starts = np.cumsum((0,) + self.sizes)
-        brushes = [self._input_brush if j == 0 else self._bias_brushes[shade[starts[j] + u - self.sizes[0]]]
-                   for j, units in enumerate(self.map_units) for u in units]
+        brushes = [self._tile_brushes[k] if j == 0 else
+                   self._bias_brushes[shade[starts[j] + self.map_units[j][k] - self.sizes[0]]]
+                   for j, k in self._framed]
         self.frames.setBrush(brushes)
 
     def _maps_note(self) -> str:
@@ -432,7 +488,8 @@ class WeightsPanel(Panel):
             idx = np.argpartition(np.abs(w), -cap)[-cap:] if w.size > cap else np.arange(w.size)
             i, j = np.divmod(idx, W.shape[1])
             x = np.repeat([[COLUMN_GAP * li, COLUMN_GAP * (li + 1)]], len(idx), axis=0).ravel()
-            y = np.column_stack([self.cols[li][i], self.cols[li + 1][j]]).ravel()
+            rows = self.in_slot[i] if li == 0 else i  # W1's row r leaves its feature's slot
+            y = np.column_stack([self.cols[li][rows], self.cols[li + 1][j]]).ravel()
             a = np.abs(w[idx]) / top
             k = np.minimum((a * N_WIDTHS).astype(int), N_WIDTHS - 1)
             bucket = np.where(w[idx] < 0, 0, N_WIDTHS) + k
@@ -451,7 +508,7 @@ class WeightsPanel(Panel):
         lo, hi = self.levels
         # 256 shared brushes: a brush per neuron made setData ~7x slower on 8x256 nets (74 ms)
         shade = self._shade = np.clip(np.rint((b - lo) / (hi - lo) * 255), 0, 255).astype(int)
-        brushes = [self._input_brush] * m.n_in + [self._bias_brushes[k] for k in shade]  # inputs: no bias
+        brushes = self._input_brushes + [self._bias_brushes[k] for k in shade]  # inputs: no bias
         if self._placed:
             self.neurons.setBrush(brushes)
         else:
@@ -483,6 +540,35 @@ class WeightsPanel(Panel):
         except config_mod.ConfigError as e:  # e.g. batch norm needs a hidden layer
             self.hover.setText(f"Cannot change the layers: {e}")
 
+    def _clicked(self, event) -> None:
+        """A click on an input's tile (or circle) adds that feature to the inputs or removes it."""
+        left = event.button() == QtCore.Qt.MouseButton.LeftButton
+        if self.session.kind != "dataset" or not hasattr(self, "cols") or not left:
+            return
+        p = self.net.vb.mapSceneToView(event.scenePos())
+        hit = self._unit_at(p.x(), p.y())
+        if hit is not None and hit[0] == 0:
+            event.accept()
+            self.toggle_input(features.NAMES[hit[1]])
+
+    def toggle_input(self, name: str) -> None:
+        """Use feature `name` as an input or stop using it: the controller rebuilds the run with
+        the new `network.inputs` (as the ± buttons do with the widths). The last input stays."""
+        inputs = list(self.session.inputs)
+        if name in inputs:
+            if len(inputs) == 1:
+                self.hover.setText(f"Cannot remove {features.LABELS[name]}: the network needs at least one "
+                                   f"input (add another first)")
+                return
+            inputs.remove(name)
+        else:
+            inputs.append(name)
+        cfg = self.session.config
+        try:
+            self.holder.apply_config(config_mod.with_changes(cfg, network={"inputs": features.ordered(inputs)}))
+        except config_mod.ConfigError as e:
+            self.hover.setText(f"Cannot change the inputs: {e}")
+
     def _capped_note(self) -> str:
         big = [f"W{li + 1}" for li, W in enumerate(self.session.model.W) if W.size > self.edge_cap]
         if not big:
@@ -498,8 +584,9 @@ class WeightsPanel(Panel):
                 p = plot.vb.mapSceneToView(pos)
                 r, c = int(np.floor(p.y())), int(np.floor(p.x()))
                 if 0 <= r < W.shape[0] and 0 <= c < W.shape[1]:
-                    src = self.input_label(r) if li == 0 else f"neuron {r + 1} of layer {li}"
-                    self.hover.setText(f"W{li + 1}[{r + 1}, {c + 1}] = {fmt(W[r, c])}  ({src} → "
+                    name = features.LABELS[self.inputs[r]] if li == 0 else None
+                    src = f"input {name}" if name else f"neuron {r + 1} of layer {li}"
+                    self.hover.setText(f"W{li + 1}[{name or r + 1}, {c + 1}] = {fmt(W[r, c])}  ({src} → "
                                        f"{'output' if li == len(self.maps) - 1 else f'layer {li + 1}'} "
                                        f"neuron {c + 1})")
                 return
@@ -507,9 +594,9 @@ class WeightsPanel(Panel):
     def _unit_at(self, x: float, y: float) -> tuple[int, int] | None:
         """(column, neuron) under the view point (x, y): a map (its whole square), else a circle."""
         if self.maps_on:
-            w, h, _ = self._map_side
             j = int(round(x / COLUMN_GAP))
-            if 0 <= j < len(self.map_items) and abs(x - COLUMN_GAP * j) <= w / 2:
+            w, h, _ = self._in_side if j == 0 else self._map_side
+            if 0 <= j < len(self.map_items) and (j > 0 or self.inputs_on) and abs(x - COLUMN_GAP * j) <= w / 2:
                 k = np.flatnonzero(np.abs(self.map_slots[j] - y) <= h / 2)
                 if len(k):
                     return j, int(self.map_units[j][k[0]])
@@ -534,9 +621,14 @@ class WeightsPanel(Panel):
             return
         col, i = hit
         if col == 0:
-            self.hover.setText(f"input {self.input_label(i)}")
-        else:
-            self.hover.setText(f"layer {col}, neuron {i + 1}: bias b = {fmt(self.session.model.b[col - 1][i])}")
+            name = features.NAMES[i]
+            used = bool(self.active[i])
+            self.hover.setText(f"input {features.LABELS[name]} · "
+                               f"{'used: click to remove it' if used else 'not used: click to add it'}")
+            # the Landscape's unit map counts the used inputs only
+            self._set_hovered((0, self.inputs.index(name)) if used else None)
+            return
+        self.hover.setText(f"layer {col}, neuron {i + 1}: bias b = {fmt(self.session.model.b[col - 1][i])}")
         self._set_hovered(hit if col < len(self.sizes) - 1 else None)  # outputs: the Landscape's map
 
     def _set_hovered(self, unit: tuple[int, int] | None) -> None:
@@ -554,7 +646,7 @@ class WeightsPanel(Panel):
     def unit_map(self, layer: int, unit: int, n: int = 80) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The full-size map of one neuron, as `unit_hovered` names it: xs (n,), ys (n,) over the
         data's view plane and Z (n, n) with Z[j, i] its output at (xs[i], ys[j]); layer 0 is the
-        inputs (unit 0: x₁, 1: x₂), 1.. the hidden layers. Draw it with `unit_map_levels(layer, Z)`."""
+        used inputs (unit i: session.inputs[i]), 1.. the hidden layers. Draw it with `unit_map_levels(layer, Z)`."""
         s = self.session
         if s.kind != "dataset" or s.model is None:
             raise ValueError("unit maps exist only for dataset tasks")
