@@ -43,6 +43,13 @@ class History:
             self.data[k][i] = v
         self.n = i + 1
 
+    def replace_last(self, **values) -> None:
+        """Overwrite the newest row's values (its step stays): the same step after a hand edit."""
+        if self.n == 0:
+            raise IndexError("replace_last on an empty History")
+        for k, v in values.items():
+            self.data[k][self.n - 1] = v
+
     def _thin(self) -> None:
         """Drop a quarter of the rows, those densest for their age (see the module docstring).
 

@@ -436,7 +436,9 @@ class Session:
                 res[f"{split}_loss"] = losses.loss_value(name, out, y)
                 acc = losses.accuracy(name, out, y)
                 res[f"{split}_acc"] = math.nan if acc is None else acc
-        if record and (len(self.evals) == 0 or self.evals.steps[len(self.evals) - 1] != self.step):
+        if record and len(self.evals) and self.evals.steps[len(self.evals) - 1] == self.step:
+            self.evals.replace_last(**res)  # the same parameters give the same row; a hand edit, a new one
+        elif record:
             self.evals.append(self.step, **res)
         return res
 

@@ -267,6 +267,12 @@ class Controller(QtCore.QObject, SessionHolder):
         """Apply a resolved config: keeps the parameters if only optimizer/schedule/training changed."""
         self.session.set_config(cfg)  # its "config" or "reset" event tells the window
 
+    def edit_param(self, name: str, index: tuple[int, ...], value: float) -> None:
+        """Set one weight or bias by hand, now (playing or paused): the session records it on its
+        timeline; its "config" event retires the trainer, whose twin still has the old value."""
+        self.session.edit_param(name, index, value)
+        self._evaluate()  # the losses and accuracy of the edited network, not of the one before
+
     def on_session_replaced(self, slot: Callable[[], None]) -> None:
         """Call `slot` at each `session_replaced`."""
         self.session_replaced.connect(slot)

@@ -82,3 +82,18 @@ def test_landscapes_have_no_network_parameters():
     with pytest.raises(ConfigError, match="landscape task has none"):
         config.resolve({"task": {"kind": "function", "name": "booth"},
                         "timeline": [{"step": 3, "params.W1[0,0]": 1.0}]})
+
+
+def test_the_evaluation_at_the_edit_step_is_of_the_edited_network():
+    s = Session(config.resolve(MOONS))
+    s.run(7)
+    s.evaluate()
+    rows, before = len(s.evals), s.evals.last("train_loss")
+    s.edit_param("W2", (0, 0), 4.0)
+    s.evaluate()
+    assert len(s.evals) == rows and s.evals.steps[rows - 1] == 7  # one row per step: replaced, not added
+    assert s.loss_name == "bce"  # recomputed by hand from the edited network's logits
+    p = 1.0 / (1.0 + np.exp(-s.model.predict(s.inputs_train).ravel()))
+    y = s.data.y_train.ravel()
+    assert s.evals.last("train_loss") == pytest.approx(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), rel=1e-9)
+    assert s.evals.last("train_loss") != before

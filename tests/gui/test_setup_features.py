@@ -48,7 +48,8 @@ def test_input_toggles_change_what_the_network_sees(qtbot, make_window, play_pas
     assert s.config["network"]["inputs"] == ["x2", "x1^2", "sin(x2)"] and s.model.n_in == 3
     np.testing.assert_array_equal(s.inputs_train[:, 0], s.data.x_train[:, 1])
     # the Weights diagram names the inputs the network has, and the run trains on them
-    labels = [t.textItem.toPlainText() for t in w.panels["weights"].input_labels]
+    weights = w.panels["weights"]  # all nine features stand in its input column; the used ones are lit
+    labels = [t.textItem.toPlainText() for t, on in zip(weights.input_labels, weights.active) if on]
     assert labels == ["x₂", "x₁²", "sin x₂"]
     play_past(w, 5)
     assert np.isfinite(s.last_loss)

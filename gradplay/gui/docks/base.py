@@ -34,6 +34,10 @@ class SessionHolder:
         """Run `cfg` (a resolved config) from now on: Setup's fields, Weights' ± buttons, the
         Diagnostics fixes. A holder of a fixed session ignores it."""
 
+    def edit_param(self, name: str, index: tuple[int, ...], value: float) -> None:
+        """Set one weight or bias by hand (a click on the Weights diagram or a heatmap cell).
+        ConfigError when the network cannot take it. A holder of a fixed session ignores it."""
+
     def on_session_replaced(self, slot: Callable[[], None]) -> None:
         """Call `slot` each time the session is rebuilt or replaced (a preset, Open, Reset), shown or
         not. A fixed session is never replaced, so the default never calls it."""

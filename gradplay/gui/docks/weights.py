@@ -19,12 +19,13 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ...core import config as config_mod
-from ...core import features, unit_maps
+from ...core import features, timeline, unit_maps
 from ..colors import DIVERGING, PALE_DIVERGING, layer_color
 from ..legends import ColorLegend
 from ..levels import drawable, symmetric_levels
 from ..number_format import fmt
 from ..widgets.network_buttons import NetworkButtons
+from ..widgets.param_editor import ParamEditor
 from .base import Panel, SessionHolder
 
 EDGE_CAP = 600  # edges drawn per layer; wider layers show only their strongest weights
@@ -61,7 +62,8 @@ def _column_y(n: int, cap: int = 12) -> np.ndarray:
     return np.linspace(span / 2, -span / 2, n) if n > 1 else np.zeros(1)
 
 
-HOVER_HINT = "hover a cell or a neuron for its exact value"
+HOVER_HINT = "hover a cell, an edge or a neuron for its exact value · click one to set it"
+EDGE_PICK_PX = 5  # a click this close to a drawn edge (in screen pixels) picks its weight
 SMALL_HINT = HOVER_HINT + " · neuron maps hidden: the diagram is too small for them (enlarge the panel)"
 
 class WeightsPanel(Panel):
@@ -156,6 +158,8 @@ class WeightsPanel(Panel):
         self.maps_view.scene().sigMouseMoved.connect(self._hover_maps)
         self.net_view.scene().sigMouseMoved.connect(self._hover_net)
         self.net_view.scene().sigMouseClicked.connect(self._clicked)
+        self.maps_view.scene().sigMouseClicked.connect(self._clicked_maps)
+        self.editor: ParamEditor | None = None  # the open "Set W2[3, 1]" dialog, if any
         self.net_view.installEventFilter(self)  # the mouse leaving the diagram: unit_hovered(None)
         self.net.vb.sigResized.connect(self._resized)
         self.reset()
@@ -484,8 +488,7 @@ class WeightsPanel(Panel):
         segs: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in self.edges]
         for li, W in enumerate(m.W):
             w = drawable(W).ravel()
-            cap = self.edge_cap
-            idx = np.argpartition(np.abs(w), -cap)[-cap:] if w.size > cap else np.arange(w.size)
+            idx = self._drawn(w)
             i, j = np.divmod(idx, W.shape[1])
             x = np.repeat([[COLUMN_GAP * li, COLUMN_GAP * (li + 1)]], len(idx), axis=0).ravel()
             rows = self.in_slot[i] if li == 0 else i  # W1's row r leaves its feature's slot
@@ -515,6 +518,11 @@ class WeightsPanel(Panel):
             self.neurons.setData(pos=self.xy, brush=brushes, size=self._neuron_size())
             self._placed = True
 
+    def _drawn(self, w: np.ndarray) -> np.ndarray:
+        """Indices of the weights (of one flattened layer) the diagram draws: all, or the edge_cap strongest."""
+        cap = self.edge_cap
+        return np.argpartition(np.abs(w), -cap)[-cap:] if w.size > cap else np.arange(w.size)
+
     def _neuron_size(self) -> np.ndarray:
         """Circles as large as their column's spacing allows on screen (14 px at most, 3 px at least):
         the output neuron of a net with a squeezed 256-wide column stays a readable circle."""
@@ -541,7 +549,8 @@ class WeightsPanel(Panel):
             self.hover.setText(f"Cannot change the layers: {e}")
 
     def _clicked(self, event) -> None:
-        """A click on an input's tile (or circle) adds that feature to the inputs or removes it."""
+        """A click on an input's tile (or circle) adds that feature to the inputs or removes it; on a
+        neuron it sets the neuron's bias, on an edge its weight (TF Playground's edit by click)."""
         left = event.button() == QtCore.Qt.MouseButton.LeftButton
         if self.session.kind != "dataset" or not hasattr(self, "cols") or not left:
             return
@@ -550,6 +559,89 @@ class WeightsPanel(Panel):
         if hit is not None and hit[0] == 0:
             event.accept()
             self.toggle_input(features.NAMES[hit[1]])
+        elif hit is not None:
+            event.accept()
+            self.edit_param(f"b{hit[0]}", (hit[1],))
+        elif (edge := self._edge_at(p.x(), p.y())) is not None:
+            event.accept()
+            self.edit_param(f"W{edge[0] + 1}", edge[1:])
+
+    def _clicked_maps(self, event) -> None:
+        """A click on a cell of a weight heatmap sets that weight."""
+        if self.session.kind != "dataset" or event.button() != QtCore.Qt.MouseButton.LeftButton:
+            return
+        cell = self._cell_at(event.scenePos())
+        if cell is not None:
+            event.accept()
+            self.edit_param(f"W{cell[0] + 1}", cell[1:])
+
+    def _cell_at(self, pos: QtCore.QPointF) -> tuple[int, int, int] | None:
+        """(layer, row, column) of the weight heatmap cell under scene point `pos`."""
+        for li, (plot, W) in enumerate(zip(self.maps, self.session.model.W)):
+            if plot.vb.sceneBoundingRect().contains(pos):
+                p = plot.vb.mapSceneToView(pos)
+                r, c = int(np.floor(p.y())), int(np.floor(p.x()))
+                return (li, r, c) if 0 <= r < W.shape[0] and 0 <= c < W.shape[1] else None
+        return None
+
+    def _edge_at(self, x: float, y: float) -> tuple[int, int, int] | None:
+        """(layer, row, column) of the drawn edge nearest the view point (x, y), if one passes within
+        EDGE_PICK_PX pixels of it (edges left out of a capped layer cannot be picked: not drawn)."""
+        li = int(np.floor(x / COLUMN_GAP))
+        m = self.session.model
+        if not 0 <= li < len(m.W):
+            return None
+        W = m.W[li]
+        i, j = np.divmod(self._drawn(drawable(W).ravel()), W.shape[1])
+        y0 = self.cols[li][self.in_slot[i] if li == 0 else i]
+        y1 = self.cols[li + 1][j]
+        sx, sy = self.net.vb.viewPixelSize()
+        if not (sx and sy):
+            return None
+        t = (x - COLUMN_GAP * li) / COLUMN_GAP
+        slope = ((y1 - y0) / sy) / (COLUMN_GAP / sx)  # pixels up per pixel across
+        dist = np.abs((y - (y0 + t * (y1 - y0))) / sy) / np.sqrt(1.0 + slope ** 2)  # to each line, in px
+        k = int(np.argmin(dist))
+        return (li, int(i[k]), int(j[k])) if dist[k] <= EDGE_PICK_PX else None
+
+    def param_text(self, name: str, index: tuple[int, ...]) -> tuple[str, str]:
+        """("W2[3, 1]", "from neuron 3 of layer 1 to neuron 1 of layer 2") as the window names a
+        parameter: rows and columns count from 1 (the timeline key counts from 0, as numpy does)."""
+        m = self.session.model
+        layer = int(name[1:])
+        last = layer == len(m.W)
+
+        def unit(k: int) -> str:  # unit k (from 0) of this parameter's layer
+            if last:
+                return "the output" if m.n_out == 1 else f"output {k + 1} (class {k})"
+            return f"neuron {k + 1} of layer {layer}"
+
+        if name[0] == "b":
+            return f"b{layer}[{index[0] + 1}]", f"bias of {unit(index[0])}"
+        r, c = index
+        src = f"input {self.input_label(r)}" if layer == 1 else f"neuron {r + 1} of layer {layer - 1}"
+        return f"W{layer}[{r + 1}, {c + 1}]", f"weight from {src} to {unit(c)}"
+
+    def edit_param(self, name: str, index: tuple[int, ...]) -> ParamEditor:
+        """Open the dialog that sets parameter `name` ("W2", "b1") at `index` (from 0) by hand."""
+        title, detail = self.param_text(name, index)
+        values = self.session.model.W if name[0] == "W" else self.session.model.b
+        value = float(values[int(name[1:]) - 1][index])
+        key = timeline.param_key(name, index)
+
+        def apply(v: float) -> str | None:
+            try:
+                self.holder.edit_param(name, index, v)
+            except config_mod.ConfigError as e:
+                return str(e)
+            self.hover.setText(f"{title} set to {fmt(v)} at step {self.session.step:,} (on the timeline as {key})")
+            return None
+
+        if self.editor is not None:
+            self.editor.close()
+        self.editor = ParamEditor(title, f"{detail}<br>step {self.session.step:,}", value, apply, self)
+        self.editor.open()
+        return self.editor
 
     def toggle_input(self, name: str) -> None:
         """Use feature `name` as an input or stop using it: the controller rebuilds the run with
@@ -579,17 +671,13 @@ class WeightsPanel(Panel):
     def _hover_maps(self, pos: QtCore.QPointF) -> None:
         if self.session.kind != "dataset":
             return
-        for li, (plot, W) in enumerate(zip(self.maps, self.session.model.W)):
-            if plot.vb.sceneBoundingRect().contains(pos):
-                p = plot.vb.mapSceneToView(pos)
-                r, c = int(np.floor(p.y())), int(np.floor(p.x()))
-                if 0 <= r < W.shape[0] and 0 <= c < W.shape[1]:
-                    name = features.LABELS[self.inputs[r]] if li == 0 else None
-                    src = f"input {name}" if name else f"neuron {r + 1} of layer {li}"
-                    self.hover.setText(f"W{li + 1}[{name or r + 1}, {c + 1}] = {fmt(W[r, c])}  ({src} → "
-                                       f"{'output' if li == len(self.maps) - 1 else f'layer {li + 1}'} "
-                                       f"neuron {c + 1})")
-                return
+        cell = self._cell_at(pos)
+        if cell is not None:
+            self._say_weight(*cell)
+
+    def _say_weight(self, li: int, r: int, c: int) -> None:
+        title, detail = self.param_text(f"W{li + 1}", (r, c))
+        self.hover.setText(f"{title} = {fmt(self.session.model.W[li][r, c])}  ({detail}) · click to set it")
 
     def _unit_at(self, x: float, y: float) -> tuple[int, int] | None:
         """(column, neuron) under the view point (x, y): a map (its whole square), else a circle."""
@@ -618,6 +706,8 @@ class WeightsPanel(Panel):
         hit = self._unit_at(p.x(), p.y())
         if hit is None:
             self._set_hovered(None)
+            if (edge := self._edge_at(p.x(), p.y())) is not None:
+                self._say_weight(*edge)
             return
         col, i = hit
         if col == 0:
@@ -628,7 +718,8 @@ class WeightsPanel(Panel):
             # the Landscape's unit map counts the used inputs only
             self._set_hovered((0, self.inputs.index(name)) if used else None)
             return
-        self.hover.setText(f"layer {col}, neuron {i + 1}: bias b = {fmt(self.session.model.b[col - 1][i])}")
+        title, detail = self.param_text(f"b{col}", (i,))
+        self.hover.setText(f"{title} = {fmt(self.session.model.b[col - 1][i])}  ({detail}) · click to set it")
         self._set_hovered(hit if col < len(self.sizes) - 1 else None)  # outputs: the Landscape's map
 
     def _set_hovered(self, unit: tuple[int, int] | None) -> None:
