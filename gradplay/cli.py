@@ -12,6 +12,8 @@ EPILOG = """\
 commands:
   gradplay [PRESET_OR_CONFIG] [--play]        open the app (default preset: spiral_tanh; --play:
                                               start training at once)
+  gradplay open TEXT_OR_FILE [--play]         the same, also on a gradplay:// link or a pasted setup
+                                              (Edit → Copy setup), with any words around the link
   gradplay run CONFIG --steps N --out DIR     train headless, write session.json + arrays.npz
                           [--export DIR]      ... and export its plots and data into DIR
   gradplay export SESSION --out DIR [--formats png,svg,csv,gif,py,summary]
@@ -393,12 +395,17 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     commands = {"run", "shot", "presets", "export", "bench", "install-desktop"}
-    # `gradplay spiral_tanh` opens the app on a preset: anything that is not a subcommand or option.
-    if not argv or argv[0] == "--play" or (argv[0] not in commands and not argv[0].startswith("-")):
-        gui = argparse.ArgumentParser(prog="gradplay")
-        gui.add_argument("source", nargs="?", default=None)
+    # `gradplay spiral_tanh` opens the app on a preset: anything that is not a subcommand or option;
+    # `gradplay open SOURCE` says the same in words (and takes a pasted setup's text).
+    named = bool(argv) and argv[0] == "open"
+    if named or not argv or argv[0] == "--play" or (argv[0] not in commands and not argv[0].startswith("-")):
+        gui = argparse.ArgumentParser(
+            prog="gradplay open" if named else "gradplay",
+            description="Open the app on a preset, a TOML config, a saved session, a gradplay:// link, or "
+                        "the text Edit → Copy setup wrote (pasted as one argument, in quotes).")
+        gui.add_argument("source", nargs=None if named else "?", default=None)
         gui.add_argument("--play", action="store_true", help="start training as soon as the window opens")
-        args = gui.parse_args(argv)
+        args = gui.parse_args(argv[1:] if named else argv)
         func = cmd_gui
     else:
         args = parser.parse_args(argv)

@@ -13,6 +13,8 @@ argument                what it is                                          kind
 ``RUN_DIR/``            a session folder (session.json + arrays.npz)        ``session``
 ``RUN_DIR/session.json`` the same folder, picked by its session.json         ``session``
 ``gradplay://…``        a shared setup (Edit → Copy setup)                  ``link``
+``try gradplay://…``    text holding such a link (a chat message)           ``link``
+a multi-line text       the TOML text Copy setup wrote (pasted)             ``link``
 ======================  ==================================================  ===========
 
 An existing file with another suffix is a session if it is a zip (a renamed .gradplay) and a
@@ -51,7 +53,8 @@ class Source:
 
     def describe(self) -> str:
         return {"preset": f"preset '{self.name}'", "config": f"config {self.path}",
-                "session": f"saved session {self.path}", "link": "shared setup (gradplay:// link)"}[self.kind]
+                "session": f"saved session {self.path}",
+                "link": "shared setup (gradplay:// link or pasted text)"}[self.kind]
 
     def load_config(self) -> dict:
         """The resolved config of a preset or TOML file (ConfigError for a saved session)."""
@@ -88,7 +91,7 @@ def classify(arg: str | Path | None) -> Source:
     text = str(arg)
     if not text.strip():
         raise config.ConfigError("no preset or file given (an empty name)")
-    if text.startswith("gradplay://"):  # a shared setup (Edit → Copy setup), not a path
+    if "gradplay://" in text or "\n" in text:  # a shared setup (Edit → Copy setup) or its TOML, not a path
         return Source("link", text)
     p = Path(text).expanduser()
     if p.is_dir():

@@ -118,3 +118,33 @@ def test_a_gradplay_link_is_a_source_everywhere(tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "r" / "session.json").exists()
+
+
+def test_a_link_in_a_message_and_a_pasted_setup_are_sources():
+    """`gradplay open "try this: gradplay://…"` and `gradplay open "$(cat setup.txt)"` (issue 16)."""
+    from gradplay.core import share
+    from gradplay.presets import load_preset
+
+    cfg = load_preset("xor_relu")
+    for text in (f"try this one: {share.link(cfg)} (steps 200)", share.text(cfg)):
+        src = source.classify(text)
+        assert src.kind == "link" and src.load_config() == cfg
+    broken = source.classify("see gradplay://eJzLSM3JyVcozy_KSQEAGgQEXQ")  # cut short
+    with pytest.raises(config.ConfigError, match="damaged|cut short|gradplay:// link"):
+        broken.load_config()
+
+
+def test_gradplay_open_opens_the_app_on_its_source(monkeypatch, capsys):
+    from gradplay import cli
+    from gradplay.core import share
+    from gradplay.presets import load_preset
+
+    opened = []
+    monkeypatch.setattr(cli, "cmd_gui", lambda args: opened.append((args.source, args.play)) or 0)
+    link = share.link(load_preset("xor_relu"))
+    assert cli.main(["open", link, "--play"]) == 0
+    assert cli.main(["open", "spiral_tanh"]) == 0
+    assert opened == [(link, True), ("spiral_tanh", False)]
+    with pytest.raises(SystemExit) as stop:  # `gradplay open` with nothing to open: argparse's usage error
+        cli.main(["open"])
+    assert stop.value.code == 2 and "gradplay open" in capsys.readouterr().err
