@@ -126,7 +126,9 @@ class MainWindow(QtWidgets.QMainWindow):
         controller.session_replaced.connect(self.reset_panels)
         controller.config_changed.connect(self._config_changed)
         controller.halted.connect(self.show_halt)
-        controller.stopped.connect(lambda message: self.banner.show_message(message, "info"))
+        # Bound methods, not lambdas: a lambda holding `self` on a signal of the controller (which
+        # outlives the window's widgets) kept every closed window alive, ~100 MB each in the GUI tests.
+        controller.stopped.connect(self._stopped)
         controller.play_state.connect(self._play_state)
         controller.working.connect(self._working)
         if restore:
@@ -408,6 +410,12 @@ class MainWindow(QtWidgets.QMainWindow):
         for act in self.preset_group.actions():
             act.setChecked(bool(title) and self.preset_titles.get(act.data()) == title)
 
+    def _stopped(self, message: str) -> None:
+        self.banner.show_message(message, "info")
+
+    def _autosave_failed(self, message: str) -> None:
+        self.banner.show_message(message, "warning")
+
     def _config_changed(self) -> None:
         if self.controller.session.halted is None:
             self.banner.dismiss("warning")
@@ -590,7 +598,7 @@ class MainWindow(QtWidgets.QMainWindow):
         from .autosave import RestoreBar, describe
 
         self.autosaver = autosaver
-        autosaver.failed.connect(lambda msg: self.banner.show_message(msg, "warning"))
+        autosaver.failed.connect(self._autosave_failed)
         if autosaver.problem:
             self.banner.show_message(f"Autosave is off: {autosaver.problem}. Save your session yourself "
                                      f"(or set GRADPLAY_AUTOSAVE_DIR to a writable folder).", "warning")
