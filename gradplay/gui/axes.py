@@ -67,30 +67,33 @@ class Axis(pg.AxisItem):
         texts = [fmt(10**v * scale) if abs(v - round(v)) < 1e-6 or hi - lo < 1.5 else "" for v in values]
         every = self._label_every(texts, hi - lo)
         texts = [t if t and (every == 1 or round(v) % every == 0) else "" for t, v in zip(texts, values)]
-        return self._room_vertically(values, texts, decades=True)
+        return self._room(values, texts, decades=True)
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        return self._room_vertically(values, super().tickStrings(values, scale, spacing), decades=False)
+        return self._room(values, super().tickStrings(values, scale, spacing), decades=False)
 
-    def _room_vertically(self, values: list[float], texts: list[str], decades: bool) -> list[str]:
-        """On a vertical axis, only labels a text line apart: a short plot labelled every tick, and at
-        step 0 (one decade, or a narrow linear range) "0.0004 … 0.002" and "42 … 50" lay on one
-        another in 60-120 px. Decades (log) are kept first, then the others where they fit."""
-        if self.orientation not in ("left", "right") or len(values) < 2:
+    def _room(self, values: list[float], texts: list[str], decades: bool) -> list[str]:
+        """Only labels that do not touch: on a vertical axis a text line apart (a short plot labelled
+        every tick, and at step 0 "0.0004 … 0.002" and "42 … 50" lay on one another in 60-120 px), on
+        a horizontal one half their widths and a gap apart (about a decade of "Gradients now" read
+        "0.0020.0030.005" at 1600×1000). Decades (log) are kept first, then the others where they fit."""
+        vertical = self.orientation in ("left", "right")
+        if len(values) < 2:
             return texts
         lo, hi = sorted(self.range)
-        height = self.height() if self.height() > 1 else 0.0
-        if hi <= lo or height <= 0:
+        length = self.height() if vertical else self.width()
+        if hi <= lo or length <= 1:
             return texts
-        need = QtGui.QFontMetrics(self.style.get("tickFont") or self.font()).height() + 2
-        px = [(v - lo) / (hi - lo) * height for v in values]
+        metrics = QtGui.QFontMetrics(self.style.get("tickFont") or self.font())
+        half = [metrics.height() / 2 + 1 if vertical else metrics.horizontalAdvance(t) / 2 + 5 for t in texts]
+        px = [(v - lo) / (hi - lo) * length for v in values]
         order = sorted(range(len(values)),
                        key=lambda i: (not (decades and abs(values[i] - round(values[i])) < 1e-6), i))
-        kept: list[float] = []
+        kept: list[int] = []
         out = [""] * len(texts)
         for i in order:
-            if texts[i] and all(abs(px[i] - k) >= need for k in kept):
-                kept.append(px[i])
+            if texts[i] and all(abs(px[i] - px[k]) >= half[i] + half[k] for k in kept):
+                kept.append(i)
                 out[i] = texts[i]
         return out
 

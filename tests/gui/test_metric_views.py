@@ -153,7 +153,7 @@ def test_clicking_input_tiles_changes_the_networks_inputs(qtbot, make_window, pl
     qtbot.waitUntil(lambda: panel.images[0].image is not None and panel.images[0].image.shape[0] == 3
                     and plot.vb.viewRange()[1][1] > 2.5)  # (the view range follows at the next paint)
     panel._hover_maps(plot.vb.mapViewToScene(QtCore.QPointF(0.5, 2.5)))
-    assert panel.hover.text().startswith(f"W1[x₁², 1] = {fmt(s.model.W[0][2, 0])}  (input x₁² → ")
+    assert panel.hover.text().startswith(f"W1[3, 1] = {fmt(s.model.W[0][2, 0])}  (weight from input x₁² to ")
     # edges of W1 leave the x₁² slot
     assert panel.in_slot.tolist() == [0, 1, 2]
     # hovering the tile names the feature and shows its map large in the Landscape panel

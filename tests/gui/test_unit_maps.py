@@ -206,7 +206,7 @@ def test_hovering_neurons_emits_unit_hovered(qtbot, holder, make_session):
     with qtbot.waitSignal(panel.unit_hovered, timeout=2000) as sig:
         move_to(x2 + 0.4 * w, y2 - 0.4 * h)
     assert sig.args == [(2, 3)]
-    assert panel.hover.text() == f"layer 2, neuron 4: bias b = {fmt(s.model.b[1][3])}"
+    assert panel.hover.text().startswith(f"b2[4] = {fmt(s.model.b[1][3])}  (bias of neuron 4 of layer 2)")
     # the input x₂, then empty space between the columns
     with qtbot.waitSignal(panel.unit_hovered, timeout=2000) as sig:
         move_to(0.0, panel.cols[0][1])
@@ -216,7 +216,7 @@ def test_hovering_neurons_emits_unit_hovered(qtbot, holder, make_session):
     assert sig.args == [None]
     # the output neuron: named, but its map is the Landscape panel's, so None
     panel._hover_net(view_to_scene(panel, *panel.xy[-1]))
-    assert panel.hover.text().startswith("layer 3, neuron 1: bias b =") and got[-1] is None
+    assert panel.hover.text().startswith("b3[1] = ") and "of the output" in panel.hover.text() and got[-1] is None
     # the same neuron again emits nothing new; leaving the view emits None
     panel._hover_net(view_to_scene(panel, 3.0, panel.cols[1][7]))
     panel._hover_net(view_to_scene(panel, 3.0, panel.cols[1][7] + 0.1))
@@ -235,7 +235,7 @@ def test_hovering_a_map_of_a_wide_layer_names_the_neuron_it_shows(qtbot, holder,
     with qtbot.waitSignal(panel.unit_hovered, timeout=2000) as sig:
         panel._hover_net(view_to_scene(panel, weights_mod.COLUMN_GAP, panel.map_slots[1][k]))
     assert sig.args == [(1, unit)]
-    assert panel.hover.text().startswith(f"layer 1, neuron {unit + 1}: bias b =")
+    assert panel.hover.text().startswith(f"b1[{unit + 1}] = ")
 
 
 def test_unit_map_is_the_full_size_map_of_a_neuron(qtbot, holder, make_session):

@@ -290,7 +290,9 @@ def test_a_step_that_takes_seconds_leaves_the_window_responsive(qtbot, make_wind
     qtbot.waitUntil(lambda: "Training step 1" in w.status.text(), timeout=3000)
     qtbot.waitUntil(lambda: w.controller.session.step >= 1, timeout=5000)
     timer.stop()
-    assert len(gaps) > 50 and max(gaps[1:]) < 0.3, f"event loop blocked {max(gaps[1:]):.3f} s"
+    # A step on the GUI thread would block it for the whole 0.8 s; a frame's repaint on a loaded
+    # 2-core machine took up to 0.43 s (five test processes at once), so the bound sits between.
+    assert len(gaps) > 50 and max(gaps[1:]) < 0.6, f"event loop blocked {max(gaps[1:]):.3f} s"
     t = time.perf_counter()
     click(qtbot, w.transport.play_button)  # Pause while a slice is still training
     assert time.perf_counter() - t < 0.2 and not w.controller.playing

@@ -62,7 +62,8 @@ def _column_y(n: int, cap: int = 12) -> np.ndarray:
     return np.linspace(span / 2, -span / 2, n) if n > 1 else np.zeros(1)
 
 
-HOVER_HINT = "hover a cell, an edge or a neuron for its exact value · click one to set it"
+HOVER_HINT = "hover: a weight's exact value · click: set it"  # a cell, an edge or a neuron (bias)
+OUT_GAP_PX = 11  # from an output neuron's centre to its name (the circle is at most 14 px across)
 EDGE_PICK_PX = 5  # a click this close to a drawn edge (in screen pixels) picks its weight
 SMALL_HINT = HOVER_HINT + " · neuron maps hidden: the diagram is too small for them (enlarge the panel)"
 
@@ -239,24 +240,37 @@ class WeightsPanel(Panel):
             self.net.removeItem(t)
         self.labels = []
         last = len(self.sizes) - 1
-        self._head_px = 18 if last <= 4 else 32  # header height; many columns put the width on a 2nd line
         for j, n in enumerate(self.sizes):
-            sep = " · " if last <= 4 else "\n"
-            head = "input" if j == 0 else "output" if j == last else f"layer {j}{sep}{n}"
-            color = self.th.fg if j == 0 else layer_color(j - 1)  # column j is layer j's output
-            self._label(head, COLUMN_GAP * j, 0.0, color, (0.5, 0.5))
+            head = "input" if j == 0 else "output" if j == last else f"layer {j} · {n}"
+            self._label(head, COLUMN_GAP * j, 0.0, self._head_color(j), (0.5, 0.5))
         self.headers = self.labels[:]
+        # "layer 1 · 16" on one line while the columns are wide enough, else the width under it
+        self._head_one_px = max(t.textItem.boundingRect().width() for t in self.headers[1:-1]) if last > 1 else 0.0
+        self._head_lines, self._head_px = 1, 18
         for name, on in zip(features.NAMES, self.active):
             self._label(features.LABELS[name], -0.35, 0.0, self.th.fg if on else self.th.muted, (1, 0.5))
         self.input_labels = self.labels[len(self.headers):]
         outs = (["ŷ"] if m.n_out == 1 else [f"class {c}" for c in range(m.n_out)])
         for name in outs:
-            self._label(name, COLUMN_GAP * last + 0.35, 0.0, self.th.fg, (0, 0.5))
+            self._label(name, COLUMN_GAP * last, 0.0, self.th.fg, (0, 0.5))  # `_fit` sets x in pixels
         self.output_labels = self.labels[len(self.headers) + len(self.input_labels):]
         # Outlines would merge into a black bar in a very wide column.
         self.neurons.setPen(pg.mkPen(self.th.fg, width=1) if max(self.sizes) <= 32 else None)
         self._cap = None
         self._fit()
+
+    def _head_color(self, j: int) -> str:
+        return self.th.fg if j == 0 else layer_color(j - 1)  # column j is layer j's output
+
+    def _set_head_lines(self, lines: int) -> None:
+        """Hidden-layer headers on one line ("layer 1 · 16") or two ("layer 1" over "16")."""
+        self._head_lines, self._head_px = lines, 18 if lines == 1 else 32
+        sep = " · " if lines == 1 else "<br>"
+        for j, (t, n) in enumerate(zip(self.headers[1:-1], self.sizes[1:-1]), start=1):
+            color = self._head_color(j)
+            t.setHtml(f"<div style='text-align:center;color:{color}'>layer {j}{sep}{n}</div>")
+            t.textItem.setTextWidth(-1)
+            t.textItem.setTextWidth(t.textItem.boundingRect().width())
 
     def _columns(self, cap: int) -> None:
         """Neuron positions with columns of more than `cap` neurons squeezed into cap − 1 spacings,
@@ -309,7 +323,9 @@ class WeightsPanel(Panel):
         width = vb.width() if vb.width() > 60 else 300.0
         top_px, bottom_px = self._head_px + 16, BUTTONS_PX  # under the columns: their ± buttons
         usable = height - top_px - bottom_px
-        right = COLUMN_GAP * (len(self.sizes) - 1) + 1.6
+        span = COLUMN_GAP * (len(self.sizes) - 1)
+        # room right of the outputs for their names ("class 3" was cut at the view's edge), in pixels
+        out_px = max(t.textItem.boundingRect().width() for t in self.output_labels) + OUT_GAP_PX + 4
         slots = min(MAP_COLUMN_MAX, int(usable / SLOT_PX - MAP_FILL + 1))  # (k − 1 + fill) slots fit
         old_cap, side = self._cap, 0.0
         if slots >= 2:  # the two inputs at least
@@ -321,10 +337,10 @@ class WeightsPanel(Panel):
             side = min(MAP_FILL / u, MAP_MAX_PX)
             # "sin x₁" (network.inputs) is wider than "x₁": clipped at the view's left edge
             label_px = max([LABEL_PX] + [t.textItem.boundingRect().width() + 8 for t in self.input_labels])
-            for _ in range(3):  # the left margin and the x bound depend on each other; this converges
+            for _ in range(3):  # the margins and the map side depend on each other; this converges
                 a = side / 2 + label_px
-                left = a * right / max(width - a, 1.0)
-                ux = (left + right) / width  # data units per pixel, x
+                ux = span / max(width - a - out_px, 1.0)  # data units per pixel, x
+                left = a * ux
                 side = float(min(side, MAP_MAX_X / ux))
         self.maps_on = bool(side >= MIN_MAP_PX)
         if not self.maps_on:
@@ -332,7 +348,15 @@ class WeightsPanel(Panel):
                 self._columns(MAP_COLUMN_MAX)
             half = max(0.5, max(c[0] for c in self.cols))
             u = 2 * half / usable
-            left, ux = 1.2, (1.2 + right) / width
+            left, ux = 1.2, (1.2 + span) / max(width - out_px, 1.0)
+        if self._head_one_px:  # headers wider than their column's spacing were printed over each other
+            lines = 1 if self._head_one_px <= COLUMN_GAP / ux - 8 else 2
+            if lines != self._head_lines:
+                self._set_head_lines(lines)
+                return self._fit() or self._cap != old_cap  # top_px changed: lay out again (ux stays)
+        right = span + out_px * ux
+        for t in self.output_labels:
+            t.setPos(span + OUT_GAP_PX * ux, t.pos().y())
         map_half = side / 2 * u if self.maps_on else 0.0
         for t in self.headers:
             t.setPos(t.pos().x(), half + map_half + (10 + self._head_px / 2) * u)
