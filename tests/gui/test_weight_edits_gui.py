@@ -112,3 +112,31 @@ def test_an_edge_click_sets_its_weight(qtbot, make_window):
     qtbot.waitUntil(lambda: not editor.isVisible())
     assert s.model.W[1][0, 2] == -2.0
     assert isinstance(editor, QtWidgets.QDialog)
+
+
+def test_diagram_names_neither_touch_nor_leave_the_view(qtbot, make_window):
+    """At 1280×720 in Simple (a ~350-px Weights panel), 'layer 1 · 16' headers ran into each other and
+    the four 'class k' names were cut at the view's right edge."""
+    w = make_window({"task": {"name": "spiral", "classes": 4}, "network": {"hidden": [16, 16, 16]}})
+    w.arrange("simple")
+    w.resize(1280, 720)
+    weights = w.panels["weights"]
+    qtbot.waitUntil(lambda: weights.net_view.width() < 420 and len(weights.neurons.data) > 0)
+    weights._resized()
+
+    def rect(t):  # the label as drawn, in the view widget's pixels
+        return weights.net_view.mapFromScene(t.sceneBoundingRect()).boundingRect()
+
+    heads = [rect(t) for t in weights.headers]
+    assert all(not a.intersects(b) for i, a in enumerate(heads) for b in heads[i + 1:])
+    assert weights._head_lines == 2  # it had to wrap here
+    view = weights.net_view.viewport().rect()
+    outs = [rect(t) for t in weights.output_labels]
+    assert len(outs) == 4 and all(view.contains(r) for r in outs)
+    # a wide panel puts them back on one line
+    w.resize(1900, 1000)
+    qtbot.waitUntil(lambda: weights.net_view.width() > 450)
+    weights._resized()
+    assert weights._head_lines == 1
+    heads = [rect(t) for t in weights.headers]
+    assert all(not a.intersects(b) for i, a in enumerate(heads) for b in heads[i + 1:])
