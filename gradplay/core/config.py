@@ -44,7 +44,7 @@ MAX_TEXT = 4000  # characters in a title, description or "try" line
 MAX_CONFIG_BYTES = 2**20  # a TOML config (a long timeline is ~100 bytes an entry)
 TIMELINE = "timeline"  # [[timeline]] entries: edits from step k on (core/timeline.py)
 FUNCTION_TASK_KEYS = ("kind", "name", "start")
-DATASET_TASK_KEYS = ("kind", "name", "n_samples", "noise", "test_fraction", "classes")
+DATASET_TASK_KEYS = ("kind", "name", "n_samples", "noise", "test_fraction", "classes", "data_seed")
 # Own data: the points themselves (n_samples, noise and classes follow from them and are written back)
 OWN_TASK_KEYS = ("kind", "name", "points", "targets", "test_fraction", "n_samples", "noise", "classes")
 OWN_TARGETS = ("classes", "values")
@@ -202,7 +202,7 @@ def _resolve_task(raw: dict) -> dict:
         datasets.info_for(name, classes)
     except ValueError as e:
         raise ConfigError(f"'task.classes' = {classes}: {e}") from None
-    return {
+    task = {
         "kind": kind,
         "name": name,
         "n_samples": _number(t.get("n_samples", d["n_samples"]), "task.n_samples", *TASK_RANGES["n_samples"],
@@ -212,6 +212,9 @@ def _resolve_task(raw: dict) -> dict:
                                  *TASK_RANGES["test_fraction"]),
         "classes": classes,  # the set's own number, unless it is one of datasets.CLASS_RANGES
     }
+    if "data_seed" in t:  # the points' own seed (Regenerate); without it they follow `seed`
+        task["data_seed"] = _number(t["data_seed"], "task.data_seed", 0, MAX_SEED, integer=True)
+    return task
 
 
 def _resolve_own(t: dict) -> dict:

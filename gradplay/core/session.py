@@ -116,7 +116,9 @@ class Session:
         task, net = self.config["task"], self.config["network"]
         info = datasets.task_info(task)
         self.loss_name = self.config["loss"]["name"]
-        self.data = datasets.from_task(task, self.rngs["data"], labels=datasets.label_format_for(self.loss_name, info))
+        # Regenerate draws the points from their own seed, so the initial weights and batch order stay
+        data_rng = make_streams(task["data_seed"])["data"] if "data_seed" in task else self.rngs["data"]
+        self.data = datasets.from_task(task, data_rng, labels=datasets.label_format_for(self.loss_name, info))
         # The network's inputs: the points themselves, or features of them (core/features.py)
         self.inputs: list[str] = net["inputs"]
         self.inputs_train = features.transform(self.inputs, self.data.x_train)

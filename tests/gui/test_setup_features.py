@@ -175,3 +175,20 @@ def test_early_stopping_set_in_the_group_pauses_at_the_best_check(qtbot, make_wi
     assert s.stopped and "early stopping" in s.stopped and "rewound" in s.stopped
     assert s.step == s.stopper.best_step and s.step % 8 == 0
     assert s.stopped in w.banner.text.text()
+
+
+def test_regenerate_draws_new_points_and_keeps_the_initial_weights(qtbot, make_window):
+    w = make_window(SPIRAL)
+    setup = w.panels["setup"]
+    s = w.controller.session
+    points, weights = s.data.x_train.copy(), [W.copy() for W in s.model.W]
+    click(qtbot, setup.regenerate)
+    s = w.controller.session
+    seed = s.config["task"]["data_seed"]
+    assert not np.array_equal(s.data.x_train, points) and s.step == 0
+    for a, b in zip(s.model.W, weights):
+        np.testing.assert_array_equal(a, b)
+    # another setting of the set keeps the regenerated points' seed
+    type_into(qtbot, setup.noise, "0.1")
+    assert w.controller.session.config["task"]["data_seed"] == seed
+    assert setup.n_samples.toolTip() == "Points drawn (training + test)"

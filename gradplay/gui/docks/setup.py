@@ -7,6 +7,7 @@ keeps its last valid settings.
 """
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from PySide6 import QtCore, QtWidgets
@@ -118,7 +119,13 @@ class SetupPanel(Panel):
         form.addRow("start x, y", self.start_row)
         self._rows_dataset = list(range(form.rowCount(), form.rowCount() + 4))
         form.addRow("classes", self.classes)
-        form.addRow("samples", self.n_samples)
+        # TF Playground's "Regenerate": new points of the same set, the same initial weights
+        self.regenerate = QtWidgets.QToolButton(text="regenerate")
+        self.regenerate.setToolTip("Draw new points of this data set (its own data seed): the initial weights "
+                                   "and the batch order stay those of the run's seed")
+        self.regenerate.clicked.connect(lambda: self._edited("regenerate"))
+        form.addRow("samples", _pair(self.n_samples, self.regenerate))
+        self._generated_tips = {w: w.toolTip() for w in (self.n_samples, self.noise, self.regenerate)}
         form.addRow("noise", self.noise)
         form.addRow("test fraction", self.test_fraction)
         self.task_form = form
@@ -193,7 +200,8 @@ class SetupPanel(Panel):
         self.schedule = ScheduleForm()
         form.addRow(self.schedule)
         self.seed = guard_wheel(int_spin(0, config_mod.MAX_SEED, 0))
-        self.seed.setToolTip("Fixes the initial weights, the data and the batch order")
+        self.seed.setToolTip("Fixes the initial weights, the batch order and the data (unless the data was "
+                             "regenerated: it keeps its own seed)")
         reseed = QtWidgets.QToolButton(text="new")
         reseed.setToolTip("Draw a new seed: new initial weights, data and batch order")
         reseed.clicked.connect(self._reseed)
@@ -296,9 +304,9 @@ class SetupPanel(Panel):
             self._load_classes(task)
             self.n_samples.setValue(task["n_samples"])
             self.noise.setValue(task["noise"])
-            for w in (self.n_samples, self.noise):
+            for w, tip in self._generated_tips.items():  # own data has its points, not a generator's
                 w.setEnabled(not own)
-                w.setToolTip("Your data's own points: add or remove them on the map (edit points)" if own else "")
+                w.setToolTip("Your data's own points: add or remove them on the map (edit points)" if own else tip)
             self.test_fraction.setValue(task["test_fraction"])
         self.inputs.set_inputs(net["inputs"])
         self.layers.set_network(net["hidden"], net["activation"])
@@ -401,6 +409,10 @@ class SetupPanel(Panel):
                         test_fraction=self.test_fraction.value())
             if keep_classes:
                 task["classes"] = self.classes.value()
+            if what == "regenerate":
+                task["data_seed"] = random.randrange(config_mod.MAX_SEED + 1)
+            elif "data_seed" in cur["task"] and what != "kind":  # the regenerated points stay
+                task["data_seed"] = cur["task"]["data_seed"]
         loss = self.loss.currentData() or cur["loss"]["name"]
         if kind == "dataset":
             info = datasets.task_info(task) if name == datasets.OWN else datasets.info_for(name, task.get("classes"))
@@ -457,8 +469,6 @@ class SetupPanel(Panel):
         super().changeEvent(event)
 
     def _reseed(self) -> None:
-        import random
-
         self.seed.setValue(random.randrange(2**31))  # valueChanged applies it
 
 
