@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import datasets, features, landscapes, losses, optim, optimizers, schedules, timeline
+from . import datasets, dropout, features, landscapes, losses, optim, optimizers, schedules, timeline
 from . import fast as fastpaths
 from .history import BatchLog, History
 from .nn import MLP
@@ -123,7 +123,8 @@ class Session:
         self.inputs_test = features.transform(self.inputs, self.data.x_test)
         self.model = MLP(len(self.inputs), net["hidden"], losses.output_units(self.loss_name, info.n_classes),
                          activation=net["activation"], init=net["init"], init_std=net["init_std"],
-                         batch_norm=net["batch_norm"], rng=self.rngs["init"])
+                         batch_norm=net["batch_norm"], rng=self.rngs["init"], dropout=net["dropout"],
+                         dropout_key=dropout.stream_key(self.config["seed"]))
         self.landscape = None
         self.theta, self.grad = self.model.theta, self.model.grad
         self.layer_slices = self.model.layer_slices
@@ -304,7 +305,7 @@ class Session:
         else:
             xb, yb = self.inputs_train[idx], self.data.y_train[idx]
         assert self.model is not None and self.loss_name is not None  # dataset task
-        objective = BatchObjective(self.model, self.loss_name, xb, yb, self._l1, self._l2)
+        objective = BatchObjective(self.model, self.loss_name, xb, yb, self._l1, self._l2, step=self.step)
         return objective.loss_and_grad_here(), objective
 
     def _halt(self, why: str) -> None:
