@@ -3,7 +3,8 @@
 The GUI observes a `Session` through `subscribe` and never keeps training state of its own. A
 session's random streams (initial weights, data, batch order) are separate children of the
 config's seed, so several sessions can share initial weights and batches (races) and any stream can
-be re-seeded on its own.
+be re-seeded on its own. Dropout's masks come from a fourth child, used as the key of a hash of the
+step (core/dropout.py): it holds no state, so nothing about it needs saving, restoring or syncing.
 """
 from __future__ import annotations
 
