@@ -13,7 +13,7 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -21,6 +21,8 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 from . import datasets, features, landscapes, losses, nn, optimizers, stopping
+
+_T = TypeVar("_T")
 
 
 class ConfigError(ValueError):
@@ -55,7 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "meta": {"title": "", "description": "", "try": ""},
     "task": {"kind": "dataset", "name": "spiral", "n_samples": 400, "noise": 0.1, "test_fraction": 0.2},
     "network": {"hidden": [8, 8], "activation": "tanh", "init": "xavier_uniform", "init_std": 1.0,
-                "batch_norm": False, "inputs": list(features.PLANE)},
+                "batch_norm": False, "dropout": 0.0, "inputs": list(features.PLANE)},
     "loss": {"name": None},  # None: the natural loss of the dataset (see default_loss)
     "optimizer": {"name": "adam"},
     "training": {"batch_size": 32, "clip_norm": 0.0, "clip_value": 0.0, "l1": 0.0, "l2": 0.0},
@@ -262,6 +264,7 @@ def _resolve_network(raw: dict) -> dict:
         "init": _name(t.get("init", d["init"]), "network.init", nn.INITS),
         "init_std": _number(t.get("init_std", d["init_std"]), "network.init_std", *INIT_STD_RANGE),
         "batch_norm": _bool(t.get("batch_norm", d["batch_norm"]), "network.batch_norm"),
+        "dropout": _dropout(t.get("dropout", d["dropout"]), len(hidden)),
         "inputs": _inputs(t.get("inputs", d["inputs"])),
     }
 
@@ -274,6 +277,30 @@ def _activation(val: Any, n_hidden: int) -> str | list[str]:
         raise ConfigError(f"'network.activation' lists {len(val)} activations for {n_hidden} hidden layers; "
                           f"give one name, or one per hidden layer")
     return [_name(v, f"network.activation[{i}]", nn.ACTIVATIONS) for i, v in enumerate(val)]
+
+
+def _dropout(val: Any, n_hidden: int) -> float | list[float]:
+    """`network.dropout`: one probability for every hidden layer, or a list of one per hidden layer;
+    each 0 <= p < 1 (torch's range)."""
+    if not isinstance(val, list):
+        return _probability(val, "network.dropout")
+    if len(val) != n_hidden:
+        raise ConfigError(f"'network.dropout' lists {len(val)} probabilities for {n_hidden} hidden layers; "
+                          f"give one probability, or one per hidden layer")
+    return [_probability(v, f"network.dropout[{i}]") for i, v in enumerate(val)]
+
+
+def _probability(val: Any, key: str) -> float:
+    if isinstance(val, bool) or not isinstance(val, (int, float)):
+        raise ConfigError(f"'{key}' must be a number, got {_show(val)} ({_type_name(val)})")
+    if not 0 <= val <= 1:  # nan fails too
+        raise ConfigError(f"'{key}': dropout probability has to be between 0 and 1, but got {_show(val)}")
+    if val == 1:  # torch allows it (all zeros); inverted dropout's 1/(1 - p) does not exist
+        raise ConfigError(f"'{key}' = 1 would drop every unit (and 1/(1 - p) is infinite): dropout "
+                          f"probability has to be below 1")
+    if 0 < val < TINY:
+        raise ConfigError(f"'{key}' = {_show(val)} is too close to 0: use 0 or a value of at least {TINY:g}")
+    return float(val) + 0.0
 
 
 def _inputs(val: Any) -> list[str]:
@@ -560,20 +587,21 @@ def with_changes(cfg: dict, **sections: dict) -> dict:
 
 
 def with_hidden(cfg: dict, hidden: list[int]) -> dict:
-    """`cfg` re-resolved with new hidden widths. An activation per layer follows the layers: a layer
-    added at the end takes the last layer's activation, a removed one takes its own away, and a list
-    whose names have all become one (or that has no layer left) is written as one name."""
+    """`cfg` re-resolved with new hidden widths. An activation (and a dropout probability) per layer
+    follows the layers: a layer added at the end takes the last layer's, a removed one takes its own
+    away, and a list whose values have all become one (or that has no layer left) is written as one."""
     net = dict(cfg["network"], hidden=list(hidden))
-    old = net["activation"]
-    if isinstance(old, list) and old:
-        # no layer left: the first layer's name, the one a network of one layer would have kept
-        net["activation"] = activation_value((old + [old[-1]] * len(hidden))[: len(hidden)], old[0])
+    for key in ("activation", "dropout"):
+        old = net.get(key)
+        if isinstance(old, list) and old:
+            # no layer left: the first layer's value, the one a network of one layer would have kept
+            net[key] = activation_value((old + [old[-1]] * len(hidden))[: len(hidden)], old[0])
     return resolve(dict(cfg, network=net))
 
 
-def activation_value(names: list[str], no_layer: str) -> str | list[str]:
-    """`network.activation` for one name per hidden layer: one name when they all agree (`no_layer`
-    when there is no layer), else the list."""
+def activation_value(names: list[_T], no_layer: _T) -> _T | list[_T]:
+    """`network.activation` (or `network.dropout`) for one value per hidden layer: one value when
+    they all agree (`no_layer` when there is no layer), else the list."""
     return no_layer if not names else names[0] if len(set(names)) == 1 else list(names)
 
 

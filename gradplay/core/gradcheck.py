@@ -1,7 +1,8 @@
 """Gradient check: backpropagation against finite differences, per layer and per parameter block.
 
 The check evaluates the same loss the session trains on (batch loss plus L1/L2 penalties, batch
-norm in train mode on one fixed batch, so the batch statistics are part of the function), at
+norm in train mode on one fixed batch, so the batch statistics are part of the function; dropout
+with the masks of the session's next step, fixed for every evaluation, core/dropout.py), at
 parameters θ ± kh·eᵢ, with the fourth-order central stencil
 
     ∂L/∂θᵢ ≈ (−L(θ + 2heᵢ) + 8L(θ + heᵢ) − 8L(θ − heᵢ) + L(θ − 2heᵢ)) / 12h,   h = 1e-4.

@@ -13,7 +13,8 @@ symmetric, those the earlier layers' tangents give for layer j. So the sweeps fi
 and right of the diagonal, layer by layer, and the rest is their mirror image.
 
 Conventions follow torch autograd, so Newton's method here and in the exported PyTorch script take
-the same Hessian: train mode (batch norm uses the batch's statistics), and at kinks the
+the same Hessian: train mode (batch norm uses the batch's statistics, dropout the step's masks,
+which are constants of θ: a hidden layer's output is f(y)·m), and at kinks the
 piecewise-linear pieces (relu, leaky_relu, mae, hinge, huber's outer part, L1's |w|) curve 0.
 """
 from __future__ import annotations
@@ -28,10 +29,11 @@ _STACK_ELEMENTS = 1 << 17
 
 
 def network_hessian(model: MLP, x: np.ndarray, y: np.ndarray, loss_name: str, l1: float = 0.0,
-                    l2: float = 0.0, theta: np.ndarray | None = None) -> np.ndarray:
+                    l2: float = 0.0, theta: np.ndarray | None = None, step: int = 0) -> np.ndarray:
     """Exact Hessian (n_params, n_params) of the batch objective whose gradient training takes:
     mean loss `loss_name`(model(x), y) + l1·Σ|W| + l2·ΣW², with respect to the flat parameters
-    (the order of model.theta), in train mode (batch norm normalises with the batch's statistics).
+    (the order of model.theta), in train mode (batch norm normalises with the batch's statistics;
+    dropout uses the masks of training step `step`).
 
     x (n, n_in), y (n,) as the loss consumes them; `theta` (n_params,) is the point, by default
     model.theta. Works on a private copy, so the model's theta, grad, running statistics and caches
@@ -41,7 +43,7 @@ def network_hessian(model: MLP, x: np.ndarray, y: np.ndarray, loss_name: str, l1
     net = model.copy(caches=False)  # the forward pass below makes its own
     if theta is not None:
         net.theta[:] = theta
-    out = net.forward(x, train=True)
+    out = net.forward(x, train=True, step=step)
     _, dout = losses.loss_and_grad(loss_name, out, y)
     net.backward(dout)
 
@@ -71,10 +73,14 @@ class _Sweep:
         self.net, self.loss_name, self.y = net, loss_name, y
         self.n = net.a[0].shape[0]
         hidden = range(net.n_layers - 1)
-        self.df = [activate_grad(net.activations[i], net._y[i]) for i in hidden]
-        da = [net.dz[i + 1] @ net.W[i + 1].T for i in hidden]
+        # a hidden layer's output is f(y)·m with dropout's multipliers m (constants): its f'(y)
+        # becomes f'(y)·m, and dL/dh·f''(y) becomes (dL/da·m)·f''(y)
+        masks = [1.0 if net.m[i] is None else net.m[i] for i in hidden]
+        df = [activate_grad(net.activations[i], net._y[i]) for i in hidden]
+        da = [(net.dz[i + 1] @ net.W[i + 1].T) * masks[i] for i in hidden]      # dL/dh
         self.da_d2f = [da[i] * activate_grad2(net.activations[i], net._y[i]) for i in hidden]
-        self.dy = [da[i] * self.df[i] for i in hidden]
+        self.dy = [da[i] * df[i] for i in hidden]
+        self.df = [df[i] * masks[i] for i in hidden]                           # ∂a/∂y of the next layer's input
         if net.batch_norm:
             self.dgamma = [(dy * xhat).sum(axis=0) for dy, xhat in zip(self.dy, net._xhat)]
             # dz = (γ/σ) · centred, with centred = dy − (Σdy + x̂ Σ(dy x̂)) / n

@@ -5,7 +5,8 @@ views into it, and ``dW``, ``db``, ``dgamma``, ``dbeta`` are views into ``MLP.gr
 ``theta`` in place (``theta -= lr * grad``), never rebind it, so the views stay valid.
 
 Shapes: x (n, n_in); W[i] (fan_in, fan_out); b[i] (fan_out,); logits (n, n_out).
-Hidden layers are Linear -> [BatchNorm1d] -> activation; the output layer is linear (logits).
+Hidden layers are Linear -> [BatchNorm1d] -> activation -> [inverted dropout, training passes only];
+the output layer is linear (logits). Dropout's masks are a function of the step (core/dropout.py).
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from . import dropout as dropout_mod
 
 ACTIVATIONS: tuple[str, ...] = ("linear", "relu", "leaky_relu", "elu", "tanh", "sigmoid", "gelu", "silu")
 INITS: tuple[str, ...] = ("xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "normal")
@@ -165,13 +168,16 @@ class MLP:
 
     After ``forward`` the per-layer caches hold, for dense layer i (0-based):
     ``a[i]`` its input (a[0] = x, not copied), ``z[i]`` its pre-activation a @ W + b (before batch
-    norm), ``h[i]`` its output after batch norm and activation (h[-1] = z[-1] = logits).
+    norm), ``h[i]`` its output after batch norm and activation (h[-1] = z[-1] = logits), before
+    dropout; with dropout ``m[i]`` holds its multipliers (0 or 1/(1 − p)) and a[i + 1] = h[i] · m[i]
+    (else m[i] is None and a[i + 1] is h[i]).
     After ``backward``, ``dz[i]`` = dL/dz[i] and ``grad`` holds dL/dtheta.
     """
 
     def __init__(self, n_in: int, hidden: Sequence[int], n_out: int, activation: str | Sequence[str] = "tanh",
                  init: str = "xavier_uniform", init_std: float = 1.0, batch_norm: bool = False,
-                 rng: np.random.Generator | None = None) -> None:
+                 rng: np.random.Generator | None = None, dropout: float | Sequence[float] = 0.0,
+                 dropout_key: int = 0) -> None:
         hidden = tuple(int(w) for w in hidden)
         if not 0 <= len(hidden) <= MAX_HIDDEN_LAYERS:
             raise ValueError(f"hidden: {len(hidden)} layers; allowed 0..{MAX_HIDDEN_LAYERS}")
@@ -190,6 +196,9 @@ class MLP:
         self.activation, self.init, self.init_std = activation, init, float(init_std)
         self.activations = activations  # one per hidden layer
         self.batch_norm = bool(batch_norm)
+        self.dropout = dropout
+        self.dropout_p = dropout_mod.layer_probabilities(dropout, len(hidden))  # one per hidden layer
+        self.dropout_key = int(dropout_key)  # the run's dropout stream (dropout.stream_key of its seed)
         self.n_layers = len(hidden) + 1
         sizes = (self.n_in, *hidden, self.n_out)
 
@@ -247,6 +256,7 @@ class MLP:
         self.z: list = [None] * L
         self.h: list = [None] * L
         self.dz: list = [None] * L
+        self.m: list = [None] * L      # dropout multipliers of the last training pass (None: no dropout)
         self._y: list = [None] * L     # activation input (BN output, or z without BN)
         self._xhat: list = [None] * L  # BN normalised z
         self._inv: list = [None] * L   # BN 1 / sqrt(var + eps), per feature
@@ -254,8 +264,9 @@ class MLP:
 
     # --- forward and backward -------------------------------------------------------------------
 
-    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
-        """x (n, n_in) -> logits (n, n_out). train=True uses (and updates) batch-norm batch statistics."""
+    def forward(self, x: np.ndarray, train: bool = True, step: int = 0) -> np.ndarray:
+        """x (n, n_in) -> logits (n, n_out). train=True uses (and updates) batch-norm batch statistics
+        and drops units with the masks of training step `step`; train=False drops nothing."""
         if train and self.batch_norm and x.shape[0] < 2:
             raise ValueError("batch norm needs at least 2 samples per batch")
         self._train = train
@@ -268,6 +279,12 @@ class MLP:
             y = self._bn_forward(i, z, train) if self.batch_norm else z
             self._y[i] = y
             a = self.h[i] = self._f[i](y)
+            p = self.dropout_p[i]
+            if train and p > 0.0:
+                m = self.m[i] = dropout_mod.mask(self.dropout_key, step, i, a.shape[0], a.shape[1], p)
+                a = a * m
+            else:
+                self.m[i] = None
         L = self.n_layers - 1
         self.a[L] = a
         out = a @ self.W[L]
@@ -283,7 +300,9 @@ class MLP:
             np.matmul(self.a[i].T, dz, out=self.dW[i])
             np.add.reduce(dz, axis=0, out=self.db[i])
             da = dz @ self.W[i].T
-            if i > 0:                               # back through layer i-1's activation and BN
+            if i > 0:                               # back through layer i-1's dropout, activation and BN
+                if self.m[i - 1] is not None:
+                    da *= self.m[i - 1]
                 df = self._df[i - 1]
                 if df is not None:
                     da *= df(self._y[i - 1], self.h[i - 1])
@@ -390,7 +409,7 @@ class MLP:
         return self.activations[layer - 1] if layer > 0 else "linear"
 
     # The last pass's activations and batch-norm intermediates: what a GUI draws between steps.
-    CACHES = ("a", "z", "h", "dz", "_y", "_xhat", "_inv")
+    CACHES = ("a", "z", "h", "dz", "m", "_y", "_xhat", "_inv")
 
     def save_state(self) -> dict[str, Any]:
         """Everything a pass changes, copied: θ, gradient, batch-norm running statistics, the
@@ -421,7 +440,8 @@ class MLP:
         """Deep copy with its own theta, grad, running statistics and (unless `caches` is False: a
         full batch of 100 000 samples makes them hundreds of MB) the last pass's activations."""
         new = MLP(self.n_in, self.hidden, self.n_out, self.activation, self.init, self.init_std,
-                  self.batch_norm, rng=np.random.default_rng(0))
+                  self.batch_norm, rng=np.random.default_rng(0), dropout=self.dropout,
+                  dropout_key=self.dropout_key)
         new.theta[...] = self.theta
         new.grad[...] = self.grad
         new.load_buffers(self.buffers())
@@ -435,4 +455,5 @@ class MLP:
 
     def __repr__(self) -> str:
         return (f"MLP({self.n_in}, {list(self.hidden)}, {self.n_out}, activation={self.activation!r}, "
-                f"init={self.init!r}, batch_norm={self.batch_norm}, n_params={self.theta.size})")
+                f"init={self.init!r}, batch_norm={self.batch_norm}, dropout={self.dropout!r}, "
+                f"n_params={self.theta.size})")

@@ -3,7 +3,8 @@
 The GUI observes a `Session` through `subscribe` and never keeps training state of its own. A
 session's random streams (initial weights, data, batch order) are separate children of the
 config's seed, so several sessions can share initial weights and batches (races) and any stream can
-be re-seeded on its own.
+be re-seeded on its own. Dropout's masks come from a fourth child, used as the key of a hash of the
+step (core/dropout.py): it holds no state, so nothing about it needs saving, restoring or syncing.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import datasets, features, landscapes, losses, optim, optimizers, schedules, timeline
+from . import datasets, dropout, features, landscapes, losses, optim, optimizers, schedules, timeline
 from . import fast as fastpaths
 from .history import BatchLog, History
 from .nn import MLP
@@ -125,7 +126,8 @@ class Session:
         self.inputs_test = features.transform(self.inputs, self.data.x_test)
         self.model = MLP(len(self.inputs), net["hidden"], losses.output_units(self.loss_name, info.n_classes),
                          activation=net["activation"], init=net["init"], init_std=net["init_std"],
-                         batch_norm=net["batch_norm"], rng=self.rngs["init"])
+                         batch_norm=net["batch_norm"], rng=self.rngs["init"], dropout=net["dropout"],
+                         dropout_key=dropout.stream_key(self.config["seed"]))
         self.landscape = None
         self.theta, self.grad = self.model.theta, self.model.grad
         self.layer_slices = self.model.layer_slices
@@ -306,7 +308,7 @@ class Session:
         else:
             xb, yb = self.inputs_train[idx], self.data.y_train[idx]
         assert self.model is not None and self.loss_name is not None  # dataset task
-        objective = BatchObjective(self.model, self.loss_name, xb, yb, self._l1, self._l2)
+        objective = BatchObjective(self.model, self.loss_name, xb, yb, self._l1, self._l2, step=self.step)
         return objective.loss_and_grad_here(), objective
 
     def _halt(self, why: str) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import config as config_mod
+from . import dropout as dropout_mod
 from . import features, optimizers
 from . import nn as nn_mod
 from . import timeline as timeline_mod
@@ -375,29 +376,62 @@ def _landscape_section(cfg: dict) -> list[str]:
     return out
 
 
+def _dropout_ps(cfg: dict) -> tuple[float, ...]:
+    """The dropout probability of each hidden layer (all 0 without dropout)."""
+    net = cfg["network"]
+    return dropout_mod.layer_probabilities(net["dropout"], len(net["hidden"]))
+
+
+def _dropout_section(cfg: dict) -> list[str]:
+    """gradplay's dropout masks in torch (core/dropout.py), when a hidden layer drops units."""
+    if not any(_dropout_ps(cfg)):
+        return []
+    key = dropout_mod.stream_key(cfg["seed"])
+    return [
+        "# Dropout: gradplay draws its masks from a hash of (seed, step, layer, row in the batch, unit)",
+        "# (SplitMix64), not from a random generator, so this script draws the very same masks.",
+        f"DROPOUT_KEY = {key:#x}  # the dropout stream of seed {cfg['seed']}",
+        "",
+        "",
+        *dropout_mod.TORCH_SOURCE.rstrip("\n").split("\n"),
+    ]
+
+
 def _model_section(cfg: dict, n_out: int) -> list[str]:
     net = cfg["network"]
     sizes = [len(net["inputs"]), *net["hidden"], n_out]
     acts = [_ACTIVATION_MODULES[a] for a in nn_mod.layer_activations(net["activation"], len(net["hidden"]))]
-    uniform = len(set(acts)) <= 1
+    ps = _dropout_ps(cfg)
+    dropped = any(ps)
+    same_act = len(set(acts)) <= 1
+    uniform = same_act and not dropped  # the loop needs no per-layer list
     arrow = " -> ".join(map(str, sizes))
     if net["hidden"]:
         parts = "Linear -> BatchNorm1d -> " if net["batch_norm"] else "Linear -> "
-        what = (f"{acts[0].split('(')[0][3:]} per hidden layer" if uniform else
+        what = (f"{acts[0].split('(')[0][3:]} per hidden layer" if same_act else
                 f"the activation of each hidden layer ({', '.join(a.split('(')[0][3:] for a in acts)})")
+        if dropped:
+            what += f" -> dropout (p = {', '.join(f'{p:g}' for p in ps)})"
         doc = f"{arrow}: {parts}{what}, then linear logits."
     else:
         doc = f"{arrow}: no hidden layer, one linear layer that outputs the logits."
     out = ["def build_model():", f'    """{doc}"""', "    layers = []"]
     if net["hidden"]:
         shapes = list(zip(sizes[:-2], sizes[1:-1]))
-        out.append(f"    for fan_in, fan_out in {shapes}:" if uniform else
-                   f"    for (fan_in, fan_out), act in zip({shapes}, [{', '.join(acts)}]):")
+        if dropped:
+            out.append(f"    dropout = {list(ps)}  # probability per hidden layer (inverted dropout)")
+            out.append(f"    for layer, ((fan_in, fan_out), act) in enumerate(zip({shapes}, [{', '.join(acts)}])):")
+        else:
+            out.append(f"    for fan_in, fan_out in {shapes}:" if uniform else
+                       f"    for (fan_in, fan_out), act in zip({shapes}, [{', '.join(acts)}]):")
         out.append("        layers.append(nn.Linear(fan_in, fan_out))")
         if net["batch_norm"]:
             out += ["        # eps and momentum are torch's defaults, which gradplay uses too",
                     "        layers.append(nn.BatchNorm1d(fan_out, eps=1e-05, momentum=0.1))"]
         out.append(f"        layers.append({acts[0] if uniform else 'act'})")
+        if dropped:
+            out += ["        if dropout[layer] > 0:  # after the activation, training passes only",
+                    "            layers.append(HashDropout(dropout[layer], layer))"]
     out += [
         f"    layers.append(nn.Linear({sizes[-2]}, {sizes[-1]}))",
         "    model = nn.Sequential(*layers)",
@@ -557,6 +591,8 @@ def _step_lines(cfg: dict, params: str, loss_expr: str, newton_fn: str, segmente
 def _loop(cfg: dict, step_body: list[str], batches: bool, span: tuple[int, int] | None = None,
           some_full: bool = False) -> list[str]:
     out = ["for step in range(STEPS):" if span is None else f"for step in range({span[0]}, {span[1]}):"]
+    if cfg["task"]["kind"] == "dataset" and any(_dropout_ps(cfg)):
+        out.append('    DROPOUT_STEP["step"] = step  # every pass of this step drops by its masks')
     if batches and some_full:
         out += ["    if BATCHES[step] is None:  # a full-batch step",
                 "        xb, yb = x_train, y_train",
@@ -684,13 +720,17 @@ def _dataset_main(segments: list[Segment], batches: bool, has_test: bool, some_f
         "",
         "    # The final loss: the training objective on the whole training set (in train mode, so batch",
         "    # norm uses that set's statistics), i.e. what one more full-batch step would print first.",
+    ]
+    if any(_dropout_ps(cfg)):
+        out.append('    DROPOUT_STEP["step"] = STEPS  # with that step\'s dropout masks')
+    out += [
         "    with torch.no_grad():",
         f'        print(f"final loss {{objective(model, x_train, y_train{pen}).item()!r}}")',
     ]
     if has_test:
         out += [
-            "        # Test loss as gradplay evaluates it: eval mode (batch norm uses its running statistics),",
-            "        # without the weight penalties.",
+            "        # Test loss as gradplay evaluates it: eval mode (batch norm uses its running statistics,",
+            "        # dropout drops nothing), without the weight penalties.",
         ]
         if cfg["network"]["batch_norm"] and cfg["optimizer"]["name"] in ("lbfgs", "newton"):
             out += ["        # The running statistics move with every train-mode forward pass, and this optimizer's",
@@ -792,7 +832,7 @@ def torch_script(session_or_config: Session | Mapping, init_params: Any = None,
                     if len(segments) == 1 else plain)
         hand = _hand_edits(run_cfg, steps)
         parts = [_header(run_cfg, steps, batched=batches is not None, segments=len(segments)), _imports(cfg),
-                 settings, _model_section(cfg, fresh.model.n_out),
+                 settings, _dropout_section(cfg), _model_section(cfg, fresh.model.n_out),
                  _loss_section(cfg, functional=newton, penalty_args=penalty_args), newton_class,
                  _dataset_main(segments, batches is not None, len(fresh.data.x_test) > 0, some_full, penalty_args,
                                bool(hand)),

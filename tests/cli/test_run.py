@@ -94,3 +94,15 @@ def test_run_stops_where_a_stop_condition_says_and_says_which(tmp_path, capsys):
     assert meta["steps"] == 20 and meta["config"]["stop"]["max_epochs"] == 2
     with np.load(tmp_path / "out" / "arrays.npz") as z:
         assert len(z["loss"]) == len(z["batch_index"]) == 20
+
+
+def test_dropout_run_repeats_bit_for_bit(tmp_path):
+    toml = DATASET_TOML.replace("hidden = [4, 3]", "hidden = [4, 3]\ndropout = [0.25, 0.5]")
+    meta, a = _run(tmp_path, toml, 60, "a")
+    _, b = _run(tmp_path, toml, 60, "b")
+    _, plain = _run(tmp_path, DATASET_TOML, 60, "plain")
+    assert meta["config"]["network"]["dropout"] == [0.25, 0.5]
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+    assert np.array_equal(a["batch_index"], plain["batch_index"]), "dropout leaves the batch order alone"
+    assert not np.array_equal(a["final.W1"], plain["final.W1"])

@@ -120,9 +120,13 @@ def test_every_loss(loss, task):
     {"network": {"hidden": [5, 5], "activation": ["gelu", "sigmoid"]}, "training": {"batch_size": 9}},
     {"network": {"hidden": [5, 4]}, "training": {"batch_size": 11},
      "timeline": [{"step": 37, "params.W2[1,3]": 0.9, "params.b1[0]": -0.2}, {"step": 90, "params.W1[1,4]": 2.0}]},
+    {"network": {"hidden": [8, 6], "dropout": [0.2, 0.5]}, "training": {"batch_size": 16}},
+    {"network": {"hidden": [6, 5, 4], "activation": ["relu", "gelu", "tanh"], "batch_norm": True,
+                 "dropout": [0.5, 0.0, 0.3]}, "training": {"batch_size": 12, "l2": 0.001, "clip_norm": 1.0}},
+    {"network": {"hidden": [5], "activation": "silu", "dropout": 0.9}, "training": {"batch_size": "full"}},
 ], ids=["batchnorm", "bn-full-l1l2", "batch1-clipvalue", "clipnorm-cosine", "linear-model-step", "exponential",
         "input-features", "per-layer-activations-bn", "per-layer-activations",
-        "weights-set-by-hand"])
+        "weights-set-by-hand", "dropout", "dropout-bn-per-layer", "dropout-full-batch"])
 def test_batch_norm_penalties_clipping_schedules(raw):
     ref, got = both({**SPIRAL, "optimizer": {"name": "adam", "lr": 0.05}, **raw}, 150, calls=2)
     assert_same(ref, got)

@@ -16,8 +16,9 @@ CFG = {"task": {"name": "moons", "n_samples": 120}, "network": {"hidden": [6, 6]
 
 
 @pytest.mark.parametrize("suffix", ["", ".gradplay"])
-def test_save_load_continues_bit_identically(tmp_path, suffix):
-    cfg = config.resolve(CFG)
+@pytest.mark.parametrize("dropout", [0.0, [0.3, 0.5]])
+def test_save_load_continues_bit_identically(tmp_path, suffix, dropout):
+    cfg = config.resolve({**CFG, "network": {**CFG["network"], "dropout": dropout}})
     one_go = Session(cfg)
     one_go.run(70)
     s = Session(cfg)

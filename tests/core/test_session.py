@@ -96,8 +96,10 @@ def test_divergence_halts_and_keeps_the_last_finite_state(make_session):
     assert s.halted is None and s.step == 0
 
 
-def test_snapshot_restore_continues_bit_identically():
-    cfg = config.resolve({**CIRCLES, "optimizer": {"name": "adam", "lr": 0.01},
+@pytest.mark.parametrize("dropout", [0.0, 0.4])
+def test_snapshot_restore_continues_bit_identically(dropout):
+    cfg = config.resolve({**CIRCLES, "network": {**CIRCLES.get("network", {}), "dropout": dropout},
+                          "optimizer": {"name": "adam", "lr": 0.01},
                           "schedule": {"name": "step", "step_size": 7, "gamma": 0.5}})
     a = Session(cfg)
     a.run(23)

@@ -118,7 +118,8 @@ def _self_check(fp) -> None:
     from .loop import MLPLoop
 
     cfg = config.resolve({"task": {"name": "spiral", "n_samples": 60}, "loss": {"name": "cross_entropy"},
-                          "network": {"hidden": [5, 1, 3], "activation": "gelu", "batch_norm": True},
+                          "network": {"hidden": [5, 1, 3], "activation": "gelu", "batch_norm": True,
+                                      "dropout": [0.3, 0.0, 0.5]},
                           "optimizer": {"name": "adam", "lr": 0.05}, "seed": 1,
                           "training": {"batch_size": 16, "clip_norm": 1.0, "l1": 1e-3, "l2": 1e-3}})
     ref, got = Session(cfg, fast=False), Session(cfg, fast=False)
@@ -136,10 +137,10 @@ def _warm(mlp) -> None:
     f, i = np.zeros(4), np.zeros(4, dtype=np.int64)
     f2 = np.zeros((1, 1))
     iv = np.zeros(mlp.I_SIZE, dtype=np.int64)
-    lay, wo = np.zeros((1, mlp.L_SIZE), dtype=np.int64), np.zeros((1, 8), dtype=np.int64)
+    lay, wo = np.zeros((1, mlp.L_SIZE), dtype=np.int64), np.zeros((1, mlp.W_SIZE), dtype=np.int64)
     wg, sc = np.zeros(mlp.G_SIZE, dtype=np.int64), np.zeros(8, dtype=np.int64)
     mlp.train(0, iv, np.zeros(mlp.F_SIZE), i, f, f, f, lay, wo, f, wg, i, f, f, f, i, i, i, f, f, f, f,
-              i, f, f, f2, f2, f2, f, sc)
+              i, f, f, f2, f2, f2, f, sc, f, np.zeros(1, dtype=np.uint64))
 
 
 def ensure(block: bool = True) -> bool:

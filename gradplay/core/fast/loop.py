@@ -82,7 +82,7 @@ class MLPLoop:
         nbn = L - 1 if model.batch_norm else 0
         self.rs = np.zeros(max(1, 2 * sum(sizes[1:1 + nbn])))
         lay = np.zeros((L, mlp.L_SIZE), dtype=np.int64)
-        wo = np.zeros((L, 8), dtype=np.int64)
+        wo = np.zeros((L, mlp.W_SIZE), dtype=np.int64)
         top = 0
 
         def take(n: int) -> int:
@@ -96,7 +96,9 @@ class MLPLoop:
             sl = model.layer_slices[i]
             lay[i, :mlp.L_ACT] = (fi, fo, off(f"W{i + 1}"), off(f"b{i + 1}"), 0, 0, 0, sl.start, sl.stop - sl.start)
             wo[i, mlp.W_Z], wo[i, mlp.W_H], wo[i, mlp.W_D] = take(B * fo), take(B * fo), take(B * fo)
-            wo[i, mlp.W_Y] = wo[i, mlp.W_Z]
+            wo[i, mlp.W_Y], wo[i, mlp.W_A] = wo[i, mlp.W_Z], wo[i, mlp.W_H]
+            if i < L - 1 and model.dropout_p[i] > 0.0:   # the dropped output and its multipliers
+                wo[i, mlp.W_A], wo[i, mlp.W_M] = take(B * fo), take(B * fo)
             if i < nbn:
                 lay[i, mlp.L_G], lay[i, mlp.L_BETA] = off(f"gamma{i + 1}"), off(f"beta{i + 1}")
                 lay[i, mlp.L_RS] = rs_top
@@ -137,6 +139,8 @@ class MLPLoop:
         iv[mlp.I_BN], iv[mlp.I_NOUT], iv[mlp.I_NP] = int(model.batch_norm), model.n_out, n_par
         iv[mlp.I_NW], iv[mlp.I_NIN] = self.widx.size, model.n_in
         self.fv = np.zeros(mlp.F_SIZE)
+        self.drop = np.array([*model.dropout_p, 0.0])  # per dense layer; the output layer has none
+        self.dkey = np.array([model.dropout_key], dtype=np.uint64)
 
     def _load_hyper(self, s: Session) -> tuple:
         """Copy what may change between runs (optimizer, penalties, clipping) into iv / fv."""
@@ -181,7 +185,8 @@ class MLPLoop:
             iv[mlp.I_POS], iv[mlp.I_HN], iv[mlp.I_STEP] = pos0, hist.n, s.step
             mlp.train(k, iv, fv, self.fp, s.theta, s.grad, self.prev, self.lay, self.wo, self.work, self.wg,
                       self.iw, self.rs, self.x, self.yf, self.yi, s._perm, self.widx, s1, s2, s3, self.lrs,
-                      hist.steps, hist.data["loss"], hist.data["lr"], h_gn, h_wn, h_ur, self.gn, self.sc)
+                      hist.steps, hist.data["loss"], hist.data["lr"], h_gn, h_wn, h_ur, self.gn, self.sc,
+                      self.drop, self.dkey)
             got, status, tried = int(iv[mlp.I_DONE]), int(iv[mlp.I_STATUS]), int(iv[mlp.I_TRIED])
             _rewind_schedule(s.schedule, saved, k, got)
             s._pos, hist.n, s.step = int(iv[mlp.I_POS]), int(iv[mlp.I_HN]), int(iv[mlp.I_STEP])

@@ -14,6 +14,9 @@ from typing import Literal, TypedDict
 import numba as nb
 import numpy as np
 
+from ..dropout import GOLDEN as _GOLDEN_INT
+from ..dropout import MIX1 as _MIX1_INT
+from ..dropout import MIX2 as _MIX2_INT
 from ..nn import _GELU_C, _GELU_K
 from ..nn import BN_EPS as _BN_EPS
 from ..nn import BN_MOMENTUM as _BN_MOM
@@ -51,8 +54,9 @@ LOSS = {"mse": 0, "mae": 1, "huber": 2, "bce": 3, "cross_entropy": 4, "hinge": 5
  F_LOSSV, F_SIZE) = range(15)
 # lay columns: per dense layer (L_ACT: the activation code after it; a hidden layer's own)
 (L_FIN, L_FOUT, L_W, L_B, L_G, L_BETA, L_RS, L_START, L_LEN, L_ACT, L_SIZE) = range(11)
-# wo columns: work offsets per layer
-(W_Z, W_Y, W_H, W_XH, W_D, W_MEAN, W_VAR, W_INV) = range(8)
+# wo columns: work offsets per layer (W_A: the next layer's input, h·m with dropout, else W_H;
+# W_M: dropout's multipliers)
+(W_Z, W_Y, W_H, W_XH, W_D, W_MEAN, W_VAR, W_INV, W_A, W_M, W_SIZE) = range(11)
 # offsets of shared work regions (wg)
 (G_XB, G_YB, G_T1, G_T2, G_T3, G_P1, G_P2, G_P3, G_C3, G_SIZE) = range(10)
 # status
@@ -65,6 +69,34 @@ class _JitOptions(TypedDict):  # typed, so that njit(**J) matches numba's annota
 
 
 J = _JitOptions(cache=True, error_model="numpy")  # IEEE results (inf/nan) instead of exceptions; vectorisable
+
+
+# dropout.py's hash constants as uint64 (Numba folds them; an int literal would make int64 or float maths)
+_GOLDEN, _MIX1, _MIX2 = np.uint64(_GOLDEN_INT), np.uint64(_MIX1_INT), np.uint64(_MIX2_INT)
+_S11, _S27, _S30, _S31 = np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31)
+_ULP53 = 2.0 ** -53
+
+
+@nb.njit(**J)
+def _mix(z):
+    """dropout.mix: SplitMix64's finaliser, wrapping uint64 arithmetic."""
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+@nb.njit(**J)
+def _dropout(key, step, layer, p, h, m, a):
+    """MLP.forward's dropout (dropout.mask): m = 1/(1 − p) where the hash u >= p else 0; a = h·m.
+    h, m, a are the layer's (rows × width) values flat, row-major, so k is dropout.py's e."""
+    k1 = _mix(key + _GOLDEN * np.uint64(step + 1))
+    k2 = _mix(k1 + _GOLDEN * np.uint64(layer + 1))
+    keep = 1.0 / (1.0 - p)
+    for k in range(h.size):
+        u = np.float64(_mix(k2 + np.uint64(k + 1) * _GOLDEN) >> _S11) * _ULP53
+        v = keep if u >= p else 0.0
+        m[k] = v
+        a[k] = h[k] * v
 
 
 # Loops below run over slices (v = w[o:o + n]) rather than w[o + i]: plain counters let LLVM vectorise.
@@ -278,7 +310,7 @@ def _bn_backward(d, xh, inv, gamma, dgamma, dbeta, m, fo, t1):
 
 
 @nb.njit(**J)
-def _forward_backward(fp, iv, fv, theta, grad, lay, wo, w, wg, rs, iw, widx, m, sc):
+def _forward_backward(fp, iv, fv, theta, grad, lay, wo, w, wg, rs, iw, widx, m, sc, drop, dkey):
     """Session._forward_backward on the batch in w[XB:] (m rows): loss with penalties, grad filled."""
     L, bn = iv[I_L], iv[I_BN]
     one = np.int64(1)  # not the literal 1 (see prims)
@@ -308,7 +340,10 @@ def _forward_backward(fp, iv, fv, theta, grad, lay, wo, w, wg, rs, iw, widx, m, 
                         theta[lay[i, L_BETA]:lay[i, L_BETA] + fo], m, fo, t1)
         ho = wo[i, W_H]
         _activate(fp, lay[i, L_ACT], y, w[ho:ho + n], t1, t2, c3, sc)                      # h = f(y)
-        ao = ho
+        ao = wo[i, W_A]
+        if drop[i] > 0.0:                                                                 # a = h·m
+            mo = wo[i, W_M]
+            _dropout(dkey[0], iv[I_STEP], i, drop[i], w[ho:ho + n], w[mo:mo + n], w[ao:ao + n])
     # ---- loss and dL/dlogits
     zl, c = wo[L - 1, W_Z], lay[L - 1, L_FOUT]
     dl = wo[L - 1, W_D]
@@ -320,7 +355,7 @@ def _forward_backward(fp, iv, fv, theta, grad, lay, wo, w, wg, rs, iw, widx, m, 
     for i in range(L - 1, -1, -1):
         fi, fo = lay[i, L_FIN], lay[i, L_FOUT]
         dz = wo[i, W_D]
-        ai = wg[G_XB] if i == 0 else wo[i - 1, W_H]
+        ai = wg[G_XB] if i == 0 else wo[i - 1, W_A]
         matmul(fp, w, ai, one, fi, w, dz, fo, one, grad, lay[i, L_W], fo, one, fi, m, fo)     # dW = a.T @ dz
         reduce_rows(w, dz, m, fo, grad, lay[i, L_B])                                       # db
         if i == 0:
@@ -332,6 +367,10 @@ def _forward_backward(fp, iv, fv, theta, grad, lay, wo, w, wg, rs, iw, widx, m, 
         yo = wo[i - 1, W_Y] if bn else wo[i - 1, W_Z]
         ho = wo[i - 1, W_H]
         t1v, t2v = w[t1:t1 + n], w[t2:t2 + n]
+        if drop[i - 1] > 0.0:                                                             # da *= m
+            mv = w[wo[i - 1, W_M]:wo[i - 1, W_M] + n]
+            for k in range(n):
+                d[k] = d[k] * mv[k]
         act = lay[i - 1, L_ACT]
         if act != 0:
             _times_dact(fp, act, w[yo:yo + n], w[ho:ho + n], d, t1v, t2v, c3, sc)
@@ -452,7 +491,7 @@ def _norms(lay, L, v, out):
 
 @nb.njit(nogil=True, **J)   # releases the GIL: a GUI can train in a thread while it draws
 def train(n, iv, fv, fp, theta, grad, prev, lay, wo, w, wg, iw, rs, x, yf, yi, perm, widx,
-          s1, s2, s3, lrs, h_step, h_loss, h_lr, h_gn, h_wn, h_ur, gn, sc):
+          s1, s2, s3, lrs, h_step, h_loss, h_lr, h_gn, h_wn, h_ur, gn, sc, drop, dkey):
     """Up to n steps of Session._run_steps; counts and the stop reason are left in iv."""
     L, nin, ntrain, bsz = iv[I_L], iv[I_NIN], iv[I_NTRAIN], iv[I_B]
     npar, cap = iv[I_NP], iv[I_HCAP]
@@ -489,7 +528,7 @@ def train(n, iv, fv, fp, theta, grad, prev, lay, wo, w, wg, iw, rs, x, yf, yi, p
             iw[r] = yi[s] if yi.size > 1 else 0
         iv[I_TRIED] += 1
         lr = lrs[it]
-        loss = _forward_backward(fp, iv, fv, theta, grad, lay, wo, w, wg, rs, iw, widx, m, sc)
+        loss = _forward_backward(fp, iv, fv, theta, grad, lay, wo, w, wg, rs, iw, widx, m, sc, drop, dkey)
         fv[F_LOSSV] = loss
         _norms(lay, L, grad, gn)
         finite = True

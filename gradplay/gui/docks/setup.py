@@ -309,7 +309,7 @@ class SetupPanel(Panel):
                 w.setToolTip("Your data's own points: add or remove them on the map (edit points)" if own else tip)
             self.test_fraction.setValue(task["test_fraction"])
         self.inputs.set_inputs(net["inputs"])
-        self.layers.set_network(net["hidden"], net["activation"])
+        self.layers.set_network(net["hidden"], net["activation"], net["dropout"])
         if isinstance(net["activation"], list):
             self.activation.setCurrentIndex(-1)  # shows MIXED
         else:
@@ -425,6 +425,9 @@ class SetupPanel(Panel):
             activation = config_mod.with_hidden(cur, hidden)["network"]["activation"]
         else:
             activation = config_mod.activation_value(self.layers.activations(), self.activation.currentData())
+        dropout = (config_mod.with_hidden(cur, hidden)["network"]["dropout"]
+                   if len(hidden) != len(cur["network"]["hidden"])
+                   else config_mod.activation_value(self.layers.dropouts(), 0.0))
         mode = self.batch_mode.currentData()
         opt_name = self.optimizer.currentData()
         return {
@@ -433,7 +436,7 @@ class SetupPanel(Panel):
             "task": task,
             "network": {"hidden": hidden, "activation": activation, "inputs": self.inputs.inputs(),
                         "init": self.init.currentData(), "init_std": self.init_std.value(),
-                        "batch_norm": self.batch_norm.isChecked()},
+                        "batch_norm": self.batch_norm.isChecked(), "dropout": dropout},
             "loss": {"name": loss},
             # a new optimizer starts from its own (torch) defaults, not the old one's values
             "optimizer": {"name": opt_name} if what == "optimizer_name" else self.hyper.values(),
