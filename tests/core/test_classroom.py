@@ -1,5 +1,7 @@
 """Classroom mode's `[classroom]` section: checked with clear messages, carried by every form of a
 setup (TOML, the gradplay:// line, a saved session), and no training setting."""
+import json
+
 import numpy as np
 import pytest
 
@@ -70,6 +72,7 @@ def test_a_saved_session_keeps_it(tmp_path):
         opened = io.load_session(io.save_session(s, path))
         assert opened.config["classroom"] == {"hide": ["network", "open"], "locked": True}
         assert opened.step == 3
+    assert json.loads(io.session_files(s)[0])["config"]["classroom"]["locked"] is True
 
 
 def test_changing_it_keeps_the_run_and_the_optimizers_state():
