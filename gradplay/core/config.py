@@ -45,6 +45,7 @@ TOP_KEYS = ("seed", "meta", "task", "network", "loss", "optimizer", "training", 
 MAX_TEXT = 4000  # characters in a title, description or "try" line
 MAX_CONFIG_BYTES = 2**20  # a TOML config (a long timeline is ~100 bytes an entry)
 TIMELINE = "timeline"  # [[timeline]] entries: edits from step k on (core/timeline.py)
+CLASSROOM = "classroom"  # [classroom]: controls hidden from students (core/classroom.py)
 FUNCTION_TASK_KEYS = ("kind", "name", "start")
 DATASET_TASK_KEYS = ("kind", "name", "n_samples", "noise", "test_fraction", "classes", "data_seed")
 # Own data: the points themselves (n_samples, noise and classes follow from them and are written back)
@@ -515,7 +516,7 @@ def resolve(raw: dict) -> dict:
     """Validate a raw config dict and return a new one with every default filled in."""
     if not isinstance(raw, dict):
         raise ConfigError(f"a config must be a table of sections, got {_type_name(raw)}")
-    _check_keys(raw, (*TOP_KEYS, TIMELINE), "")
+    _check_keys(raw, (*TOP_KEYS, CLASSROOM, TIMELINE), "")
     meta = _table(raw, "meta")
     _check_keys(meta, META_KEYS, "meta.")
     cfg: dict[str, Any] = {
@@ -536,8 +537,9 @@ def resolve(raw: dict) -> dict:
     cfg["schedule"] = _resolve_schedule(raw)
     cfg["stop"] = _resolve_stop(raw)
     _check_consistency(cfg)
-    from . import timeline  # (it builds on this module)
+    from . import classroom, timeline  # (they build on this module)
 
+    cfg[CLASSROOM] = classroom.resolve(raw.get(CLASSROOM, {}))
     cfg[TIMELINE] = timeline.resolve_entries(raw.get(TIMELINE, []), cfg)
     return cfg
 
@@ -614,6 +616,9 @@ def dumps(cfg: dict) -> str:
             if v is None:
                 continue
             lines.append(f"{k} = {_toml_value(v)}")
+    from . import classroom
+
+    lines += classroom.toml_lines(cfg)
     for entry in cfg.get(TIMELINE, []):
         lines.append(f"\n[[{TIMELINE}]]")
         lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in entry.items()]

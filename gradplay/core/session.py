@@ -486,18 +486,20 @@ class Session:
 
         When only the optimizer, schedule, clipping or penalties change, training continues from the
         current parameters with a fresh optimizer state; new stop conditions apply from now on and
-        change nothing else; any other change rebuilds the run.
+        change nothing else, as does classroom mode; any other change rebuilds the run.
         """
         old = self.config
         config = dict(config, timeline=[])
-        if config["stop"] != old["stop"]:
-            # Stop conditions hold for the whole run: they are not an edit on its timeline, and
-            # changing them leaves the optimizer's state alone.
-            self.run_config = dict(self.run_config, stop=config["stop"])
-            old = self.config = dict(old, stop=config["stop"])
-            seen = self.stopper.state()
-            self.stopper = self._make_stopper()
-            self.stopper.load_state(seen)
+        whole_run = {k: config[k] for k in ("stop", "classroom") if k in config and config[k] != old.get(k)}
+        if whole_run:
+            # Stop conditions and classroom mode hold for the whole run: they are not edits on its
+            # timeline, and changing them leaves the optimizer's state alone.
+            self.run_config = dict(self.run_config, **whole_run)
+            old = self.config = dict(old, **whole_run)
+            if "stop" in whole_run:
+                seen = self.stopper.state()
+                self.stopper = self._make_stopper()
+                self.stopper.load_state(seen)
             if config == old:
                 self._emit("config")
                 return

@@ -188,9 +188,10 @@ def resolve_entries(raw: Any, base: dict) -> list[dict]:
         edits = config_changes(entry)
         for key in edits:
             section, name = split_key(key)
-            if section == "stop":
-                raise ConfigError(f"{where}: '{key}' is a stop condition, which holds for the whole run: "
-                                  f"set it in [stop]")
+            if section in ("stop", config_mod.CLASSROOM):
+                what = "a stop condition" if section == "stop" else "classroom mode"
+                raise ConfigError(f"{where}: '{key}' is {what}, which holds for the whole run: "
+                                  f"set it in [{section}]")
             if section not in config_mod.TOP_KEYS[2:] or not name:
                 raise ConfigError(f"{where}: unknown key '{key}'; keys are \"section.key\" of the config, "
                                   f"e.g. \"optimizer.lr\" (sections: {', '.join(CONTINUING)})")

@@ -19,6 +19,7 @@ from ..core.diagnostics import halt_advice
 from ..core.io import SessionFileError
 from ..core.session import Session
 from ..presets import load_preset, menu_groups
+from .classroom import Classroom
 from .controller import Controller
 from .docks.base import Panel
 from .docks.curvature import CurvaturePanel
@@ -164,6 +165,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.arrange_default()
         for act in self.layout_group.actions() if hasattr(self, "layout_group") else ():
             act.setChecked(act.data() == self.layout_mode)
+        self.classroom.apply(relayout=True)  # the layout showed every dock it has
 
     def _undock_all(self) -> None:
         for dock in self.docks.values():
@@ -293,7 +295,7 @@ class MainWindow(QtWidgets.QMainWindow):
         copy = edit.addAction("&Copy setup", self.copy_setup)
         copy.setShortcut(QtGui.QKeySequence("Ctrl+Shift+C"))
         copy.setToolTip("The current settings as TOML, with a one-line gradplay:// link, on the clipboard")
-        paste = edit.addAction("&Paste setup", self.paste_setup)
+        paste = self.paste_action = edit.addAction("&Paste setup", self.paste_setup)
         paste.setShortcut(QtGui.QKeySequence("Ctrl+Shift+V"))
         paste.setToolTip("Open the setup on the clipboard (TOML text or a gradplay:// link)")
         edit.setToolTipsVisible(True)
@@ -305,7 +307,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         # Grouped (start here, stories in teaching order, landscapes) with the current one checked:
         # a flat list of 31 titles in file-name order put fixes before their problems.
-        presets = mb.addMenu("&Presets")
+        presets = self.presets_menu = mb.addMenu("&Presets")
         self.preset_group = QtGui.QActionGroup(self)
         self.preset_group.setExclusionPolicy(QtGui.QActionGroup.ExclusionPolicy.ExclusiveOptional)
         self.preset_titles: dict[str, str] = {}
@@ -353,6 +355,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.layout_group.addAction(act)
         self.view_menu.setToolTipsVisible(True)
         self.view_menu.addAction("Reset layout", lambda: self.arrange(self.layout_mode))
+        self.view_menu.addSeparator()
+        self.classroom = Classroom(self)  # hides what the config's [classroom] section names
+        room = self.view_menu.addAction("&Classroom mode…", self.classroom.open_dialog)
+        room.setToolTip("Hide chosen controls from students; saved with the setup")
 
         help_ = mb.addMenu("&Help")
         keys = help_.addAction("&Keyboard shortcuts", self.show_shortcuts)
@@ -386,6 +392,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.transport.epoch_action.setEnabled(self.controller.session.kind == "dataset")
         self.files.update_title()
         self._mark_preset()
+        self.classroom.apply()
         for name, panel in self.panels.items():
             if self.on_screen(name) or not self.isVisible():
                 panel.reset()
@@ -419,6 +426,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _config_changed(self) -> None:
         if self.controller.session.halted is None:
             self.banner.dismiss("warning")
+        self.classroom.apply()
         self.refresh()
         self._warn_if_heavy()
 
@@ -466,9 +474,11 @@ class MainWindow(QtWidgets.QMainWindow):
         """Training stopped on NaN/inf: the run is paused and kept; say why, without a modal box."""
         advice = halt_advice(self.controller.session)
         if advice is not None:  # what happened and what to try; the fixes are buttons in Diagnostics
-            message = f"{advice.message}  One-click fixes: the Diagnostics panel."
-            self.docks["diagnostics"].show()
-            self.docks["diagnostics"].raise_()
+            message = advice.message
+            if not self.classroom.hides_dock("diagnostics"):  # a classroom may hide the fixes
+                message += "  One-click fixes: the Diagnostics panel."
+                self.docks["diagnostics"].show()
+                self.docks["diagnostics"].raise_()
         # One warning, one place: the banner (its fixes in Diagnostics); the status bar keeps figures.
         # The message was also in the status bar (cut off there) and under the loss plot.
         self.banner.show_message(message, "warning")
@@ -477,8 +487,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def _story_link(self, kind: str, name: str) -> None:
         """A link in the Story panel: open a preset, or show the panel the story talks about."""
         if kind == "preset":
-            self.load_preset(name)
-        elif name in self.docks:
+            if not self.classroom.hides("presets"):
+                self.load_preset(name)
+        elif name in self.docks and not self.classroom.hides_dock(name):
             self.docks[name].show()
             self.docks[name].raise_()
 
@@ -564,7 +575,8 @@ class MainWindow(QtWidgets.QMainWindow):
         s = self.settings
         s.setValue("window/layout_version", LAYOUT_VERSION)
         s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        if not self.classroom.hides_any_dock():  # the panels it hides stay the user's next time
+            s.setValue("window/state", self.saveState(LAYOUT_VERSION))
         for kind, speed in self.controller.speeds.items():
             s.setValue(f"transport/speed_{kind}", speed)
         s.sync()

@@ -433,6 +433,7 @@ class SetupPanel(Panel):
         return {
             "seed": self.seed.value(),
             "meta": dict(cur["meta"]),
+            "classroom": dict(cur["classroom"]),  # set in View → Classroom mode, not in this form
             "task": task,
             "network": {"hidden": hidden, "activation": activation, "inputs": self.inputs.inputs(),
                         "init": self.init.currentData(), "init_std": self.init_std.value(),
