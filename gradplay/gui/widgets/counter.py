@@ -1,7 +1,7 @@
 """TF Playground's large counter ("Epoch 000,123"): captioned numbers in a large font."""
 from __future__ import annotations
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 BIG = 1.7  # the numbers' font size, times the application's
 
@@ -30,7 +30,7 @@ class Counter(QtWidgets.QWidget):
             box = QtWidgets.QVBoxLayout()
             box.setSpacing(0)
             cap = QtWidgets.QLabel(caption)
-            cap.setEnabled(False)  # the palette's muted text
+            cap.setForegroundRole(QtGui.QPalette.ColorRole.PlaceholderText)  # the palette's muted text
             value = QtWidgets.QLabel("0")
             font = value.font()
             font.setPointSizeF(font.pointSizeF() * BIG)

@@ -9,6 +9,7 @@ training: its owner hands it the session's columns on each refresh.
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..decimate import decimate
@@ -92,6 +93,7 @@ class Sparkline(QtWidgets.QWidget):
             v = np.log10(y) if log else y
             px = plot.left() + (x - x0) * sx
             py = plot.bottom() - (v - y0) * sy if sy else np.full(len(v), plot.center().y())
-            painter.setPen(QtGui.QPen(QtGui.QColor(color), 1.5))
-            painter.drawPolyline(QtGui.QPolygonF([QtCore.QPointF(a, b) for a, b in zip(px, py)]))
+            # a 1 px line: antialiased at 1.5 px, 240 points took 1.2 ms to draw, at 1 px 0.035 ms
+            painter.setPen(QtGui.QPen(QtGui.QColor(color), 1.0))
+            painter.drawPath(pg.arrayToQPath(px, py))  # (a QPolygonF of QPointF each: 0.4 ms in Python)
         painter.end()
