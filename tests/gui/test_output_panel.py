@@ -12,6 +12,7 @@ from gradplay.gui.colors import class_index
 from gradplay.gui.number_format import fmt
 from gradplay.gui.point_sample import MAX_TEST_DRAWN, MAX_TRAIN_DRAWN, priority, stratified_sample
 from gradplay.gui.widgets.sparkline import MAX_POINTS, Sparkline
+from tests.gui.test_own_data_gui import click_map
 
 MOONS = {"task": {"name": "moons", "n_samples": 120}, "network": {"hidden": [6]},
          "optimizer": {"name": "sgd", "lr": 0.1}, "training": {"batch_size": 12}}
@@ -158,3 +159,21 @@ def test_a_small_set_is_drawn_whole_without_a_note(qtbot, make_window):
     d = w.controller.session.data
     assert len(land.train_pts.data) == len(d.x_train) and len(land.test_pts.data) == len(d.x_test)
     assert "showing" not in land.info.text()
+
+
+def test_shift_click_removes_the_nearest_real_point_drawn_or_not(qtbot, make_window):
+    g = np.linspace(-1, 1, 70)
+    points = [[float(a), float(b), int(a * b > 0)] for a in g for b in g]  # 4,900: more than the cap
+    w = make_window({"task": {"kind": "dataset", "name": "own", "points": points, "targets": "classes"},
+                     "network": {"hidden": [4]}})
+    land = w.panels["landscape"]
+    d = w.controller.session.data
+    assert len(d.x_train) > MAX_TRAIN_DRAWN
+    hidden = np.setdiff1d(np.arange(len(d.x_train)), land.drawn_train)[0]
+    px, py = d.x_train[hidden]
+    qtbot.mouseClick(land.edit_points, QtCore.Qt.MouseButton.LeftButton)
+    click_map(qtbot, land, px, py, modifier=QtCore.Qt.KeyboardModifier.ShiftModifier)
+    s = w.controller.session
+    assert s.config["task"]["n_samples"] == len(points) - 1
+    x = np.concatenate([s.data.x_train, s.data.x_test])
+    assert np.hypot(x[:, 0] - px, x[:, 1] - py).min() > 0.02  # that point (grid spacing 0.029) is gone
