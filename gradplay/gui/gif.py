@@ -53,13 +53,17 @@ def frame_steps(total_steps: int, every: int) -> list[int]:
 
 # ----------------------------------------------------------------------------- landscape frames
 class _Cut:
-    """A history seen only up to row `n` (what the landscape panel reads of it: `get`)."""
+    """A history seen only up to row `n` (what the landscape panel reads of it: `get`, and for
+    its loss curve `get_steps`)."""
 
     def __init__(self, history, n: int):
         self._h, self._n = history, n
 
     def get(self, name: str) -> np.ndarray:
         return self._h.get(name)[: self._n]
+
+    def get_steps(self) -> np.ndarray:
+        return self._h.get_steps()[: self._n]
 
 
 class _AtStep:

@@ -7,6 +7,10 @@ Clicking the map restarts the run from the clicked point.
 
 Dataset tasks: the model's output over the input plane on the diverging scale (TF Playground's
 decision map) with train points (white edge) and test points (dark edge), redrawn at a throttled rate.
+A large set is drawn as a class-stratified sample (`point_sample`), and the line over the map says so.
+
+Over the map, never on it: TF Playground's large counter (epoch and step; a landscape's step) and a
+small curve of the train and test loss (a landscape's f), both read from the session on each refresh.
 """
 from __future__ import annotations
 
@@ -24,6 +28,9 @@ from ..legends import ColorLegend
 from ..levels import drawable, symmetric_levels
 from ..number_format import fmt
 from ..plotting import apply_plot_style, axes
+from ..point_sample import MAX_TEST_DRAWN, MAX_TRAIN_DRAWN, priority, stratified_sample
+from ..widgets.counter import Counter
+from ..widgets.sparkline import Sparkline
 from .base import Panel, SessionHolder
 
 GRID = 200  # landscape samples per axis (computed once per reset)
@@ -88,6 +95,8 @@ FILL_LIMIT = 3.0  # a map is drawn at most this many of its own widths beyond ea
 
 EDIT_TIP = ("Editing points: left click adds class 0 (or the chosen class or target), right click adds "
             "class 1, Shift+click removes the nearest point. Training restarts with each change.")
+# Of a large set only a sample is drawn (point_sample); Shift+click removes the nearest point of the
+# data, drawn or not: the data is what is edited, and the sample is only its picture.
 
 class ViewFill(QtCore.QObject):
     """Keeps a map covering everything its aspect-locked plot shows.
@@ -214,13 +223,25 @@ class LandscapePanel(Panel):
         self.batch_ring = pg.ScatterPlotItem(size=14, brush=None)
         self.dataset_items = [self.train_pts, self.test_pts, self.batch_ring]
         self._ringed_after = -1  # the step whose batch is ringed
+        self.drawn_train = self.drawn_test = np.arange(0)  # indices of the points drawn (_point_colors)
         for z, item in enumerate(self.function_items + self.dataset_items):
             item.setZValue(10 + z)
 
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(2)
-        lay.addWidget(self.info)
+        # Over the map: the counter, and beside it the loss curve over the line about the points
+        # (the line beside the curve was ~120 px wide at 1280×720 and wrapped to five lines)
+        self.counter = Counter()
+        self.sparkline = Sparkline()
+        head = QtWidgets.QGridLayout()
+        head.setHorizontalSpacing(12)
+        head.setVerticalSpacing(0)
+        head.addWidget(self.counter, 0, 0, 2, 1, QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
+        head.addWidget(self.sparkline, 0, 1, QtCore.Qt.AlignmentFlag.AlignLeft)  # (capped: the cell is not)
+        head.addWidget(self.info, 1, 1)
+        head.setColumnStretch(1, 1)
+        lay.addLayout(head)
         lay.addWidget(self.view, 1)
         # TF Playground's two toggles under its output map
         self.show_test = QtWidgets.QCheckBox("test data")
@@ -304,6 +325,7 @@ class LandscapePanel(Panel):
                 self.view.removeItem(self.bar)
             self.legend.setVisible(s.kind == "dataset")
             self.toggles.setVisible(s.kind == "dataset")
+            self.counter.set_captions(["epoch", "step"] if s.kind == "dataset" else ["step"])
             self._kind = s.kind
         self._edit_mode(self.edit_points.isChecked())  # the class or target picker of this data
         if s.kind == "function":
@@ -426,13 +448,25 @@ class LandscapePanel(Panel):
         return xs, ys, A[:, :, i], levels
 
     def _point_colors(self, d, regression: bool) -> None:
+        """Draw the points, or of a large set a class-stratified sample (`point_sample`): the same
+        points on every frame and after every reset of the same data, and after an edit of one's
+        own data the same but for the point edited. `drawn_train`/`drawn_test` are the indices drawn."""
+        class_brushes = [pg.mkBrush(c) for c in CLASS_COLORS]  # shared: 25× faster setData than one each
+
         def brushes(y):
             if regression:
                 lo, hi = self._levels
                 return [pg.mkBrush(c) for c in DIVERGING.mapToQColor((np.asarray(y) - lo) / (hi - lo))]
-            return [pg.mkBrush(CLASS_COLORS[c]) for c in class_index(y)]
-        self.train_pts.setData(pos=d.x_train, brush=brushes(d.y_train), pen=pg.mkPen("w", width=1))
-        self.test_pts.setData(pos=d.x_test, brush=brushes(d.y_test), pen=pg.mkPen("#111111", width=1.2))
+            return [class_brushes[c] for c in class_index(y)]
+
+        def strata(y):  # a regression's targets are one stratum
+            return np.zeros(len(y), np.int64) if regression else class_index(y)
+        self.drawn_train = stratified_sample(strata(d.y_train), MAX_TRAIN_DRAWN, priority(d.x_train))
+        self.drawn_test = stratified_sample(strata(d.y_test), MAX_TEST_DRAWN, priority(d.x_test))
+        self.train_pts.setData(pos=d.x_train[self.drawn_train], brush=brushes(d.y_train[self.drawn_train]),
+                               pen=pg.mkPen("w", width=1))
+        self.test_pts.setData(pos=d.x_test[self.drawn_test], brush=brushes(d.y_test[self.drawn_test]),
+                              pen=pg.mkPen("#111111", width=1.2))
 
     # ------------------------------------------------------------------ refresh
     def refresh(self) -> None:
@@ -445,7 +479,25 @@ class LandscapePanel(Panel):
             self._ring_batch()
         for overlay in self.overlays:  # each has update(session); it hides itself off landscapes
             overlay.update(s)
+        self._progress()
         self.info.setText(self._summary())
+
+    def _progress(self) -> None:
+        """The counter and the loss curve over the map, from the session's records: the full-set
+        train and test loss the window evaluates once per frame (`session.evals`, as the Loss
+        panel's curves), or a landscape's f at each step (`session.history`)."""
+        s = self.session
+        if s.kind == "dataset":
+            self.counter.set_values({"epoch": f"{s.epoch:,.1f}", "step": f"{s.step:,}"})
+            ev, steps = s.evals, s.evals.get_steps()
+            self.sparkline.set_series([("train", steps, ev.get("train_loss"), self.th.muted),
+                                       ("test", steps, ev.get("test_loss"), self.th.fg)])
+        else:
+            self.counter.set_values({"step": f"{s.step:,}"})
+            # the history's f is each step's start; the current point's f ends the curve
+            steps = np.append(s.history.get_steps(), s.step)
+            f = np.append(s.history.get("loss"), s.landscape.value(s.theta))
+            self.sparkline.set_series([("f", steps, f, self.th.fg)])
 
     def _draw_path(self) -> None:
         s = self.session
@@ -529,13 +581,21 @@ class LandscapePanel(Panel):
     def _summary(self) -> str:
         s = self.session
         if s.kind == "dataset":
-            return (f"<b>step {s.step}</b> · ● train (white edge) · ● test (dark edge) · "
-                    f"{len(s.data.x_train)} / {len(s.data.x_test)} points")
+            return "● train: white edge · ● test: dark edge · " + self.points_note()
         g = s.landscape.gradient(s.theta)
-        return (f"<b>step {s.step}</b> · (x, y) = ({fmt(s.theta[0])}, {fmt(s.theta[1])}) · "
+        return (f"(x, y) = ({fmt(s.theta[0])}, {fmt(s.theta[1])}) · "
                 f"f = {fmt(s.landscape.value(s.theta))} · |∇f| = {fmt(np.hypot(*g))} · "
                 f"<span style='color:{ARROW_COLOR}'>➜</span> −∇f "
                 f"<span style='color:#b8a000'>★</span> minimum ✕ saddle ○ start · click the map to start there")
+
+    def points_note(self) -> str:
+        """How many points there are, and of a sampled set how many of them are drawn."""
+        d = self.session.data
+        n_tr, n_te = len(d.x_train), len(d.x_test)
+        k_tr, k_te = len(self.drawn_train), len(self.drawn_test)
+        if (k_tr, k_te) == (n_tr, n_te):
+            return f"{n_tr:,} / {n_te:,} points"
+        return f"showing {k_tr:,} of {n_tr:,} training and {k_te:,} of {n_te:,} test points (a sample)"
 
     # ------------------------------------------------------------------ mouse
     def _view_point(self, scene_pos: QtCore.QPointF) -> tuple[float, float] | None:
