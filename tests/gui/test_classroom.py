@@ -133,3 +133,26 @@ def test_a_preset_or_paste_with_classroom_hides_and_the_simple_layout_keeps_its_
     assert not w.docks["gradients"].isVisible() and w.docks["diagnostics"].toggleViewAction().isVisible()
     w.load_preset("xor_relu")  # a preset without [classroom]: the gradients come back (Full shows them)
     assert not w.docks["gradients"].isHidden() and setup.stop_box.isVisible() and setup.thumbs.isVisible()
+
+
+def test_hidden_network_and_task_cannot_be_changed_from_the_diagram_or_the_map(qtbot, make_window):
+    """The Weights diagram's ± buttons, input tiles and click-to-set, and a landscape's click-to-start,
+    change what Setup shows: hidden from students, they are shut too."""
+    w = make_window(dict(SMALL, classroom={"hide": ["network"]}))
+    weights = w.panels["weights"]
+    s = w.controller.session
+    qtbot.waitUntil(lambda: hasattr(weights, "cols") and len(weights.neurons.data) > 0)
+    weights.refresh()
+    assert not weights.buttons.row.isVisible()
+    assert not any(b.isVisible() for pair in weights.buttons.columns for b in pair)
+    inputs, b = list(s.inputs), s.model.b[0].copy()
+    for x, y in (weights.xy[2], weights.xy[len(weights.cols[0])]):  # the x₁² tile, a hidden neuron
+        pos = weights.net_view.mapFromScene(weights.net.vb.mapViewToScene(QtCore.QPointF(x, y)))
+        qtbot.mouseClick(weights.net_view.viewport(), LEFT, pos=pos)
+    assert weights.editor is None and list(w.controller.session.inputs) == inputs
+    np.testing.assert_array_equal(w.controller.session.model.b[0], b)
+
+    land = make_window({"task": {"kind": "function", "name": "quadratic"}, "classroom": {"hide": ["task"]}})
+    start = list(land.controller.session.theta)
+    assert not land.panels["landscape"].click_at(0.5, 0.5)
+    assert list(land.controller.session.theta) == start

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from PySide6 import QtCore, QtWidgets
 
-from ...core import features
+from ...core import classroom, features
 from ...core.session import Session
 from ..theme import apply_pg_theme, theme_changed
 
@@ -72,6 +72,11 @@ class Panel(QtWidgets.QWidget):
     @property
     def session(self) -> Session:
         return self.holder.session
+
+    def hidden_from_students(self, name: str) -> bool:
+        """Whether classroom mode hides `name` ("network", "task", ...: core/classroom.py) in this
+        session's config: the panel's own ways to change that thing are then shut too."""
+        return name in classroom.of(self.session.config)["hide"]
 
     def input_label(self, i: int) -> str:
         """How the window writes the network's input i (x₁, x₁², sin x₁ ... of `[network] inputs`)."""

@@ -635,7 +635,7 @@ class LandscapePanel(Panel):
         s = self.session
         if s.kind == "dataset":
             return self.edit_points.isChecked() and self._edit_data(x, y, right, remove)
-        if right:
+        if right or self.hidden_from_students("task"):  # classroom mode: the start is the teacher's
             return False
         land = s.landscape
         s.move_start(float(np.clip(x, *land.xrange)), float(np.clip(y, *land.yrange)))

@@ -378,7 +378,7 @@ class WeightsPanel(Panel):
                           yRange=(-half - map_half - bottom_px * u, half + map_half + top_px * u), padding=0)
         xs = [self.net_view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(COLUMN_GAP * j, 0.0))).x()
               for j in range(1, len(self.sizes) - 1)]
-        self.buttons.place(xs, self.net_view.height() - BUTTONS_PX + 2)
+        self.buttons.place(xs, self.net_view.height() - BUTTONS_PX + 2, visible=not self._locked())
         self._map_side = (side * ux, side * u, side)
         self._in_side = (in_side * ux, in_side * u, in_side)
         self._place_maps()
@@ -420,10 +420,21 @@ class WeightsPanel(Panel):
         self.labels.append(t)
 
     # ------------------------------------------------------------------ refresh
+    def _locked(self) -> bool:
+        """Classroom mode hides the network: its ± buttons go, and clicks change nothing."""
+        locked = self.hidden_from_students("network")
+        if self.buttons.row.isHidden() != locked:
+            self.buttons.row.setVisible(not locked)
+            for pair in self.buttons.columns:
+                for b in pair:
+                    b.setVisible(not locked)
+        return locked
+
     def refresh(self) -> None:
         s = self.session
         if s.kind != "dataset":
             return
+        self._locked()
         m = s.model
         if (self._shape != (s.kind, s.n_layers)
                 or getattr(self, "_layout_key", None) != (tuple(s.inputs), *m.hidden, m.n_out)):
@@ -576,7 +587,7 @@ class WeightsPanel(Panel):
         """A click on an input's tile (or circle) adds that feature to the inputs or removes it; on a
         neuron it sets the neuron's bias, on an edge its weight (TF Playground's edit by click)."""
         left = event.button() == QtCore.Qt.MouseButton.LeftButton
-        if self.session.kind != "dataset" or not hasattr(self, "cols") or not left:
+        if self.session.kind != "dataset" or not hasattr(self, "cols") or not left or self._locked():
             return
         p = self.net.vb.mapSceneToView(event.scenePos())
         hit = self._unit_at(p.x(), p.y())
@@ -592,7 +603,7 @@ class WeightsPanel(Panel):
 
     def _clicked_maps(self, event) -> None:
         """A click on a cell of a weight heatmap sets that weight."""
-        if self.session.kind != "dataset" or event.button() != QtCore.Qt.MouseButton.LeftButton:
+        if self.session.kind != "dataset" or event.button() != QtCore.Qt.MouseButton.LeftButton or self._locked():
             return
         cell = self._cell_at(event.scenePos())
         if cell is not None:
