@@ -14,14 +14,14 @@ from PySide6 import QtCore, QtWidgets
 
 from gradplay.core import config as config_mod
 from gradplay.core import weightspace
-from gradplay.core.race import Race
+from gradplay.core.race import Race, default_entries
 from gradplay.core.session import Session
 from gradplay.gui import workers
 from gradplay.gui.controller import Controller
 from gradplay.gui.docks.curvature import CurvaturePanel
 from gradplay.gui.docks.diagnostics import DiagnosticsPanel
 from gradplay.gui.docks.landscape import LandscapePanel
-from gradplay.gui.docks.race import RacePanel, default_entries
+from gradplay.gui.docks.race import RacePanel
 from gradplay.gui.docks.story import StoryPanel
 from gradplay.gui.docks.weightspace import WeightSpacePanel
 from gradplay.presets import load_preset

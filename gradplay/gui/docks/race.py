@@ -23,8 +23,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core import config as config_mod
-from ...core import curvature, optimizers
-from ...core.race import MAX_RACERS, MIN_RACERS, Race
+from ...core import optimizers
+from ...core.race import MAX_RACERS, MIN_RACERS, Race, default_entries
 from ..controller import FRAME_MS
 from ..decimate import decimate, positive
 from ..hover import HoverReadout
@@ -54,44 +54,6 @@ MAX_POINTS = 2000
 def _problem(cfg: dict) -> dict:
     """What every racer shares: the config without [optimizer], [schedule] and [meta]."""
     return {k: v for k, v in cfg.items() if k not in ("meta", "optimizer", "schedule")}
-
-
-def _safe_lr(cfg: dict) -> float:
-    """A plain-gradient-descent rate stable at a landscape's start: 1/λmax rounded down (half 2/λmax)."""
-    from ...core import landscapes
-    land = landscapes.get_landscape(cfg["task"]["name"])
-    with np.errstate(all="ignore"):
-        lam = curvature.landscape_curvature(land, np.array(cfg["task"]["start"], float)).lam_max
-    if not (math.isfinite(lam) and lam > 0):
-        return 0.01
-    raw = min(0.1, 1.0 / lam)
-    mag = 10.0 ** math.floor(math.log10(raw))
-    return math.floor(raw / mag) * mag
-
-
-def default_entries(cfg: dict) -> list[dict]:
-    """The run's own optimizer, then contrasting ones: plain SGD, momentum, Adam (and Newton on
-    landscapes), skipping kinds already present. Partial [optimizer] sections."""
-    own = dict(cfg["optimizer"])
-    if cfg["task"]["kind"] == "function":
-        lr = own["lr"] if own["name"] == "sgd" else _safe_lr(cfg)
-        cands = [{"name": "sgd", "lr": lr}, {"name": "sgd", "lr": lr, "momentum": 0.9},
-                 {"name": "adam", "lr": 0.05}, {"name": "newton"}]
-        want = 4
-    else:
-        cands = [{"name": "sgd", "lr": 0.1}, {"name": "sgd", "lr": 0.1, "momentum": 0.9},
-                 {"name": "adam", "lr": 0.01}]
-        want = 3
-
-    def kind(e: dict) -> tuple:
-        return e["name"], bool(e.get("momentum", 0.0))
-    entries = [own]
-    for c in cands:
-        if len(entries) >= want:
-            break
-        if kind(c) not in {kind(e) for e in entries}:
-            entries.append(c)
-    return entries
 
 
 class RacerCard(QtWidgets.QFrame):
@@ -543,16 +505,9 @@ class RacePanel(Panel):
 
     def _retime(self) -> None:
         """A new tolerance: finishing steps are re-read from the recorded losses (no re-run)."""
-        race = self.race
-        if race is None:
-            return
-        race.tol = float(self.tol.value())
-        for r in race.racers:
-            steps, loss = r.loss_curve()
-            hit = np.flatnonzero(loss - race.target <= race.tol)
-            r.finished_step = int(steps[hit[0]]) if hit.size else None
-            r.finished_loss = float(loss[hit[0]]) if hit.size else math.nan
-        self.draw()
+        if self.race is not None:
+            self.race.set_tol(self.tol.value())
+            self.draw()
 
     def on_screen_changed(self, visible: bool) -> None:
         """A hidden dock does no work: the race waits while its tab is not shown, then goes on."""
