@@ -19,12 +19,52 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import config as config_mod
-from . import optimizers
+from . import curvature, landscapes, optimizers
 from .history import History
 from .session import Session
 
 MIN_RACERS, MAX_RACERS = 2, 6
 RACER_KEYS = ("optimizer", "schedule")
+
+
+def safe_lr(cfg: dict) -> float:
+    """A plain-gradient-descent rate stable at a landscape's start: 1/λmax (half the 2/λmax limit),
+    at most 0.1, rounded down to one significant digit; 0.01 where λmax is not positive (no limit)."""
+    land = landscapes.get_landscape(cfg["task"]["name"])
+    with np.errstate(all="ignore"):
+        lam = curvature.landscape_curvature(land, np.array(cfg["task"]["start"], float)).lam_max
+    if not (math.isfinite(lam) and lam > 0):
+        return 0.01
+    raw = min(0.1, 1.0 / lam)
+    mag = 10.0 ** math.floor(math.log10(raw))
+    return math.floor(raw / mag) * mag
+
+
+def default_entries(cfg: dict) -> list[dict]:
+    """The racers a new race starts with: the run's own [optimizer], then contrasting ones (plain SGD,
+    SGD with momentum, Adam, and Newton on landscapes), skipping kinds already present; four racers on
+    landscapes, three on datasets. Partial [optimizer] sections (missing keys take the defaults)."""
+    own = dict(cfg["optimizer"])
+    cands: list[dict]
+    if cfg["task"]["kind"] == "function":
+        lr = own["lr"] if own["name"] == "sgd" else safe_lr(cfg)
+        cands = [{"name": "sgd", "lr": lr}, {"name": "sgd", "lr": lr, "momentum": 0.9},
+                 {"name": "adam", "lr": 0.05}, {"name": "newton"}]
+        want = 4
+    else:
+        cands = [{"name": "sgd", "lr": 0.1}, {"name": "sgd", "lr": 0.1, "momentum": 0.9},
+                 {"name": "adam", "lr": 0.01}]
+        want = 3
+
+    def kind(e: dict) -> tuple:
+        return e["name"], bool(e.get("momentum", 0.0))
+    entries = [own]
+    for c in cands:
+        if len(entries) >= want:
+            break
+        if kind(c) not in {kind(e) for e in entries}:
+            entries.append(c)
+    return entries
 
 
 def racer_label(cfg: dict) -> str:
@@ -147,6 +187,17 @@ class Race:
         r.measured.append(s.step, loss=loss)
         if r.finished_step is None and loss - self.target <= self.tol:
             r.finished_step, r.finished_loss = s.step, loss
+
+    def set_tol(self, tol: float) -> None:
+        """A new tolerance: each finish is re-read from the losses measured so far, as a race run with
+        this tolerance from the start would have found it (nothing is re-run). Exact while the
+        measured record holds every step (History keeps 8192 rows before it thins)."""
+        self.tol = float(tol)
+        for r in self.racers:
+            steps, loss = r.loss_curve()
+            hit = np.flatnonzero(loss - self.target <= self.tol)
+            r.finished_step = int(steps[hit[0]]) if hit.size else None
+            r.finished_loss = float(loss[hit[0]]) if hit.size else math.nan
 
     @property
     def step(self) -> int:

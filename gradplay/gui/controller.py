@@ -17,15 +17,12 @@ import numpy as np
 from PySide6 import QtCore
 
 from .. import source
+from ..core.pacing import FRAME_MS, Pacer
 from ..core.session import Session
 from ..presets import load_preset
 from .docks.base import SessionHolder
 from .trainer import Trainer, run_guarded
 
-FRAME_MS = 16            # ~60 frames a second
-MIN_BUDGET = 0.008       # seconds of training per slice at least...
-MAX_BUDGET = 0.100       # ...and at most: a slice spans about one frame of the window
-CATCH_UP = 10            # a slow frame runs the steps of at most this many 60 Hz frames
 MAX_SPEED = 5000         # steps per frame, the top of the speed control
 MIN_SPEED = 2 * FRAME_MS / 1000  # ...and its bottom, slow motion: 2 steps a second (one every half second)
 WORKING_AFTER = 0.5      # a slice running longer than this is reported (`working`) while it runs
@@ -64,9 +61,7 @@ class Controller(QtCore.QObject, SessionHolder):
         self.speed = self.speeds[self.session.kind]
         self.playing = False
         self._target: int | None = None  # step_epoch on a long epoch plays until this step
-        self._last_tick = 0.0
-        self._owed = 0.0  # slow motion: fractions of a step carried from frame to frame
-        self._frame = FRAME_MS / 1000  # smoothed time between ticks: the length of a slice
+        self._pacer = Pacer()  # steps owed per frame (catch-up, slow motion) and each slice's time budget
         self._trainer: Trainer | None = None
         self.steps_per_second = 0.0
         self._sec_per_step = 1e-4  # running estimate (from the trainer), sizes step_epoch
@@ -114,8 +109,7 @@ class Controller(QtCore.QObject, SessionHolder):
             return
         self.playing = True
         self.session.stopped = None  # Play goes on past a stop condition that fired
-        self._last_tick = 0.0
-        self._owed = 1.0  # slow motion: the first step at once
+        self._pacer.start()  # slow motion: the first step at once
         self._rate_t0, self._rate_step = time.perf_counter(), self.session.step
         self._timer.start()
         self.play_state.emit(True)
@@ -198,15 +192,14 @@ class Controller(QtCore.QObject, SessionHolder):
         frame.
 
         When drawing makes frames slower than 60 Hz, a slice runs the steps of the frames it stood
-        for (up to CATCH_UP of them), so the pace in steps per second does not depend on how costly
-        the panels are to paint. The next slice is requested before the panels redraw, so it trains
+        for (core/pacing.py), so the pace in steps per second does not depend on how costly the
+        panels are to paint. The next slice is requested before the panels redraw, so it trains
         while they draw.
         """
         s = self.session
         t0 = time.perf_counter()
-        dt = t0 - self._last_tick if self._last_tick else FRAME_MS / 1000
-        self._last_tick = t0
-        self._frame = 0.8 * self._frame + 0.2 * min(dt, MAX_BUDGET)
+        pacer = self._pacer
+        pacer.tick(t0)
         if self._trainer is None:
             self._trainer = Trainer(s.clone())
         t = self._trainer
@@ -216,19 +209,13 @@ class Controller(QtCore.QObject, SessionHolder):
                 self.config_changed.emit()
             self._sec_per_step = t.sec_per_step or self._sec_per_step
         if t.idle and not s.halted and not s.stopped and not (self._target is not None and s.step >= self._target):
-            frames = min(max(dt * 1000 / FRAME_MS, 1.0), CATCH_UP)
-            if self.speed >= 1:
-                owed = max(1, round(self.speed * frames))
-            else:  # slow motion: the fractions of a step add up over the frames
-                self._owed += self.speed * frames
-                owed = int(self._owed + 1e-9)
-                self._owed -= owed
+            owed = pacer.due(self.speed)
             if self._target is not None:
                 owed = min(owed, self._target - s.step)
             # Half a frame: the slice is ready by the next tick, which would otherwise find it
             # busy and draw nothing new (the engine is fast enough that frames, not it, are scarce).
             if owed > 0:
-                t.request(owed, min(max(MIN_BUDGET, 0.5 * self._frame), MAX_BUDGET))
+                t.request(owed, pacer.budget)
         if not fresh:
             if t.busy_for() > WORKING_AFTER:
                 self.working.emit(t.busy_for())

@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 
+from ..core.pacing import Slicer
 from ..core.session import Session
 
 EVAL_SHARE = 0.1  # at most this share of the training time goes to full-set evaluation
@@ -36,13 +37,6 @@ def run_guarded(session: Session, n: int) -> int:
         return 0
 
 
-def smoothed_rate(previous: float, measured: float) -> float:
-    """The running estimate of seconds per step that sizes time-budgeted slices (the trainer's and
-    the race's): 70 % the previous estimate, 30 % the new measurement, so one slow step (a GC pause,
-    a repaint) does not halve the next slice."""
-    return 0.7 * previous + 0.3 * measured
-
-
 class Trainer:
     """A worker thread that trains `twin` on request: up to n steps within a time budget.
 
@@ -54,9 +48,7 @@ class Trainer:
     def __init__(self, twin: Session, generation: int = 0):
         self.twin = twin
         self.generation = generation
-        # Running estimate that sizes the chunks inside a slice; until the first step is timed a
-        # chunk is one step (at the largest sizes one step takes seconds).
-        self.sec_per_step: float | None = None
+        self._slicer = Slicer()  # sizes the chunks inside a slice by a running seconds-per-step estimate
         self._cond = threading.Condition()
         self._job: tuple[int, float] | None = None
         self._finished = False
@@ -111,24 +103,14 @@ class Trainer:
             with self._cond:
                 self._job, self._started_at, self._finished = None, None, True
 
+    @property
+    def sec_per_step(self) -> float | None:
+        """Running estimate of the seconds one step takes (None until a step was timed)."""
+        return self._slicer.sec_per_step
+
     def _train(self, n: int, budget: float) -> None:
         twin = self.twin
-        t0 = time.perf_counter()
-        done = 0
-        while done < n and not self._closed:
-            left = budget - (time.perf_counter() - t0)
-            if left <= 0 and done:
-                break
-            per = self.sec_per_step
-            k = 1 if per is None else max(1, min(n - done, int(left / per)))
-            t = time.perf_counter()
-            got = run_guarded(twin, k)
-            if got:
-                took = (time.perf_counter() - t) / got
-                self.sec_per_step = took if per is None else smoothed_rate(per, took)
-            done += got
-            if twin.halted or got < k:
-                break
+        self._slicer.run(lambda k: run_guarded(twin, k), n, budget, stop=lambda: self._closed or bool(twin.halted))
         self._maybe_evaluate(force=bool(twin.halted))
 
     def _maybe_evaluate(self, force: bool) -> None:

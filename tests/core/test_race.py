@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gradplay.core import config
-from gradplay.core.race import Race, racer_label
+from gradplay.core.race import Race, default_entries, racer_label, safe_lr
 
 CIRCLES = config.resolve({"task": {"name": "circles", "n_samples": 150}, "network": {"hidden": [6, 5]},
                           "training": {"batch_size": 16}})
@@ -132,3 +132,65 @@ def test_from_session_uses_its_config():
     s = Session(CIRCLES)
     race = Race.from_session(s, ENTRIES[:2])
     assert np.array_equal(race.racers[0].session.theta, s.theta)
+
+
+def landscape(name: str, start: list[float], optimizer: dict | None = None) -> dict:
+    raw = {"task": {"kind": "function", "name": name, "start": start}}
+    return config.resolve({**raw, "optimizer": optimizer} if optimizer else raw)
+
+
+@pytest.mark.parametrize("name, start, lr", [
+    ("quadratic", [1.0, 1.0], 0.1),        # x² + y²: λmax 2, 1/λ = 0.5, capped at 0.1
+    ("ravine", [1.0, 1.0], 0.05),          # ½(x² + 20y²): λmax 20 → 0.05
+    ("booth", [0.0, 0.0], 0.05),           # Hessian [[10, 8], [8, 10]]: λmax 18, 1/18 = 0.0556 → 0.05
+    ("rosenbrock", [0.0, 0.0], 0.005),     # Hessian at 0: diag(2, 200) → 1/200
+    # at the minimum (1, 1): [[802, −400], [−400, 200]], λmax = 501 + √(301² + 400²) = 1001.6 → 0.000998
+    ("rosenbrock", [1.0, 1.0], 0.0009),
+    ("saddle", [1.0, 0.5], 0.1),           # x² − y²: λ = 2 and −2; the largest is 2
+    ("monkey_saddle", [0.0, 0.0], 0.01),   # x³ − 3xy²: Hessian 0 at the origin, no limit: 0.01
+])
+def test_safe_lr_is_one_over_the_top_curvature_rounded_down(name, start, lr):
+    assert safe_lr(landscape(name, start)) == pytest.approx(lr, rel=1e-12)
+
+
+def test_default_entries_by_hand():
+    # a landscape run on plain SGD keeps its rate for the SGD racers; Adam and Newton complete four
+    own = {"name": "sgd", "lr": 0.2}
+    got = default_entries(landscape("quadratic", [1.0, 1.0], own))
+    assert [e["name"] for e in got] == ["sgd", "sgd", "adam", "newton"]
+    assert got[0]["lr"] == 0.2 and got[1] == {"name": "sgd", "lr": 0.2, "momentum": 0.9}
+    assert got[2] == {"name": "adam", "lr": 0.05}
+    # a landscape run on Adam: the SGD racers take the safe rate (0.005 at Rosenbrock's origin)
+    got = default_entries(landscape("rosenbrock", [0.0, 0.0], {"name": "adam", "lr": 0.02}))
+    assert got[1:] == [{"name": "sgd", "lr": 0.005}, {"name": "sgd", "lr": 0.005, "momentum": 0.9},
+                       {"name": "newton"}]
+    assert got[0]["name"] == "adam" and got[0]["lr"] == 0.02
+    # datasets: three racers; a run with momentum already is the "momentum" kind
+    got = default_entries(config.with_changes(CIRCLES, optimizer={"name": "sgd", "lr": 0.3, "momentum": 0.5}))
+    assert got[1:] == [{"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01}]
+    got = default_entries(CIRCLES)  # the default optimizer is Adam
+    assert got[0]["name"] == "adam"
+    assert got[1:] == [{"name": "sgd", "lr": 0.1}, {"name": "sgd", "lr": 0.1, "momentum": 0.9}]
+
+
+def test_a_new_tolerance_rereads_the_finish_from_the_measured_losses():
+    base = landscape("quadratic", [1.0, 1.0])
+    entries = [{"optimizer": {"name": "sgd", "lr": 0.1}}, {"optimizer": {"name": "sgd", "lr": 0.4}}]
+    race = Race(base, entries, tol=1e-3)
+    race.run(100)
+
+    def by_hand(lr, tol):        # f after k steps = 2·(1 − 2lr)^(2k); the first k with f ≤ tol
+        return math.ceil(math.log(tol / 2) / (2 * math.log(abs(1 - 2 * lr))))
+    for tol in (1e-6, 1e-2, 1e-30):
+        race.set_tol(tol)
+        slow, fast = race.racers
+        assert race.tol == tol
+        if tol == 1e-30:         # slow: (0.8)^(2k)·2 ≤ 1e-30 needs k = 157 > 100 steps: not yet
+            assert slow.finished_step is None and math.isnan(slow.finished_loss)
+            assert fast.finished_step == by_hand(0.4, tol) == 22
+        else:
+            assert [slow.finished_step, fast.finished_step] == [by_hand(0.1, tol), by_hand(0.4, tol)]
+            assert fast.finished_loss == pytest.approx(2 * 0.2 ** (2 * by_hand(0.4, tol)))
+        fresh = Race(base, entries, tol=tol)  # as if the race had run with this tolerance
+        fresh.run(100)
+        assert [r.finished_step for r in race.racers] == [r.finished_step for r in fresh.racers]

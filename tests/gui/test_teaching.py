@@ -14,14 +14,14 @@ from PySide6 import QtCore, QtWidgets
 
 from gradplay.core import config as config_mod
 from gradplay.core import weightspace
-from gradplay.core.race import Race
+from gradplay.core.race import Race, default_entries
 from gradplay.core.session import Session
 from gradplay.gui import workers
 from gradplay.gui.controller import Controller
 from gradplay.gui.docks.curvature import CurvaturePanel
 from gradplay.gui.docks.diagnostics import DiagnosticsPanel
 from gradplay.gui.docks.landscape import LandscapePanel
-from gradplay.gui.docks.race import RacePanel, default_entries
+from gradplay.gui.docks.race import RacePanel
 from gradplay.gui.docks.story import StoryPanel
 from gradplay.gui.docks.weightspace import WeightSpacePanel
 from gradplay.presets import load_preset
@@ -145,6 +145,22 @@ def test_race_follows_the_runs_settings_until_started(qtbot, holder, make_sessio
     assert all(np.array_equal(r.trajectory()[0], [-1.0, 0.5]) for r in panel.race.racers)
     entries = default_entries(s.config)
     assert [e["name"] for e in entries] == ["sgd", "sgd", "adam", "newton"] and entries[1]["momentum"] == 0.9
+
+
+def test_a_race_frame_runs_speed_steps_and_the_race_stops_at_its_limit(qtbot, holder, make_session):
+    s = make_session(QUADRATIC)
+    panel = panel_for(qtbot, RacePanel, holder, s)
+    panel.set_entries([{"name": "sgd", "lr": 0.1}, {"name": "sgd", "lr": 0.2}])
+    panel.tol.setValue(1e-300)  # nobody finishes: only the limit ends the race
+    panel.speed.setValue(3)
+    panel.limit.setValue(12)
+    panel.start_race()
+    panel.timer.stop()
+    panel._tick()  # the first frame after Start stands for one 60 Hz frame: 3 steps (µs each)
+    assert panel.race.step == 3 and panel.running
+    panel.timer.start()
+    qtbot.waitUntil(lambda: not panel.running)
+    assert panel.race.step == 12 and panel.start_button.text() == "Restart"
 
 
 def test_the_race_does_no_work_while_hidden(qtbot, holder, make_session):

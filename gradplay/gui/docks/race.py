@@ -5,8 +5,8 @@ replaced, so their curves are comparable step for step. The panel:
 - a chip per racer, 2-6 of them: its colour and marker, optimizer, a summary of its settings and
   an "edit…" popup holding the shared HyperForm (every hyperparameter of that optimizer);
 - Start / Pause / Reset, a tolerance that defines "finished", steps per frame and a step limit; the
-  race advances on its own ~60 Hz timer within a time budget per frame (like the controller), so
-  the window never freezes, and only while the panel is shown (a hidden dock does no work);
+  race advances on its own ~60 Hz timer, paced and time-budgeted like the play loop (core/pacing.py)
+  so the window never freezes, and only while the panel is shown (a hidden dock does no work);
 - on landscapes, f as a heatmap with one coloured path per racer; for every task, the loss curves
   (f − f* on landscapes with a minimum), the tolerance as a dashed line;
 - the results table, which is also the legend: colour, label, the step where the racer first came
@@ -23,14 +23,13 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core import config as config_mod
-from ...core import curvature, optimizers
-from ...core.race import MAX_RACERS, MIN_RACERS, Race
-from ..controller import FRAME_MS
+from ...core import optimizers
+from ...core.pacing import FRAME_MS, MIN_BUDGET, Pacer, Slicer
+from ...core.race import MAX_RACERS, MIN_RACERS, Race, default_entries
 from ..decimate import decimate, positive
 from ..hover import HoverReadout
 from ..number_format import fmt
 from ..plotting import apply_plot_style, axes, plot_widget
-from ..trainer import smoothed_rate
 from ..widgets.flow import FlowLayout
 from ..widgets.hyper_form import HyperForm
 from ..widgets.numbers import SciSpinBox, compact_combo, guard_wheel, int_spin
@@ -47,51 +46,16 @@ DEFAULT_TOL = {"function": 1e-3, "dataset": 0.05}
 DEFAULT_LIMIT = {"function": 3000, "dataset": 2000}
 DEFAULT_SPEED = {"function": 10, "dataset": 5}
 CONTROLS_SHARE = 0.3  # of the panel's height, at most, for the settings and racer cards (they scroll)
-BUDGET = 0.012     # seconds of racing per frame
+# The race trains on the GUI thread: a frame's slice gets the play loop's budget at 60 Hz, half a
+# frame (8 ms), and no more however slowly the window draws (the play loop's slices grow with slow
+# frames, on their own thread). With 12 ms, ticks of 4 racers on spiral_tanh took 14-15 ms (median).
+GUI_BUDGET = MIN_BUDGET
 MAX_POINTS = 2000
 
 
 def _problem(cfg: dict) -> dict:
     """What every racer shares: the config without [optimizer], [schedule] and [meta]."""
     return {k: v for k, v in cfg.items() if k not in ("meta", "optimizer", "schedule")}
-
-
-def _safe_lr(cfg: dict) -> float:
-    """A plain-gradient-descent rate stable at a landscape's start: 1/λmax rounded down (half 2/λmax)."""
-    from ...core import landscapes
-    land = landscapes.get_landscape(cfg["task"]["name"])
-    with np.errstate(all="ignore"):
-        lam = curvature.landscape_curvature(land, np.array(cfg["task"]["start"], float)).lam_max
-    if not (math.isfinite(lam) and lam > 0):
-        return 0.01
-    raw = min(0.1, 1.0 / lam)
-    mag = 10.0 ** math.floor(math.log10(raw))
-    return math.floor(raw / mag) * mag
-
-
-def default_entries(cfg: dict) -> list[dict]:
-    """The run's own optimizer, then contrasting ones: plain SGD, momentum, Adam (and Newton on
-    landscapes), skipping kinds already present. Partial [optimizer] sections."""
-    own = dict(cfg["optimizer"])
-    if cfg["task"]["kind"] == "function":
-        lr = own["lr"] if own["name"] == "sgd" else _safe_lr(cfg)
-        cands = [{"name": "sgd", "lr": lr}, {"name": "sgd", "lr": lr, "momentum": 0.9},
-                 {"name": "adam", "lr": 0.05}, {"name": "newton"}]
-        want = 4
-    else:
-        cands = [{"name": "sgd", "lr": 0.1}, {"name": "sgd", "lr": 0.1, "momentum": 0.9},
-                 {"name": "adam", "lr": 0.01}]
-        want = 3
-
-    def kind(e: dict) -> tuple:
-        return e["name"], bool(e.get("momentum", 0.0))
-    entries = [own]
-    for c in cands:
-        if len(entries) >= want:
-            break
-        if kind(c) not in {kind(e) for e in entries}:
-            entries.append(c)
-    return entries
 
 
 class RacerCard(QtWidgets.QFrame):
@@ -209,7 +173,8 @@ class RacePanel(Panel):
         self.running = False
         self._resume = False
         self._task: tuple | None = None
-        self._sec_per_step = 1e-3
+        self.pacer = Pacer(max_budget=GUI_BUDGET)
+        self.slicer = Slicer()
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self._tick)
@@ -223,7 +188,8 @@ class RacePanel(Panel):
         self.tol.setToolTip("A racer finishes when its loss first comes within this of the target: f* (the "
                             "global minimum) on landscapes, 0 on datasets (full training-set loss)")
         self.speed = guard_wheel(int_spin(1, 2000, 10))
-        self.speed.setToolTip("Race steps per frame (at most ~12 ms of computing per frame)")
+        self.speed.setToolTip("Race steps per 60 Hz frame (at most ~8 ms of computing per frame, so "
+                              "slow steps make the race slower, never the window)")
         self.limit = guard_wheel(int_spin(10, 10_000_000, 3000))
         self.limit.setToolTip("The race stops at this step (or when every racer finished or stopped)")
         self.start_button = QtWidgets.QPushButton("Start")
@@ -432,7 +398,7 @@ class RacePanel(Panel):
             return
         self.error.hide()
         self.race = race
-        self._sec_per_step = 1e-3
+        self.slicer = Slicer()  # other racers, other seconds per step
         self._make_items(len(race.racers))
         self.draw()
 
@@ -499,6 +465,7 @@ class RacePanel(Panel):
             return
         self.running = True
         self.start_button.setText("Pause")
+        self.pacer.start()
         self.timer.start()
 
     def pause(self) -> None:
@@ -524,35 +491,23 @@ class RacePanel(Panel):
         return n
 
     def _tick(self) -> None:
-        """One frame: race steps within BUDGET seconds (at most `speed`), then redraw."""
+        """One frame: the race steps it owes at `speed` steps per frame, within the slice's time
+        budget (core/pacing.py), then a redraw."""
         race = self.race
-        t0 = time.perf_counter()
-        remaining = self.speed.value()
-        while remaining > 0 and not self.finished():
-            left = BUDGET - (time.perf_counter() - t0)
-            if left <= 0:
-                break
-            n = max(1, min(remaining, int(left / self._sec_per_step), self.limit.value() - race.step))
-            t = time.perf_counter()
-            race.run(n)
-            self._sec_per_step = smoothed_rate(self._sec_per_step, (time.perf_counter() - t) / n)
-            remaining -= n
+        pacer = self.pacer
+        pacer.tick(time.perf_counter())
+        owed = min(pacer.due(self.speed.value()), self.limit.value() - race.step)
+        if owed > 0:
+            self.slicer.run(race.run, owed, pacer.budget, stop=self.finished)
         self.draw()
         if self.finished():
             self.pause()
 
     def _retime(self) -> None:
         """A new tolerance: finishing steps are re-read from the recorded losses (no re-run)."""
-        race = self.race
-        if race is None:
-            return
-        race.tol = float(self.tol.value())
-        for r in race.racers:
-            steps, loss = r.loss_curve()
-            hit = np.flatnonzero(loss - race.target <= race.tol)
-            r.finished_step = int(steps[hit[0]]) if hit.size else None
-            r.finished_loss = float(loss[hit[0]]) if hit.size else math.nan
-        self.draw()
+        if self.race is not None:
+            self.race.set_tol(self.tol.value())
+            self.draw()
 
     def on_screen_changed(self, visible: bool) -> None:
         """A hidden dock does no work: the race waits while its tab is not shown, then goes on."""
@@ -561,6 +516,7 @@ class RacePanel(Panel):
             self._resume = True
         elif visible and self._resume and self.running:
             self._resume = False
+            self.pacer.start()  # the hidden time is not owed
             self.timer.start()
 
     def _docked(self) -> bool:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..controller import FRAME_MS, MAX_SPEED, MIN_SPEED, Controller
+from ...core.pacing import FRAME_MS
+from ..controller import MAX_SPEED, MIN_SPEED, Controller
 
 # Steps per frame offered by the speed slider: roughly logarithmic, with readable values. Below one,
 # slow motion: 2, 4, 10 and 30 steps a second (one step every half second at the bottom).
