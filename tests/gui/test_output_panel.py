@@ -177,3 +177,12 @@ def test_shift_click_removes_the_nearest_real_point_drawn_or_not(qtbot, make_win
     assert s.config["task"]["n_samples"] == len(points) - 1
     x = np.concatenate([s.data.x_train, s.data.x_test])
     assert np.hypot(x[:, 0] - px, x[:, 1] - py).min() > 0.02  # that point (grid spacing 0.029) is gone
+
+
+def test_an_empty_test_set_has_an_empty_sample():
+    """test_fraction 0 (the GUI fuzz found it): the window opened with a ValueError from the reshape."""
+    from gradplay.gui.point_sample import priority, stratified_sample
+
+    none = np.zeros((0, 2))
+    assert priority(none).shape == (0,)
+    assert len(stratified_sample(np.zeros(0, dtype=int), 1000, priority(none))) == 0
