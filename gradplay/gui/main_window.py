@@ -10,6 +10,7 @@ import math
 import os
 from pathlib import Path
 
+import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from .. import __version__
@@ -68,6 +69,7 @@ def make_settings(path: str | os.PathLike | None = None) -> QtCore.QSettings:
     if path:
         return QtCore.QSettings(str(path), QtCore.QSettings.Format.IniFormat)
     return QtCore.QSettings("gradplay", "gradplay")
+
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -384,6 +386,17 @@ class MainWindow(QtWidgets.QMainWindow):
                     panel.make_due()
                 panel.timed_refresh()
         self._update_readouts()
+        self._settle_views()
+
+    def _settle_views(self) -> None:
+        """Let every plot settle before the window paints: each scene's ranges (auto-range runs at
+        its paint) and its queued "changed" calls, so the frame's views paint in one pass instead of
+        one window repaint each after another. Measured with `gradplay bench --gui --quick`, two runs
+        each: default/fast 31.9, 34.0 → 40.6, 35.5 frames/s; window repaints 189-201 → 164-184 /s."""
+        for view in self.findChildren(pg.GraphicsView):  # panels make views as they need them
+            if view.isVisible():
+                view.scene().prepareForPaint()
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.MetaCall)
 
     def reset_panels(self) -> None:
         """The session was rebuilt or replaced: panels re-shape; hidden ones do it when shown."""
