@@ -597,11 +597,11 @@ def with_hidden(cfg: dict, hidden: list[int]) -> dict:
         old = net.get(key)
         if isinstance(old, list) and old:
             # no layer left: the first layer's value, the one a network of one layer would have kept
-            net[key] = activation_value((old + [old[-1]] * len(hidden))[: len(hidden)], old[0])
+            net[key] = per_layer_value((old + [old[-1]] * len(hidden))[: len(hidden)], old[0])
     return resolve(dict(cfg, network=net))
 
 
-def activation_value(names: list[_T], no_layer: _T) -> _T | list[_T]:
+def per_layer_value(names: list[_T], no_layer: _T) -> _T | list[_T]:
     """`network.activation` (or `network.dropout`) for one value per hidden layer: one value when
     they all agree (`no_layer` when there is no layer), else the list."""
     return no_layer if not names else names[0] if len(set(names)) == 1 else list(names)

@@ -165,8 +165,9 @@ class Session:
         while self._next_edit < len(entries) and entries[self._next_edit]["step"] <= self.step:
             entry = entries[self._next_edit]
             self._next_edit += 1
-            if not entry.get("restart") and timeline.config_changes(entry):
-                self._continue_with(dict(timeline.apply(self.config, timeline.config_changes(entry)), timeline=[]))
+            settings = timeline.config_changes(entry)
+            if not entry.get("restart") and settings:
+                self._continue_with(dict(timeline.apply(self.config, settings), timeline=[]))
                 changed = True
             self._set_params(timeline.param_changes(entry))
         return changed

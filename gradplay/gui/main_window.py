@@ -71,7 +71,6 @@ def make_settings(path: str | os.PathLike | None = None) -> QtCore.QSettings:
     return QtCore.QSettings("gradplay", "gradplay")
 
 
-
 class MainWindow(QtWidgets.QMainWindow):
     """gradplay's window around a Controller; `docks` maps panel name -> QDockWidget."""
 

@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.dropout import GOLDEN, mix
+
 MAX_TRAIN_DRAWN = 2000
 MAX_TEST_DRAWN = 1000
 
 
 def priority(points: np.ndarray) -> np.ndarray:
-    """A pseudo-random uint64 per row of `points` (n × 2 floats), from their bits alone
-    (splitmix64's finaliser over the two coordinates)."""
-    bits = np.ascontiguousarray(points, dtype=np.float64).view(np.uint64)
-    bits = bits.reshape(len(points), 2) if len(points) == 0 else bits.reshape(len(points), -1)  # an empty test set
-    h = np.full(len(points), 0x9E3779B97F4A7C15, dtype=np.uint64)
+    """A pseudo-random uint64 per row of `points` (n × 2 floats), from their bits alone: SplitMix64's
+    finaliser (the one dropout's masks use) folded over the two coordinates."""
+    bits = np.ascontiguousarray(points, dtype=np.float64).view(np.uint64).reshape(len(points), 2)
+    h = np.full(len(points), GOLDEN, dtype=np.uint64)
     for col in bits.T:
-        h = (h ^ col) * np.uint64(0xBF58476D1CE4E5B9)
-        h = (h ^ (h >> np.uint64(31))) * np.uint64(0x94D049BB133111EB)
-        h ^= h >> np.uint64(29)
+        h = mix(h ^ col)
     return h
 
 

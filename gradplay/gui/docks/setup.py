@@ -419,15 +419,16 @@ class SetupPanel(Panel):
             if what == "kind" or not _fits(loss, info):
                 loss = config_mod.default_loss(info)  # e.g. a third spiral arm needs cross-entropy
         hidden = self.layers.hidden()
+        # a layer added or removed: the per-layer values follow the layers (config.with_hidden)
+        resized = (config_mod.with_hidden(cur, hidden)["network"]
+                   if len(hidden) != len(cur["network"]["hidden"]) else None)
         if what == "activation":  # the combo that sets every layer
             activation = self.activation.currentData()
-        elif len(hidden) != len(cur["network"]["hidden"]):  # a layer added or removed
-            activation = config_mod.with_hidden(cur, hidden)["network"]["activation"]
+        elif resized is not None:
+            activation = resized["activation"]
         else:
-            activation = config_mod.activation_value(self.layers.activations(), self.activation.currentData())
-        dropout = (config_mod.with_hidden(cur, hidden)["network"]["dropout"]
-                   if len(hidden) != len(cur["network"]["hidden"])
-                   else config_mod.activation_value(self.layers.dropouts(), 0.0))
+            activation = config_mod.per_layer_value(self.layers.activations(), self.activation.currentData())
+        dropout = resized["dropout"] if resized is not None else config_mod.per_layer_value(self.layers.dropouts(), 0.0)
         mode = self.batch_mode.currentData()
         opt_name = self.optimizer.currentData()
         return {
@@ -473,7 +474,7 @@ class SetupPanel(Panel):
         super().changeEvent(event)
 
     def _reseed(self) -> None:
-        self.seed.setValue(random.randrange(2**31))  # valueChanged applies it
+        self.seed.setValue(random.randrange(config_mod.MAX_SEED + 1))  # valueChanged applies it
 
 
 def _pair(a: QtWidgets.QWidget, b: QtWidgets.QWidget) -> QtWidgets.QWidget:

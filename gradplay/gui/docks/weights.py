@@ -660,8 +660,7 @@ class WeightsPanel(Panel):
     def edit_param(self, name: str, index: tuple[int, ...]) -> ParamEditor:
         """Open the dialog that sets parameter `name` ("W2", "b1") at `index` (from 0) by hand."""
         title, detail = self.param_text(name, index)
-        values = self.session.model.W if name[0] == "W" else self.session.model.b
-        value = float(values[int(name[1:]) - 1][index])
+        value = float(self.session.model.params()[name][index])
         key = timeline.param_key(name, index)
 
         def apply(v: float) -> str | None:

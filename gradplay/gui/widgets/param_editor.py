@@ -11,9 +11,8 @@ from collections.abc import Callable
 
 from PySide6 import QtCore, QtWidgets
 
+from ...core.timeline import MAX_PARAM_VALUE as LIMIT  # what a params.* timeline entry may hold
 from ..number_format import fmt
-
-LIMIT = 1e6  # |value| above this is a typo, not an experiment: tanh(1e6·x) is already a step
 
 
 class ParamEditor(QtWidgets.QDialog):
