@@ -229,6 +229,20 @@ CASES = {
     "dropout-lbfgs-full": (*net(5, hidden=(6, 5), dropout=[0.0, 0.4], opt={"name": "lbfgs", "lr": 0.1}), BAR),
     "dropout-newton": (*net(10, hidden=(4,), dropout=0.25, opt={"name": "newton", "lr": 0.5, "damping": 0.1}),
                        BAR),
+    # own data (core/own_data.py): the script embeds the points; here with three classes, input
+    # features, an activation and a dropout rate per layer and a weight set by hand, all at once
+    "own-3-classes-features-dropout-edit": (dict(
+        net(80, hidden=(7, 5), act=["tanh", "relu"], batch=8, inputs=("x1", "x2", "x1*x2", "sin(x2)"),
+            dropout=[0.25, 0.0])[0],
+        task={"name": "own", "targets": "classes",
+              "points": [[round(0.13 * i - 2.0, 3), round(((7 * i) % 31) / 10 - 1.5, 3), i % 3]
+                         for i in range(31)]},
+        timeline=[{"step": 20, "params.W1[2,4]": -0.8, "params.b1[0]": 0.25}]), 80, BAR),
+    "own-values-regression": (dict(
+        net(60, hidden=(6,), batch="full", inputs=("x1", "x2", "x1^2"))[0],
+        task={"name": "own", "targets": "values",
+              "points": [[0.1 * i - 1.0, 0.05 * i, round((0.1 * i - 1.0) ** 2 - 0.3, 4)] for i in range(21)]}),
+        60, BAR),
     # mini-batch runs: the same batches in the same order, so the same bar holds in practice
     "minibatch-spiral-adam": (*net(100, task=("spiral", 120), hidden=(12, 12), batch=16), BAR),
     "minibatch-batchnorm-rmsprop": (*net(100, task=("moons", 53), hidden=(6,), bn=True, batch=10,
