@@ -76,6 +76,11 @@ def test_a_neuron_click_sets_its_bias_and_bad_input_is_refused(qtbot, make_windo
     assert editor.isVisible() and "'abc' is not a number" in editor.error.text()
     type_value(qtbot, editor, "1e9")
     assert editor.isVisible() and "out of range" in editor.error.text()
+    qtbot.waitUntil(lambda: editor.error.isVisible())
+    # the two-line message has its own room: header, field and message do not overlap
+    head, field, error = (x.geometry() for x in (editor.head, editor.field, editor.error))
+    assert head.bottom() < field.top() and field.bottom() < error.top()
+    assert error.height() >= 2 * editor.error.fontMetrics().height()
     for a, b in zip(s.model.b, before):
         np.testing.assert_array_equal(a, b)  # refused values changed nothing
     assert not any("params.b1[1]" in e for e in s.run_config.get("timeline", []))

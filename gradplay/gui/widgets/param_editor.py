@@ -25,10 +25,10 @@ class ParamEditor(QtWidgets.QDialog):
         self.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
         self._apply = apply
         form = QtWidgets.QVBoxLayout(self)
-        head = QtWidgets.QLabel(f"<b>{title}</b> = {fmt(value)}<br>{detail}")
-        head.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        head.setWordWrap(True)
-        form.addWidget(head)
+        self.head = QtWidgets.QLabel(f"<b>{title}</b> = {fmt(value)}<br>{detail}")
+        self.head.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.head.setWordWrap(True)
+        form.addWidget(self.head)
         self.field = QtWidgets.QLineEdit(repr(float(value)))
         self.field.selectAll()
         self.field.setToolTip("A number, e.g. 0.5, -2 or 1e-3. It holds from this step on; training goes on "
@@ -67,5 +67,8 @@ class ParamEditor(QtWidgets.QDialog):
     def _fail(self, message: str) -> None:
         self.error.setText(message)
         self.error.show()
+        # grow to hold the wrapped message: without this the dialog kept its height and the
+        # message was drawn over the header (seen at the default 320 px width)
+        self.resize(self.width(), max(self.height(), self.heightForWidth(self.width()), self.sizeHint().height()))
         self.field.setFocus()
         self.field.selectAll()
