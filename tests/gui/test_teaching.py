@@ -110,6 +110,21 @@ def test_race_panel_draws_the_racers_data_and_the_true_winner(qtbot, holder, mak
         assert panel.table.item(row, 1).text() == want
 
 
+def test_a_short_race_panel_gives_the_loss_plot_its_title_and_label_room(qtbot, holder, make_session):
+    """At Full 1280×720 the panel is ~610×405 px and the loss plot was ~50 px tall under its title."""
+    s = make_session(QUADRATIC)
+    panel = panel_for(qtbot, RacePanel, holder, s, size=(610, 405))
+    panel.advance(20)
+    short = panel.loss_plot.vb.height()
+    assert not panel.loss_plot.titleLabel.isVisible() or panel.loss_plot.titleLabel.text == ""
+    assert not panel.loss_plot.getAxis("bottom").label.isVisible()
+    assert short >= 90
+    panel.resize(610, 700)  # room again: the title and the label come back
+    qtbot.waitUntil(lambda: panel.loss_plot.getAxis("bottom").label.isVisible())
+    assert panel.loss_plot.titleLabel.text == "Loss per racer"
+    assert panel.table.rowCount() == len(panel.race.racers)
+
+
 def test_race_tolerance_change_rereads_the_finish_like_a_fresh_race(qtbot, holder, make_session):
     s = make_session(QUADRATIC)
     panel = panel_for(qtbot, RacePanel, holder, s)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 from PySide6.QtTest import QTest
 
 from gradplay.core.unit_maps import unit_grids
@@ -321,3 +321,26 @@ def test_plus_and_minus_on_the_diagram_edit_the_network(qtbot, make_window):
     qtbot.mouseClick(b.remove_layer, QtCore.Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: hidden() == [17, 15])
     assert w.panels["setup"].layers.hidden() == [17, 15]  # Setup shows the same network
+
+
+def test_a_short_panel_names_the_used_inputs_and_fills_its_heatmaps(qtbot, holder, make_session):
+    """At Full 1280×720 the panel is ~484×291 px: nine equal input slots left x₂ unnamed under x₁,
+    and square cells drew W3 (16×1) as a 1-px line. Used inputs get the room; cells may stretch."""
+    s = make_session(circles([16, 16]))
+    panel = make_panel(qtbot, holder, s, size=(484, 291))
+    panel.refresh()
+    named = [t for t in panel.input_labels if t.isVisible()]
+    assert [t.textItem.toPlainText() for t in named] == ["x₁", "x₂"]
+    a, b = (t.mapRectToScene(t.boundingRect()) for t in named)  # (their boxes hold 4-px margins)
+    assert b.center().y() - a.center().y() >= QtGui.QFontMetricsF(named[0].textItem.font()).height()
+    # every input keeps its slot (to click) and W1's rows still leave the used inputs' slots
+    assert len(panel.cols[0]) == 9 and list(panel.xy[:9, 1]) == list(panel.cols[0])
+    gaps = -np.diff(panel.cols[0])
+    assert gaps[0] > 2 * gaps[-1]
+    for plot, img, W in zip(panel.maps, panel.images, s.model.W):
+        box = plot.vb.sceneBoundingRect()
+        drawn = plot.vb.mapViewToScene(img.boundingRect()).boundingRect()
+        cell_w, cell_h = drawn.width() / W.shape[1], drawn.height() / W.shape[0]
+        assert 1 / weights_mod.STRETCH - 1e-6 <= cell_w / cell_h <= weights_mod.STRETCH + 1e-6
+        # as large as the box allows with that limit: it fills its width or its height
+        assert drawn.width() >= 0.85 * box.width() or drawn.height() >= 0.75 * box.height()

@@ -45,6 +45,7 @@ KEY_HYPER = ("lr", "momentum", "nesterov", "betas", "alpha", "rho", "damping", "
 DEFAULT_TOL = {"function": 1e-3, "dataset": 0.05}
 DEFAULT_LIMIT = {"function": 3000, "dataset": 2000}
 DEFAULT_SPEED = {"function": 10, "dataset": 5}
+COMPACT_PX = 460  # a shorter panel drops the loss plot's title and x label and packs the table's rows
 CONTROLS_SHARE = 0.3  # of the panel's height, at most, for the settings and racer cards (they scroll)
 # The race trains on the GUI thread: a frame's slice gets the play loop's budget at 60 Hz, half a
 # frame (8 ms), and no more however slowly the window draws (the play loop's slices grow with slow
@@ -239,10 +240,11 @@ class RacePanel(Panel):
         self.fill.redraw.connect(self._fill)
         self.loss_view = plot_widget()
         self.loss_plot = self.loss_view.getPlotItem()
+        # its label under the line, where only finished racers go (above it, it sat on their curves)
         self.tol_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(self.th.muted, width=1.5,
                                                              style=QtCore.Qt.PenStyle.DashLine),
                                         label="tolerance", labelOpts={"position": 0.97, "color": self.th.fg,
-                                                                      "anchors": [(1, 1), (1, 1)]})
+                                                                      "anchors": [(1, 0), (1, 0)]})
         self.loss_plot.addItem(self.tol_line, ignoreBounds=True)
         self.hover = HoverReadout(self.loss_plot)
         self.paths: list[tuple[pg.PlotCurveItem, pg.PlotCurveItem, pg.ScatterPlotItem]] = []
@@ -296,6 +298,8 @@ class RacePanel(Panel):
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self._fit_controls()
+        if hasattr(self, "table"):
+            self._compact()
 
     def _fit_controls(self) -> None:
         """The controls take the height they need, at most CONTROLS_SHARE of the panel's."""
@@ -421,6 +425,20 @@ class RacePanel(Panel):
         else:
             ylabel = "loss (full training set)"
         apply_plot_style(self.loss_plot, "Loss per racer", "step", ylabel, self.th)
+        self._compact(force=True)
+
+    def _compact(self, force: bool = False) -> None:
+        """Below COMPACT_PX the loss plot was ~50 px tall (Full, 1280×720): its title ("Loss per
+        racer", which the results table says too) and its "step" label give it ~40 px back."""
+        compact = self.height() < COMPACT_PX
+        if compact == getattr(self, "_compacted", None) and not force:
+            return
+        self._compacted = compact
+        self.loss_plot.setTitle(None if compact else "Loss per racer", color=self.th.fg, size="10pt")
+        self.loss_plot.getAxis("bottom").showLabel(not compact)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + (2 if compact else 6))
+        if self.table.rowCount():
+            self._fill_table()  # its fixed height follows the rows
 
     def _fill(self) -> None:
         if self.session.kind == "function":

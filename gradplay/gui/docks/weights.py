@@ -51,6 +51,9 @@ RING_PX = 4  # the bias-coloured frame around a map (2 px on each side)
 LABEL_PX = 44  # room left of the input maps for their names ("sin x₁")
 MIN_INPUT_PX = 9  # input tiles smaller than this give way to circles (a feature's map is smooth)
 MIN_LABEL_GAP_PX = 13  # input slots closer than this name only the active inputs (the rest overlapped)
+UNUSED_SHARE = 0.25  # in a squeezed input column, an unused input's share of the height (a used one: 1)
+STRETCH = 4.0  # a heatmap cell may be this many times wider than tall (or taller than wide) to fill its box
+TITLE_PX = 16  # a heatmap's title row
 FADED = 0.4  # opacity of an unused input's map
 BUTTONS_PX = 26  # room under the diagram for the ± neuron buttons
 FUNCTION_MESSAGE = "Landscape task: the parameters are the point (x, y) — see the Landscape panel."
@@ -60,6 +63,15 @@ def _column_y(n: int, cap: int = 12) -> np.ndarray:
     """Neuron heights of a column of n: unit spacing up to `cap` neurons, then squeezed into the same height."""
     span = min(n - 1, cap - 1)
     return np.linspace(span / 2, -span / 2, n) if n > 1 else np.zeros(1)
+
+
+def _input_y(active: np.ndarray, span: float) -> np.ndarray:
+    """Heights of the input slots over `span` (top to bottom) where each used input takes a full
+    share of the column and an unused one UNUSED_SHARE: in a short panel the used inputs keep room
+    for their names (x₂ was left unnamed under x₁ at 1280×720 with nine equal slots)."""
+    share = np.where(active, 1.0, UNUSED_SHARE)
+    y = np.r_[0.0, np.cumsum((share[:-1] + share[1:]) / 2)]
+    return span / 2 - y * span / y[-1]
 
 
 HOVER_HINT = "hover: a weight's exact value · click: set it"  # a cell, an edge or a neuron (bias)
@@ -85,6 +97,7 @@ class WeightsPanel(Panel):
         self.message.setStyleSheet("font-size: 12pt; padding: 24px;")
         self.maps_view = pg.GraphicsLayoutWidget()
         self.maps_view.ci.layout.setHorizontalSpacing(4)
+        self.maps_view.ci.setContentsMargins(2, 2, 2, 2)
         self.net_view = pg.PlotWidget()
         self.net = self.net_view.getPlotItem()
         self.net.hideAxis("left")
@@ -186,6 +199,7 @@ class WeightsPanel(Panel):
         if s.kind == "dataset":
             self._layout_diagram()
             self._titles()
+            self._shape_cells()  # new shapes in the same boxes
         super().reset()
 
     def _titles(self) -> None:
@@ -204,7 +218,10 @@ class WeightsPanel(Panel):
             plot = self.maps_view.addPlot(row=0, col=i)
             plot.hideAxis("left")
             plot.hideAxis("bottom")
-            plot.setAspectLocked(True)
+            plot.setAspectLocked(True)  # cells square, or stretched up to STRETCH (`_shape_cells`)
+            plot.layout.setContentsMargins(0, 0, 0, 0)
+            plot.titleLabel.setMaximumHeight(TITLE_PX)  # its default ~30 px left a 16×16 matrix 15 px
+            plot.vb.sigResized.connect(self._shape_cells)
             plot.invertY(True)  # row 0 (the first input) on top, as the matrix is printed
             plot.setMouseEnabled(False, False)
             plot.setMenuEnabled(False)
@@ -214,6 +231,18 @@ class WeightsPanel(Panel):
             plot.addItem(img)
             self.maps.append(plot)
             self.images.append(img)
+
+    def _shape_cells(self) -> None:
+        """Each heatmap's cells as close to its box's shape as STRETCH allows: square cells left a
+        16×1 matrix a 1-px line and 16×16 a 15-px square in a 150×18 px box (Full, 1280×720)."""
+        if self.session.model is None:
+            return
+        for plot, W in zip(self.maps, self.session.model.W):
+            r = plot.vb.sceneBoundingRect()
+            if r.width() < 2 or r.height() < 2:
+                continue
+            aspect = (r.width() / W.shape[1]) / (r.height() / W.shape[0])  # cell width / height, filling
+            plot.setAspectLocked(True, ratio=float(np.clip(aspect, 1 / STRETCH, STRETCH)))
 
     def _layout_diagram(self) -> None:
         """Names, column headers and brushes for the current layer sizes; `_fit` places them."""
@@ -361,19 +390,22 @@ class WeightsPanel(Panel):
         for t in self.headers:
             t.setPos(t.pos().x(), half + map_half + (10 + self._head_px / 2) * u)
         # The nine input tiles share their column's height: squeezed, they are smaller than the maps
-        gap = self.cols[0][0] - self.cols[0][1]  # input slot spacing (view units)
+        n_in = len(self.cols[0])
+        even = _column_y(n_in, self._cap or MAP_COLUMN_MAX)
+        tight = bool((even[0] - even[1]) / u < MIN_LABEL_GAP_PX)
+        inputs_moved = self._place_inputs(_input_y(self.active, even[0] - even[-1]) if tight else even)
+        gap = float(np.min(-np.diff(self.cols[0])))  # the closest two input slots (view units)
         in_side = min(side, gap * MAP_FILL / u) if self.maps_on else 0.0
         self.inputs_on = bool(in_side >= MIN_INPUT_PX)
         label_x = -(in_side / 2 + 4) * ux if self.inputs_on else -0.35  # 4 px left of the input maps
         # Close slots name only the used inputs, and of those no two within MIN_LABEL_GAP_PX (x₁ and
         # x₂ were printed over one another); hovering names every input.
-        every = math.ceil(MIN_LABEL_GAP_PX * u / max(gap, 1e-9))
-        last = -every
-        for k, (t, on) in enumerate(zip(self.input_labels, self.active)):
-            t.setPos(label_x, t.pos().y())
-            named = every <= 1 or (bool(on) and k - last >= every)
+        last = math.inf
+        for t, on, y in zip(self.input_labels, self.active, self.cols[0]):
+            t.setPos(label_x, y)
+            named = bool(not tight or (on and (last - y) / u >= MIN_LABEL_GAP_PX))
             t.setVisible(named)
-            last = k if named else last
+            last = y if named else last
         self.net.setRange(xRange=(-left, right),
                           yRange=(-half - map_half - bottom_px * u, half + map_half + top_px * u), padding=0)
         xs = [self.net_view.mapFromScene(vb.mapViewToScene(QtCore.QPointF(COLUMN_GAP * j, 0.0))).x()
@@ -382,7 +414,17 @@ class WeightsPanel(Panel):
         self._map_side = (side * ux, side * u, side)
         self._in_side = (in_side * ux, in_side * u, in_side)
         self._place_maps()
-        return self._cap != old_cap
+        return self._cap != old_cap or inputs_moved
+
+    def _place_inputs(self, ys: np.ndarray) -> bool:
+        """Move the input column's slots (neurons, tiles, names follow) to heights `ys`; True if they moved."""
+        if np.array_equal(ys, self.cols[0]):
+            return False
+        self.cols[0] = ys
+        self.xy[:len(ys), 1] = ys
+        self.map_slots[0] = ys
+        self._placed = False  # the neurons and edges move at the next redraw
+        return True
 
     def _place_maps(self) -> None:
         """Map rectangles (pixel centres on the plane's sample points do not matter at this size:
@@ -562,7 +604,7 @@ class WeightsPanel(Panel):
         """Circles as large as their column's spacing allows on screen (14 px at most, 3 px at least):
         the output neuron of a net with a squeezed 256-wide column stays a readable circle."""
         px = self.net.vb.viewPixelSize()[1] or 1.0
-        gaps = [c[0] - c[1] if len(c) > 1 else 1.0 for c in self.cols]
+        gaps = [float(np.min(-np.diff(c))) if len(c) > 1 else 1.0 for c in self.cols]
         return np.concatenate([np.full(len(c), np.clip(0.8 * g / px, 3.0, 14.0)) for c, g in zip(self.cols, gaps)])
 
     def _resized(self) -> None:
