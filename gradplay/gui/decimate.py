@@ -24,6 +24,9 @@ def decimate(x: np.ndarray, y: np.ndarray, max_points: int = 2000) -> tuple[np.n
     a, b = base + yp.argmin(axis=1), base + yp.argmax(axis=1)
     # min and max of each bucket in x order, buckets in order: sorted without np.unique's sort
     idx = np.minimum(np.column_stack([np.minimum(a, b), np.maximum(a, b)]).ravel(), n - 1)
+    # and the ends: the curve starts at the first step and ends at the current one (a last bucket
+    # whose min and max lay earlier ended the loss curve up to k − 1 steps short of the step shown)
+    idx = np.r_[0, idx, n - 1]
     idx = idx[np.r_[True, idx[1:] != idx[:-1]]]
     return x[idx], y[idx]
 

@@ -117,6 +117,16 @@ def test_decimate_keeps_extremes_in_order():
     assert dy.max() == y.max() and dy.min() == y.min() and dx[0] == 0
 
 
+@pytest.mark.parametrize("n", [10_001, 10_007, 12_345, 99_999])
+def test_decimate_keeps_the_first_and_last_points(n):
+    """The curve ends at the step shown: the last bucket's min and max may lie before its end."""
+    x = np.arange(n, dtype=float)
+    y = np.cos(x / 37.0) * (1 + (x % 11 == 0))  # the extremes of each bucket are inside it
+    dx, dy = decimate(x, y, 1000)
+    assert dx[0] == 0 and dx[-1] == n - 1 and dy[-1] == y[-1]
+    assert np.all(np.diff(dx) > 0) and len(dx) <= 1002
+
+
 def test_loss_decimates_long_history_but_keeps_spikes(qtbot, holder, make_session):
     s = make_session(CIRCLES)
     n = 7000
