@@ -16,7 +16,7 @@ def decimate(x: np.ndarray, y: np.ndarray, max_points: int = 2000) -> tuple[np.n
     n = len(y)
     if n <= max_points:
         return x, y
-    buckets = max_points // 2
+    buckets = max(1, (max_points - 2) // 2)  # two points each, and the two ends
     k = -(-n // buckets)  # bucket size, rounded up
     pad = buckets * k - n
     yp = np.concatenate([y, np.full(pad, y[-1])]).reshape(buckets, k)

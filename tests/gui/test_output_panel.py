@@ -186,3 +186,20 @@ def test_an_empty_test_set_has_an_empty_sample():
     none = np.zeros((0, 2))
     assert priority(none).shape == (0,)
     assert len(stratified_sample(np.zeros(0, dtype=int), 1000, priority(none))) == 0
+
+
+def test_the_counter_keeps_its_width_as_digits_change(qtbot):
+    """Its numbers only widen it: resized with each digit change, it moved its neighbours."""
+    from gradplay.gui.widgets.counter import Counter
+
+    c = Counter()
+    qtbot.addWidget(c)
+    c.set_captions(["epoch", "step"])
+    c.show()
+    widths = []
+    for step in ("9,999", "10,000", "99,999", "100,000", "99,999", "1,000,000", "0"):
+        c.set_values({"epoch": "1.0", "step": step})
+        qtbot.wait(1)  # the layout request is handled
+        widths.append(c.values["step"].parentWidget().width())
+    assert widths == sorted(widths) and widths[-1] > widths[0]
+    assert c.text("step") == "0"

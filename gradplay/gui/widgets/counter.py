@@ -50,6 +50,11 @@ class Counter(QtWidgets.QWidget):
             label = self.values[caption]
             if label.text() != text:
                 label.setText(text)
+                # a width that only grows: the counter (Fixed policy) resized with every digit
+                # change and moved its neighbours (the sparkline, the note) about every third frame
+                need = label.sizeHint().width()
+                if need > label.minimumWidth():
+                    label.setMinimumWidth(need)
 
     def text(self, caption: str) -> str:
         return self.values[caption].text()
