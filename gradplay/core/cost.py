@@ -82,7 +82,7 @@ def warning(cfg: dict, steps: int | None = None, free: int | None = None) -> str
 def arrays_problem(session: Session, steps: int) -> str | None:
     """Why a headless run's per-step arrays would not fit in memory (None if they do): `--steps
     60000000` reached 6.5 GB in 14 s before failing; now the estimate is checked first."""
-    if session.kind == "function":
+    if session.problem.traces_path:
         per_step = 8 * 3  # trajectory (x, y) and loss
     else:
         sampled = [b for b in session.batch_sizes_ahead() if b < session.n_train]
@@ -92,7 +92,7 @@ def arrays_problem(session: Session, steps: int) -> str | None:
     if free is None or need <= 0.8 * free:
         return None
     return (f"not enough memory: --steps {steps:,} needs about {need / 1e9:,.1f} GB for its per-step arrays "
-            f"(loss, gradient norms{', batch indices' if session.kind == 'dataset' else ', trajectory'}); "
+            f"(loss, gradient norms{', trajectory' if session.problem.traces_path else ', batch indices'}); "
             f"this machine has {free / 1e9:,.1f} GB available: run fewer steps")
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from .history import History
 from .objective import BatchObjective
+from .problem import LandscapeProblem
 
 GradFn = Callable[[np.ndarray], np.ndarray]
 
@@ -160,8 +161,8 @@ class CurvatureTracker:
         s = self.session
         if not force and self._last >= 0 and s.step - self._last < self.every:
             return None
-        if s.kind == "function":
-            lam = landscape_curvature(s.landscape, s.theta).lam_max
+        if isinstance(s.problem, LandscapeProblem):
+            lam = landscape_curvature(s.problem.landscape, s.theta).lam_max
         else:
             v0 = self._v if self._v is not None and self._v.size == s.theta.size else None
             iters = self.iters if v0 is not None else 5 * self.iters   # a cold start needs more

@@ -24,6 +24,7 @@ from . import curvature
 from .gradcheck import default_batch
 from .nn import BN_EPS, MLP, activate
 from .objective import BatchObjective
+from .problem import DatasetProblem, LandscapeProblem
 
 VANISHING_RATIO = 1e-3
 EXPLODING_RATIO = 1e3
@@ -60,7 +61,7 @@ def gradient_flow(session, window: int = 20) -> Finding:
     details: norms (L,), ratios (L,) = norms / norms[-1]. Before any step the current batch's
     gradient is computed instead.
     """
-    if session.kind != "dataset" or session.n_layers < 2:
+    if not session.problem.has_layers or session.n_layers < 2:
         return Finding("gradient_flow", "n/a", "Gradient flow compares layers; this task has one.")
     h = session.history
     if len(h):
@@ -134,13 +135,13 @@ def hidden_outputs(model: MLP, x: np.ndarray) -> list[np.ndarray]:
 
 def _layers_of(session, names: tuple[str, ...]) -> list[int]:
     """The hidden layers (0-based) of a dataset session's network whose activation is one of `names`."""
-    if session.kind != "dataset":
+    if not session.problem.has_layers:
         return []
     return [i for i, a in enumerate(session.model.activations) if a in names]
 
 
 def _hidden(session, x):
-    if session.kind != "dataset" or session.n_layers < 2:
+    if not session.problem.has_layers or session.n_layers < 2:
         return None
     with np.errstate(all="ignore"):
         return hidden_outputs(session.model, session.inputs_train if x is None else x)
@@ -230,12 +231,13 @@ def stability(session, lam_max: float | None = None) -> Finding:
     opt = session.config["optimizer"]
     lr = float(session.schedule.lr)
     direction = None
-    if lam_max is None and session.kind == "dataset" and opt["name"] != "sgd":
+    problem = session.problem
+    if lam_max is None and isinstance(problem, DatasetProblem) and opt["name"] != "sgd":
         return Finding("stability", "n/a", f"{opt['name']} has no fixed step-size limit: it rescales its "
                        f"steps itself.", math.nan, {"lam_max": math.nan, "limit": None, "lr": lr})
     if lam_max is None:
-        if session.kind == "function":
-            c = curvature.landscape_curvature(session.landscape, session.theta)
+        if isinstance(problem, LandscapeProblem):
+            c = curvature.landscape_curvature(problem.landscape, session.theta)
             lam_max, direction = c.lam_max, c.eigenvectors[:, -1]
         else:
             lam_max = curvature.network_top_eigenvalue(session, iters=100).value
@@ -282,14 +284,14 @@ def halt_advice(session) -> Finding | None:
     if k >= 5 and total[-k] > 0 and total[-1] / total[-k] > 100:
         parts.append(f"The gradient norm grew from {total[-k]:.3g} to {total[-1]:.3g} over the last {k} "
                      f"steps: the updates fed on themselves (exploding gradients).")
-    if session.kind == "function" and opt["name"] == "sgd":
+    if isinstance(session.problem, LandscapeProblem) and opt["name"] == "sgd":
         st = stability(session)
         if st.level == "warning":
             parts.append(st.message)
             suggestions += st.suggestions
     suggestions.append((f"Divide the learning rate by 10 (to {lr / 10:.3g})",
                         {"optimizer": {"lr": lr / 10}}))
-    if session.kind == "dataset":
+    if session.problem.has_layers:
         if train["clip_norm"] == 0:
             suggestions.append(("Clip the gradient norm at 1", {"training": {"clip_norm": 1.0}}))
         if net.get("init") == "normal" and net.get("init_std", 0) > 0.5:

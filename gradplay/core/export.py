@@ -41,7 +41,7 @@ def _column_names(history: History, name: str, n_layers: int, layered: bool) -> 
 
 def history_columns(session) -> list[str]:
     """The header of `history_csv(session)`: "step", then every column with per-layer ones expanded."""
-    layered = session.kind != "function"
+    layered = session.problem.has_layers
     names = ["step"]
     for name in session.history.columns:
         names += _column_names(session.history, name, session.n_layers, layered)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .history import BatchLog
+from .problem import DatasetProblem, LandscapeProblem
 from .session import Session
 
 Progress = Callable[[int], bool | None]
@@ -32,7 +33,7 @@ def record(session: Session, steps: int, progress: Progress | None = None,
     steps done). Training also stops early when the session halts on a non-finite value, or when a
     stop condition fires (`session.stopped` says which; the arrays end where the run does).
     """
-    if session.kind == "function":
+    if isinstance(session.problem, LandscapeProblem):
         return _record_function(session, steps, progress, chunk)
     return _record_dataset(session, steps, progress, chunk)
 
@@ -58,8 +59,8 @@ def _train(s: Session, steps: int, progress: Progress | None, chunk: int,
 
 
 def _record_function(s: Session, steps: int, progress: Progress | None, chunk: int) -> dict[str, np.ndarray]:
-    assert s.landscape is not None  # a function task
-    land, hist = s.landscape, s.history
+    assert isinstance(s.problem, LandscapeProblem)
+    land, hist = s.problem.landscape, s.history
     traj = np.empty((steps + 1, 2))
     loss = np.empty(steps + 1)
     traj[0] = s.theta
@@ -81,11 +82,11 @@ def _record_function(s: Session, steps: int, progress: Progress | None, chunk: i
 
 
 def _record_dataset(s: Session, steps: int, progress: Progress | None, chunk: int) -> dict[str, np.ndarray]:
-    assert s.data is not None and s.model is not None  # a dataset task
-    hist = s.history
-    out = {"x_train": s.data.x_train, "y_train": s.data.y_train,
-           "x_test": s.data.x_test, "y_test": s.data.y_test}
-    out.update({f"init.{k}": v.copy() for k, v in s.model.params().items()})
+    p = s.problem
+    assert isinstance(p, DatasetProblem)
+    hist, d = s.history, p.data
+    out = {"x_train": d.x_train, "y_train": d.y_train, "x_test": d.x_test, "y_test": d.y_test}
+    out.update({f"init.{k}": v.copy() for k, v in p.model.params().items()})
     loss = np.empty(steps)
     gnorm = np.empty((steps, s.n_layers))
     # (N, B): B the largest sampled batch of the run (the timeline may change the size); -1 pads a
@@ -102,7 +103,7 @@ def _record_dataset(s: Session, steps: int, progress: Progress | None, chunk: in
         done = _train(s, steps, progress, chunk, take)
     finally:
         s.batch_log = None
-    out.update({f"final.{k}": v.copy() for k, v in s.model.params().items()})
+    out.update({f"final.{k}": v.copy() for k, v in p.model.params().items()})
     out["loss"] = loss[:done]
     out["grad_norm"] = gnorm[:done]
     if log is not None:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import config as config_mod
+from .problem import DatasetProblem, LandscapeProblem
 from .session import MAX_STEP
 
 FORMAT = "gradplay-session"
@@ -128,13 +129,15 @@ def session_files(session, contract: dict[str, np.ndarray] | None = None) -> tup
 def contract_arrays(session) -> dict[str, np.ndarray]:
     """The spec's arrays reconstructed from a session's (possibly thinned) history."""
     s = session
-    h = s.history
-    if s.kind == "function":
+    h, p = s.history, s.problem
+    if isinstance(p, LandscapeProblem):
         traj = np.column_stack([h.get("x"), h.get("y")])
         traj = np.vstack([traj, s.theta[None, :]]) if len(traj) else s.theta[None, :].copy()
-        return {"trajectory": traj, "loss": np.r_[h.get("loss"), s.landscape.value(s.theta)]}
-    out = {"x_train": s.data.x_train, "y_train": s.data.y_train, "x_test": s.data.x_test, "y_test": s.data.y_test}
-    out.update({f"final.{k}": v.copy() for k, v in s.model.params().items()})
+        return {"trajectory": traj, "loss": np.r_[h.get("loss"), p.landscape.value(s.theta)]}
+    assert isinstance(p, DatasetProblem)
+    d = p.data
+    out = {"x_train": d.x_train, "y_train": d.y_train, "x_test": d.x_test, "y_test": d.y_test}
+    out.update({f"final.{k}": v.copy() for k, v in p.model.params().items()})
     out["loss"] = h.get("loss")
     out["grad_norm"] = h.get("grad_norm").reshape(len(h), s.n_layers)
     return out
@@ -503,7 +506,7 @@ def check_contract(session, steps: Any, arrays: dict[str, np.ndarray]) -> None:
     if steps is not None and _int(steps, "steps", 0, MAX_STEP) != s.step:
         raise ValueError(f"session.json says {steps} steps but its state is at step {s.step}")
     # per-step arrays: the app's (thinned) history, or every step of a headless run
-    rows, extra = len(s.history), int(s.kind == "function")  # a trajectory includes its start
+    rows, extra = len(s.history), int(s.problem.traces_path)  # a trajectory includes its start
     lengths = {rows + extra, s.step + extra}
     counts = {_per_step(arrays, "loss", lengths, None),
               _per_step(arrays, "trajectory" if extra else "grad_norm", lengths, 2 if extra else s.n_layers)}
@@ -513,12 +516,13 @@ def check_contract(session, steps: Any, arrays: dict[str, np.ndarray]) -> None:
         if "trajectory" in arrays and not np.array_equal(arrays["trajectory"][-1], s.theta):
             raise ValueError("the trajectory does not end at the saved parameters")
         return
-    assert s.data is not None and s.model is not None
+    p = s.problem
+    assert isinstance(p, DatasetProblem)
     for split in ("x_train", "y_train", "x_test", "y_test"):
-        if split in arrays and arrays[split].shape != getattr(s.data, split).shape:
-            raise ValueError(f"{split} must have the shape {getattr(s.data, split).shape} of the config's "
+        if split in arrays and arrays[split].shape != getattr(p.data, split).shape:
+            raise ValueError(f"{split} must have the shape {getattr(p.data, split).shape} of the config's "
                              f"data, got {arrays[split].shape}")
-    for k, v in s.model.params().items():
+    for k, v in p.model.params().items():
         for stage in ("init", "final"):
             a = arrays.get(f"{stage}.{k}")
             if a is not None and a.shape != v.shape:

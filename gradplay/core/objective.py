@@ -59,14 +59,14 @@ class BatchObjective:
                    penalties: bool = True) -> BatchObjective:
         """The session's loss on the training rows `idx` (None: the full training set), with its
         penalties in force (or without them), and the dropout masks of its next step."""
-        if session.kind != "dataset":
+        from .problem import DatasetProblem  # here: problem.py builds its steps' objectives from this module
+
+        p = session.problem
+        if not isinstance(p, DatasetProblem):
             raise ValueError("a batch objective needs a dataset task (landscapes have exact derivatives)")
-        assert session.model is not None and session.data is not None and session.loss_name is not None
-        x, y = session.inputs_train, session.data.y_train
-        if idx is not None:
-            x, y = x[idx], y[idx]
+        x, y = p.batch(idx)
         l1, l2 = (session._l1, session._l2) if penalties else (0.0, 0.0)
-        return cls(session.model, session.loss_name, x, y, l1, l2, step=session.step)
+        return cls(p.model, p.loss_name, x, y, l1, l2, step=session.step)
 
     def _evaluate(self, grad: bool) -> float:
         return batch_loss(self.model, self.loss_name, self.x, self.y, self.l1, self.l2, grad, self.step)

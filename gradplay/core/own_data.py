@@ -22,6 +22,7 @@ import numpy as np
 
 from . import config as config_mod
 from .datasets import MAX_OWN_CLASSES, MAX_OWN_POINTS, OWN
+from .problem import DatasetProblem
 
 MAX_CSV_BYTES = 2 * 2**20
 LABEL_HEADERS = ("label", "class", "classes", "y_class")
@@ -114,9 +115,10 @@ def own_config(cfg: dict, points: list, targets: str) -> dict:
 
 def own_points(session) -> tuple[list[list[float]], str]:
     """The session's dataset (train and test points) as own points and their kind."""
-    d = session.data
-    if session.kind != "dataset" or d is None:
+    p = session.problem
+    if not isinstance(p, DatasetProblem):
         raise DataError("own data needs a dataset task")
+    d = p.data
     x = np.concatenate([d.x_train, d.x_test])
     y = np.concatenate([d.y_train, d.y_test])
     if d.info.kind == "regression":

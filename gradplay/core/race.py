@@ -21,6 +21,7 @@ import numpy as np
 from . import config as config_mod
 from . import curvature, landscapes, optimizers
 from .history import History
+from .problem import LandscapeProblem
 from .session import Session
 
 MIN_RACERS, MAX_RACERS = 2, 6
@@ -167,9 +168,9 @@ class Race:
             self.racers.append(Racer(i, label, s, History({"loss": 1})))
         s0 = self.racers[0].session
         self.kind = s0.kind
-        if self.kind == "function":
-            land = s0.landscape
-            assert land is not None
+        p = s0.problem
+        if isinstance(p, LandscapeProblem):
+            land = p.landscape
             self.target = land.fmin if land.minima else 0.0
         else:
             self.target = 0.0

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import datasets, dropout, features, landscapes, losses, optim, optimizers, schedules, timeline
+from . import datasets, landscapes, optim, optimizers, schedules, timeline
 from . import fast as fastpaths
+from . import problem as problems
 from .history import BatchLog, History
 from .nn import MLP
-from .objective import BatchObjective, LandscapeObjective
+from .objective import LandscapeObjective
+from .problem import DatasetProblem, LandscapeProblem, Problem
 from .stopping import Stopper
-from .unit_maps import plane
 
 if TYPE_CHECKING:
     from .fast.loop import MLPLoop
@@ -48,13 +49,7 @@ class Session:
     `gradplay.core.fast`, which give bit-identical results; False keeps the numpy reference loop.
     """
 
-    # Filled by the task kind: a "dataset" task has data, model and loss_name (landscape and
-    # objective None); a "function" task has landscape and objective (data, model, loss_name None).
-    data: datasets.Dataset | None
-    model: MLP | None
-    loss_name: str | None
-    landscape: landscapes.Landscape | None
-    objective: LandscapeObjective | None
+    problem: Problem  # what the run trains (core/problem.py): a landscape or a network on a dataset
     _mlp_loop: MLPLoop | None  # the compiled loop's buffers (fast.runner makes it on first use)
     batch_log: BatchLog | None  # when set, every training path writes each step's batch into it
 
@@ -73,7 +68,6 @@ class Session:
         self._next_edit = 0  # index of the next timeline entry to apply
         config = self._settings_at(0)
         self.config = config
-        self.kind = config["task"]["kind"]
         self.rngs = make_streams(config["seed"])
         self.step = 0
         self.halted: str | None = None
@@ -81,10 +75,7 @@ class Session:
         self.last_batch: np.ndarray | None = None
         self._mlp_loop = None  # the compiled loop's buffers, made on first use for this model
         self.batch_log = None
-        if self.kind == "function":
-            self._build_function()
-        else:
-            self._build_dataset()
+        self._build_problem()
         self.grad_norms = np.zeros(self.n_layers)
         self.stopped: str | None = None  # why the last run() stopped by a stop condition
         self.stopper = self._make_stopper()
@@ -96,49 +87,82 @@ class Session:
                 self._set_params(timeline.param_changes(entry))
         width = self.n_layers
         cols = {"loss": 1, "lr": 1, "grad_norm": width, "weight_norm": width, "update_ratio": width}
-        if self.kind == "function":
-            cols.update({"x": 1, "y": 1})
+        cols.update(self.problem.history_columns())
         self.history = History(cols)
         self.evals = History({"train_loss": 1, "test_loss": 1, "train_acc": 1, "test_acc": 1}, capacity=2048)
 
-    def _build_function(self) -> None:
-        self.landscape = landscapes.get_landscape(self.config["task"]["name"])
-        self.theta = np.array(self.config["task"]["start"], dtype=np.float64)
-        self.grad = np.zeros(2)
-        self.model = None
-        self.data = None
-        self.layer_slices = [slice(0, 2)]
-        self.objective = LandscapeObjective(self.landscape)
-        self.loss_name = None
-        self.n_train = 1
-        self.batch_size = 1
-
-    def _build_dataset(self) -> None:
-        task, net = self.config["task"], self.config["network"]
-        info = datasets.task_info(task)
-        self.loss_name = self.config["loss"]["name"]
+    def _build_problem(self) -> None:
+        task = self.config["task"]
         # Regenerate draws the points from their own seed, so the initial weights and batch order stay
         data_rng = make_streams(task["data_seed"])["data"] if "data_seed" in task else self.rngs["data"]
-        self.data = datasets.from_task(task, data_rng, labels=datasets.label_format_for(self.loss_name, info))
-        # The network's inputs: the points themselves, or features of them (core/features.py)
-        self.inputs: list[str] = net["inputs"]
-        self.inputs_train = features.transform(self.inputs, self.data.x_train)
-        self.inputs_test = features.transform(self.inputs, self.data.x_test)
-        self.model = MLP(len(self.inputs), net["hidden"], losses.output_units(self.loss_name, info.n_classes),
-                         activation=net["activation"], init=net["init"], init_std=net["init_std"],
-                         batch_norm=net["batch_norm"], rng=self.rngs["init"], dropout=net["dropout"],
-                         dropout_key=dropout.stream_key(self.config["seed"]))
-        self.landscape = None
-        self.theta, self.grad = self.model.theta, self.model.grad
-        self.layer_slices = self.model.layer_slices
-        self.n_train = len(self.data.x_train)
+        self.problem = problems.from_config(self.config, self.rngs, data_rng)
+        self.theta, self.grad = self.problem.params()
+        self.layer_slices = self.problem.layer_slices
+        self.n_train = self.problem.n_train
         self.batch_size = self.batch_rows(self.config["training"]["batch_size"])
         self._perm = np.arange(self.n_train)
         self._pos = self.n_train  # forces a fresh permutation at the first step
-        self._min_batch = 2 if net["batch_norm"] else 1
-        self.objective = None
+        self._min_batch = 2 if self.problem.has_layers and self.config["network"]["batch_norm"] else 1
         t = self.config["training"]
         self._l1, self._l2 = t["l1"], t["l2"]
+
+    @property
+    def kind(self) -> str:
+        """The task kind as the config file spells it ("function" or "dataset"); code asks `problem`."""
+        return self.problem.kind
+
+    # The problem's parts, None where the kind has none: narrow `problem` with isinstance for types.
+    def _get_model(self) -> MLP | None:
+        p = self.problem
+        return p.model if isinstance(p, DatasetProblem) else None
+
+    def _set_model(self, model: MLP) -> None:
+        """A twin's own copy of the network (clone, workers.detached): its problem trains that copy."""
+        p = self.problem
+        assert isinstance(p, DatasetProblem), "a landscape has no network"
+        self.problem = p.with_model(model)
+
+    if TYPE_CHECKING:  # an attribute to mypy, so `twin.model = copy` narrows as an assignment does
+        model: MLP | None
+    else:
+        model = property(_get_model, _set_model)
+
+    @property
+    def data(self) -> datasets.Dataset | None:
+        p = self.problem
+        return p.data if isinstance(p, DatasetProblem) else None
+
+    @property
+    def loss_name(self) -> str | None:
+        p = self.problem
+        return p.loss_name if isinstance(p, DatasetProblem) else None
+
+    @property
+    def inputs(self) -> list[str]:
+        p = self.problem
+        return p.inputs if isinstance(p, DatasetProblem) else []
+
+    @property
+    def inputs_train(self) -> np.ndarray:
+        p = self.problem
+        assert isinstance(p, DatasetProblem)
+        return p.inputs_train
+
+    @property
+    def inputs_test(self) -> np.ndarray:
+        p = self.problem
+        assert isinstance(p, DatasetProblem)
+        return p.inputs_test
+
+    @property
+    def landscape(self) -> landscapes.Landscape | None:
+        p = self.problem
+        return p.landscape if isinstance(p, LandscapeProblem) else None
+
+    @property
+    def objective(self) -> LandscapeObjective | None:
+        p = self.problem
+        return p.objective if isinstance(p, LandscapeProblem) else None
 
     # ----------------------------------------------------------------- the edit timeline
     @property
@@ -202,19 +226,18 @@ class Session:
         optimizer and schedule start afresh, a new batch size takes effect at the next batch."""
         self.config = config
         self._make_optimizer()
-        if self.kind == "dataset":
-            t = config["training"]
-            self._l1, self._l2 = t["l1"], t["l2"]
-            size = self.batch_rows(t["batch_size"])
-            if size != self.batch_size:
-                self.batch_size = size
-                self._mlp_loop = None  # the compiled loop's buffers are sized for one batch size
+        t = config["training"]
+        self._l1, self._l2 = t["l1"], t["l2"]
+        size = self.batch_rows(t["batch_size"])  # always 1 on a landscape
+        if size != self.batch_size:
+            self.batch_size = size
+            self._mlp_loop = None  # the compiled loop's buffers are sized for one batch size
         seen = self.stopper.state()
         self.stopper = self._make_stopper()  # the conditions (or the epoch's length) may have changed
         self.stopper.load_state(seen)
 
     def _make_stopper(self) -> Stopper:
-        return Stopper(self.config["stop"], self.steps_per_epoch if self.kind == "dataset" else None)
+        return Stopper(self.config["stop"], self.steps_per_epoch if self.problem.has_epochs else None)
 
     def _make_optimizer(self) -> None:
         oc = dict(self.config["optimizer"])
@@ -277,7 +300,7 @@ class Session:
         """Indices of the next `steps` batches as training will draw them (None for a step that sees
         the whole set), following the timeline's batch-size changes, and leaving this session's
         batch stream where it is; None when every step sees the whole set."""
-        if self.kind == "function":
+        if not self.problem.has_data:
             return None
         twin = self.clone()
         batches: list[np.ndarray | None] = []
@@ -290,27 +313,9 @@ class Session:
 
     def _loss_and_grad(self) -> tuple[float, Any]:
         """Loss at the current parameters and the objective second-order methods need."""
-        if self.kind == "function":
-            land = self.landscape
-            assert land is not None
-            x, y = float(self.theta[0]), float(self.theta[1])
-            loss = float(land.f(np.float64(x), np.float64(y)))
-            try:
-                self.grad[:] = land.grad_fn(x, y)
-            except OverflowError:  # plain-float maths far out after a divergence: report it as a halt
-                self.grad[:] = math.inf
-            self.last_batch = None
-            return loss, self.objective
-        idx = self._next_batch()
+        idx = self._next_batch() if self.problem.has_data else None
         self.last_batch = idx
-        assert self.data is not None  # dataset task
-        if idx is None:
-            xb, yb = self.inputs_train, self.data.y_train
-        else:
-            xb, yb = self.inputs_train[idx], self.data.y_train[idx]
-        assert self.model is not None and self.loss_name is not None  # dataset task
-        objective = BatchObjective(self.model, self.loss_name, xb, yb, self._l1, self._l2, step=self.step)
-        return objective.loss_and_grad_here(), objective
+        return self.problem.loss_and_grad(self.theta, self.grad, idx, step=self.step, l1=self._l1, l2=self._l2)
 
     def _halt(self, why: str) -> None:
         self.halted = why
@@ -359,14 +364,14 @@ class Session:
         if run is None:
             self.engine = "numpy"
             return self._run_steps_numpy(n)
-        self.engine = "scalar" if self.kind == "function" else "compiled"
+        self.engine = self.problem.fast_engine
         return run(self, n)
 
     def _run_steps_numpy(self, n: int) -> int:
         """The reference loop: the definition of a step that the fast paths reproduce bit for bit."""
         theta, grad, prev = self.theta, self.grad, self._prev
         starts, hist = self.starts, self.history
-        is_function = self.kind == "function"
+        path = self.problem.traces_path
         # History stores width-1 columns as 1-D, so one layer's (1,) norms go in as scalars.
         row = (lambda v: v[0]) if self.n_layers == 1 else (lambda v: v)
         done = 0
@@ -391,7 +396,7 @@ class Session:
             delta = _layer_norms(theta - prev, starts)
             wn = _layer_norms(theta, starts)
             ratio = delta / np.maximum(wn, 1e-300)
-            if is_function:
+            if path:
                 hist.append(self.step, loss=loss, lr=lr, grad_norm=row(gn), weight_norm=row(wn),
                             update_ratio=row(ratio), x=prev[0], y=prev[1])
             else:
@@ -419,28 +424,14 @@ class Session:
     # ----------------------------------------------------------------- evaluation
     def current_loss(self) -> float:
         """Loss at the current parameters (full training set for datasets, f for landscapes)."""
-        if self.kind == "function":
-            assert self.landscape is not None
-            return self.landscape.value(self.theta)
-        return self.evaluate(record=False)["train_loss"]
+        return self.problem.current_loss(self.theta)
 
     def evaluate(self, record: bool = True) -> dict[str, float]:
-        """Full-set train/test loss and accuracy at the current parameters (eval mode)."""
-        if self.kind == "function":
-            assert self.landscape is not None
-            return {"train_loss": self.landscape.value(self.theta)}
-        d, name = self.data, self.loss_name
-        assert d is not None and name is not None and self.model is not None  # dataset task
-        res: dict[str, float] = {}
-        with np.errstate(all="ignore"):
-            for split, x, y in (("train", self.inputs_train, d.y_train), ("test", self.inputs_test, d.y_test)):
-                if len(x) == 0:
-                    res[f"{split}_loss"], res[f"{split}_acc"] = math.nan, math.nan
-                    continue
-                out = self.model.predict(x)
-                res[f"{split}_loss"] = losses.loss_value(name, out, y)
-                acc = losses.accuracy(name, out, y)
-                res[f"{split}_acc"] = math.nan if acc is None else acc
+        """Full-set train/test loss and accuracy at the current parameters (eval mode); a dataset's
+        are recorded in `evals`."""
+        res = self.problem.evaluate(self.theta)
+        if not self.problem.has_data:
+            return res
         if record and len(self.evals) and self.evals.steps[len(self.evals) - 1] == self.step:
             self.evals.replace_last(**res)  # the same parameters give the same row; a hand edit, a new one
         elif record:
@@ -450,27 +441,15 @@ class Session:
     def confusion(self) -> dict[str, np.ndarray] | None:
         """The confusion matrices of the train and test sets at the current parameters (eval mode),
         as `losses.confusion_matrix` counts them; None on a landscape or a regression."""
-        if self.kind != "dataset":
-            return None
-        d, name = self.data, self.loss_name
-        assert d is not None and name is not None and self.model is not None  # dataset task
-        k = d.info.n_classes
-        if k == 0:
-            return None
-        with np.errstate(all="ignore"):
-            out = {split: losses.confusion_matrix(name, self.model.predict(x), y, k)
-                   for split, x, y in (("train", self.inputs_train, d.y_train), ("test", self.inputs_test, d.y_test))}
-        return {split: m if m is not None else np.zeros((k, k), dtype=np.int64) for split, m in out.items()}
+        return self.problem.confusion()
 
     def output_grid(self, n: int = 80, view: tuple[float, float, float, float] | None = None,
                     ny: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The model's displayed output over `view` (x0, x1, y0, y1; the dataset's view plane by
         default): xs (n,), ys (ny,), Z (ny, n[, C]); ny defaults to n."""
-        assert self.data is not None and self.model is not None and self.loss_name is not None  # dataset task
-        xs, ys, pts = plane(self.data.info.view if view is None else view, n, ny)
-        with np.errstate(all="ignore"):
-            z = losses.prediction(self.loss_name, self.model.predict(features.transform(self.inputs, pts)))
-        return xs, ys, z.reshape((len(ys), n) + z.shape[1:])
+        p = self.problem
+        assert isinstance(p, DatasetProblem), "a landscape has no network output"
+        return p.output_grid(n, view, ny)
 
     # ----------------------------------------------------------------- control
     def reset(self) -> None:

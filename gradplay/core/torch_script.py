@@ -34,6 +34,7 @@ from . import nn as nn_mod
 from . import timeline as timeline_mod
 from .io import atomic_write_bytes
 from .landscapes import get_landscape
+from .problem import DatasetProblem, LandscapeProblem
 from .session import Session
 
 DEFAULT_STEPS = 100
@@ -815,7 +816,8 @@ def torch_script(session_or_config: Session | Mapping, init_params: Any = None,
     # an edited run spells out each segment's clipping and penalties where it starts
     plain = [f"STEPS = {steps}  # optimizer steps to train"]
 
-    if cfg["task"]["kind"] == "function":
+    problem = fresh.problem
+    if isinstance(problem, LandscapeProblem):
         parts = [_header(run_cfg, steps, segments=len(segments)), _imports(cfg),
                  _settings(cfg, steps, None) if len(segments) == 1 else plain,
                  _landscape_section(cfg), newton_class, _landscape_main(segments),
@@ -824,17 +826,17 @@ def torch_script(session_or_config: Session | Mapping, init_params: Any = None,
         batches = fresh.upcoming_batches(steps)
         some_full = batches is not None and any(b is None for b in batches)
         fresh.theta[:] = theta
-        assert fresh.model is not None and fresh.data is not None  # a dataset task
-        params = {k: v.copy() for k, v in fresh.model.params().items()}
+        assert isinstance(problem, DatasetProblem)
+        params = {k: v.copy() for k, v in problem.model.params().items()}
         penalty_args = len(segments) > 1 and any(seg.cfg["training"]["l1"] or seg.cfg["training"]["l2"]
                                                 for seg in segments)
         settings = (_settings(cfg, steps, None if batches is None else fresh.batch_size)
                     if len(segments) == 1 else plain)
         hand = _hand_edits(run_cfg, steps)
         parts = [_header(run_cfg, steps, batched=batches is not None, segments=len(segments)), _imports(cfg),
-                 settings, _dropout_section(cfg), _model_section(cfg, fresh.model.n_out),
+                 settings, _dropout_section(cfg), _model_section(cfg, problem.model.n_out),
                  _loss_section(cfg, functional=newton, penalty_args=penalty_args), newton_class,
-                 _dataset_main(segments, batches is not None, len(fresh.data.x_test) > 0, some_full, penalty_args,
+                 _dataset_main(segments, batches is not None, len(problem.data.x_test) > 0, some_full, penalty_args,
                                bool(hand)),
                  ["# " + "-" * 97, "# gradplay's numbers", ""] + _data_section(fresh, params, batches),
                  _hand_section(hand)]
@@ -854,7 +856,7 @@ def capped_steps(session: Session) -> tuple[int, str | None]:
     built with 975 MB, and a 16 KB session claiming 10^9 steps grew to 11.2 GB. Above
     MAX_SCRIPT_INDICES batch indices the script covers the run's first steps only, and says so."""
     steps = session.step
-    if session.kind != "dataset":
+    if not session.problem.has_data:
         return steps, None
     rows = max(b for b in session.batch_sizes_ahead() + [session.batch_rows(session.run_config["training"]
                                                                             ["batch_size"])])

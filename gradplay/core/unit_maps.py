@@ -52,9 +52,12 @@ def unit_grids(session: Session, n: int) -> tuple[np.ndarray, np.ndarray, list[n
     """(xs, ys, layers) of a dataset session's model over its data's view plane; see
     `model_unit_grids`. Changes nothing in the session (parameters, optimizer, running statistics,
     random streams, caches)."""
-    if session.kind != "dataset" or session.model is None or session.data is None:
+    from .problem import DatasetProblem  # here: problem.py draws its output grid with plane() from this module
+
+    p = session.problem
+    if not isinstance(p, DatasetProblem):
         raise ValueError("unit maps exist only for dataset tasks (a network over the input plane)")
-    return model_unit_grids(session.model, session.data.info.view, n, inputs=session.inputs)
+    return model_unit_grids(p.model, p.data.info.view, n, inputs=p.inputs)
 
 
 def feature_grids(view: tuple[float, float, float, float], n: int,

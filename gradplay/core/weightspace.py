@@ -25,6 +25,7 @@ import numpy as np
 
 from . import losses
 from .nn import BN_EPS, MLP, activate
+from .problem import DatasetProblem
 
 if TYPE_CHECKING:
     from .session import Session
@@ -223,7 +224,7 @@ def network_slice(session, mode: str = "random", recorder: TrajectoryRecorder | 
 
     span defaults to 1 for random directions (one filter norm) and to 1.25 × the path's extent for PCA.
     """
-    if session.kind != "dataset":
+    if not isinstance(session.problem, DatasetProblem):
         raise ValueError("a weight-space slice needs a network (dataset task)")
     center = session.theta.copy()
     snaps = recorder.thetas if recorder is not None and recorder.n else np.zeros((0, center.size))

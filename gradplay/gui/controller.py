@@ -18,6 +18,7 @@ from PySide6 import QtCore
 
 from .. import source
 from ..core.pacing import FRAME_MS, Pacer
+from ..core.problem import LandscapeProblem
 from ..core.session import Session
 from ..presets import load_preset
 from .docks.base import SessionHolder
@@ -241,7 +242,7 @@ class Controller(QtCore.QObject, SessionHolder):
     def _evaluate(self) -> None:
         """Record full-set train/test loss and accuracy (datasets; a landscape's loss is its history).
         While playing, the trainer evaluates its twin instead, at most EVAL_SHARE of the time."""
-        if self.session.kind == "dataset":
+        if self.session.problem.has_data:
             self.session.evaluate()
 
     def _on_halt(self) -> None:
@@ -284,9 +285,10 @@ class Controller(QtCore.QObject, SessionHolder):
         """Numbers for the status line: the latest batch loss and, for datasets, the last evaluation."""
         s = self.session
         out = {"loss": s.last_loss if s.step else math.nan}
-        if s.kind == "function":
+        p = s.problem
+        if isinstance(p, LandscapeProblem):
             with np.errstate(all="ignore"):  # a diverged point may overflow f: show inf, not raise
-                out["loss"] = float(s.landscape.f(np.float64(s.theta[0]), np.float64(s.theta[1])))
+                out["loss"] = float(p.landscape.f(np.float64(s.theta[0]), np.float64(s.theta[1])))
         elif len(s.evals):
             for k in ("train_loss", "test_loss", "train_acc", "test_acc"):
                 out[k] = float(s.evals.last(k))

@@ -45,10 +45,10 @@ def export_sizes(name: str) -> tuple[int, int]:
 def exportable_panels(window) -> dict[str, Panel]:
     """The window's panels that make a picture: not the Setup form, not Weights on a landscape, not
     interactive panels (race, weight space...) whose fresh copy would be empty (`exportable = False`)."""
-    kind = window.controller.session.kind
+    layers = window.controller.session.problem.has_layers
     return {name: p for name, p in window.panels.items()
             if name != "setup" and p.exportable
-            and not (name == "weights" and kind == "function")}
+            and not (name == "weights" and not layers)}
 
 
 def run_title(session) -> str:

@@ -153,7 +153,7 @@ def gif_bytes(frames: list, fps: float = FPS) -> bytes:
 def replay_refusal(session: Session) -> str | None:
     """Why no GIF is made of `session` (None: it can be): a dataset's frames come from a replay of
     the run, and a file claiming 10^9 steps replayed them all."""
-    if session.kind == "dataset" and session.step > MAX_REPLAY_STEPS:
+    if session.problem.has_data and session.step > MAX_REPLAY_STEPS:
         return (f"no GIF: it would replay all {session.step:,} steps of the run, more than the "
                 f"{MAX_REPLAY_STEPS:,} a GIF export replays")
     return None
@@ -186,7 +186,7 @@ def write_gif(like: Panel, holder: SessionHolder, path: str | Path, every: int |
         # The palette comes from the end of the run, which holds every colour the frames use (the
         # whole path, the most saturated decision map).
         palette = _palette(exporters.render_image(framed, pixels))
-        walk = (_landscape_frames(panel, session, steps) if session.kind == "function"
+        walk = (_landscape_frames(panel, session, steps) if session.problem.traces_path
                 else _dataset_frames(panel, session, steps, mismatch))
         for n, _ in enumerate(walk, 1):
             exporters.settle(1)

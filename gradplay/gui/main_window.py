@@ -189,7 +189,7 @@ class MainWindow(QtWidgets.QMainWindow):
             dock.setVisible(name not in DEEP_PANELS)
         for front in ("setup", "weights", "landscape"):
             d[front].raise_()
-        self._docks_kind = None
+        self._docks_layers = None
         self._task_docks()
         self._fit_docks()
 
@@ -211,7 +211,7 @@ class MainWindow(QtWidgets.QMainWindow):
             dock.show()
         for front in ("setup", "landscape", "gradients"):
             d[front].raise_()
-        self._docks_kind = None
+        self._docks_layers = None
         self._task_docks()
         self._fit_docks()
 
@@ -220,15 +220,15 @@ class MainWindow(QtWidgets.QMainWindow):
         Weights dock (a quarter of the window for one sentence) steps aside, and comes back for a
         network. A dock the user opened or closed by hand stays so until the kind changes again.
         True when the kind changed (the docks' sizes are then fitted to it again)."""
-        kind = self.controller.session.kind
-        if kind == getattr(self, "_docks_kind", None):
+        layers = self.controller.session.problem.has_layers
+        if layers == getattr(self, "_docks_layers", None):
             return False
-        self._docks_kind = kind
+        self._docks_layers = layers
         weights = self.docks["weights"]
-        if kind == "function" and not weights.isHidden() and not weights.isFloating():
+        if not layers and not weights.isHidden() and not weights.isFloating():
             weights.hide()
             self._weights_stepped_aside = True
-        elif kind == "dataset" and getattr(self, "_weights_stepped_aside", False):
+        elif layers and getattr(self, "_weights_stepped_aside", False):
             weights.show()
             self._weights_stepped_aside = False
         return True
@@ -259,7 +259,7 @@ class MainWindow(QtWidgets.QMainWindow):
                              QtCore.Qt.Orientation.Vertical)
             return
         right = int((w - setup) * (0.5 if w < 1400 else 0.45))
-        if self.controller.session.kind == "function":  # the landscape is the picture: it gets the room
+        if self.controller.session.problem.traces_path:  # the landscape is the picture: it gets the room
             right = int((w - setup) * 0.36)
         self.resizeDocks([d["setup"], d["landscape"], d["gradients"]], [setup, w - setup - right, right],
                          QtCore.Qt.Orientation.Horizontal)
@@ -401,7 +401,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """The session was rebuilt or replaced: panels re-shape; hidden ones do it when shown."""
         self.banner.dismiss("warning")
         # An epoch is one pass over a dataset; a landscape has none to finish.
-        self.transport.epoch_action.setEnabled(self.controller.session.kind == "dataset")
+        self.transport.epoch_action.setEnabled(self.controller.session.problem.has_epochs)
         self.files.update_title()
         self._mark_preset()
         self.classroom.apply()
@@ -447,7 +447,7 @@ class MainWindow(QtWidgets.QMainWindow):
         s = self.controller.session
         st = self.controller.status()
         parts = [f"stopped at step {s.step:,} (non-finite values)"] if s.halted else []
-        if s.kind == "function":
+        if s.problem.traces_path:
             parts.append(f"f(x, y) = {fmt(st['loss'])} at ({fmt(s.theta[0])}, "
                          f"{fmt(s.theta[1])})")
         else:

@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from .. import __version__
 from ..core import config as config_mod
 from ..core.io import atomic_write_bytes
+from ..core.problem import LandscapeProblem
 from . import exporters
 from .number_format import fmt
 from .theme import theme
@@ -30,8 +31,8 @@ def key_numbers(session) -> list[tuple[str, str]]:
     s, f = session, fmt
     rows = [("step", str(s.step))]
     lr = s.history.last("lr")
-    if s.kind == "function":
-        land = s.landscape
+    if isinstance(s.problem, LandscapeProblem):
+        land = s.problem.landscape
         x, y = (float(v) for v in s.theta)
         g = land.gradient(s.theta)
         rows += [("point (x, y)", f"({f(x)}, {f(y)})"), ("f(x, y)", f(land.value(s.theta))),

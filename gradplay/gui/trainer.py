@@ -116,7 +116,7 @@ class Trainer:
     def _maybe_evaluate(self, force: bool) -> None:
         """Full-set loss and accuracy, taking at most EVAL_SHARE of the time: on 100 000 samples and
         a 256-wide network one pass takes seconds, so every slice cannot afford one."""
-        if self.twin.kind != "dataset" or self._closed:
+        if not self.twin.problem.has_data or self._closed:
             return
         t0 = time.perf_counter()
         if not force and t0 < self._next_eval:

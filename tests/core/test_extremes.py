@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from gradplay.core import config, landscapes, nn, optimizers, session
+from gradplay.core import config, landscapes, nn, objective, optimizers
 from gradplay.core.config import ConfigError
 from gradplay.core.session import Session
 
@@ -189,7 +189,7 @@ def test_newton_with_an_overflowed_hessian_halts_instead_of_raising(monkeypatch)
     # Found when the Hessian came from central differences, which overflowed once θ reached ~1e17
     # here; the exact Hessian stays finite on this run, so the overflow is forced the second time.
     train(raw, 5)
-    monkeypatch.setattr(session.BatchObjective, "hessian", lambda self, theta: np.full((theta.size,) * 2, np.inf))
+    monkeypatch.setattr(objective.BatchObjective, "hessian", lambda self, theta: np.full((theta.size,) * 2, np.inf))
     s = train(raw, 5)
     assert s.halted and s.step == 0
 

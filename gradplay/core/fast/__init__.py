@@ -37,6 +37,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..problem import LandscapeProblem
+
 if TYPE_CHECKING:
     from ..session import Session
 
@@ -365,7 +367,7 @@ def runner(session: Session):
     if session.optimizer.name not in loop.OPT:  # an optimizer without a kernel trains on numpy
         return None
 
-    if session.kind == "function":
+    if isinstance(session.problem, LandscapeProblem):
         return loop.run_landscape
     if session._mlp_loop is None:
         if not ready():

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import optim
+from ..problem import DatasetProblem, LandscapeProblem
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -68,8 +69,9 @@ class MLPLoop:
         from . import mlp
 
         self.mlp, self.fp = mlp, fp
-        model, data = s.model, s.data
-        assert model is not None and data is not None and s.loss_name is not None  # a dataset task
+        p = s.problem
+        assert isinstance(p, DatasetProblem)
+        model, data = p.model, p.data
         L, B = model.n_layers, s.batch_size
         sizes = (model.n_in, *model.hidden, model.n_out)
         views = model.params()
@@ -121,9 +123,9 @@ class MLPLoop:
         self.work[wg[mlp.G_C3]] = 3.0             # the exponent of gelu's zc ** 3
         self.lay, self.wo, self.wg = lay, wo, wg
         self.iw = np.zeros(B, dtype=np.int64)
-        self.x = np.ascontiguousarray(s.inputs_train, dtype=np.float64).reshape(-1)
+        self.x = np.ascontiguousarray(p.inputs_train, dtype=np.float64).reshape(-1)
         self.yf = np.ascontiguousarray(data.y_train, dtype=np.float64).reshape(-1)
-        self.yi = (np.asarray(data.y_train).reshape(-1).astype(np.intp) if s.loss_name == "cross_entropy"
+        self.yi = (np.asarray(data.y_train).reshape(-1).astype(np.intp) if p.loss_name == "cross_entropy"
                    else np.zeros(1, dtype=np.int64))
         self.widx = np.flatnonzero(model.weight_mask).astype(np.int64)
         self.prev = np.empty(n_par)
@@ -133,7 +135,7 @@ class MLPLoop:
         iv = self.iv = np.zeros(mlp.I_SIZE, dtype=np.int64)
         iv[mlp.I_L], iv[mlp.I_NTRAIN], iv[mlp.I_B] = L, s.n_train, B
         iv[mlp.I_MINB], iv[mlp.I_SAMPLED] = s._min_batch, int(B < s.n_train)
-        iv[mlp.I_LOSS] = mlp.LOSS[s.loss_name]
+        iv[mlp.I_LOSS] = mlp.LOSS[p.loss_name]
         for i, name in enumerate(model.activations):
             lay[i, mlp.L_ACT] = mlp.ACT[name]
         iv[mlp.I_BN], iv[mlp.I_NOUT], iv[mlp.I_NP] = int(model.batch_norm), model.n_out, n_par
@@ -276,8 +278,8 @@ def run_landscape(s: Session, n: int) -> int:
     them; each update is the optimizer's update function written out per coordinate, in its order
     (Python's float arithmetic, math.sqrt and ** are the same IEEE operations and C pow as numpy's).
     """
-    land, opt, sched, hist = s.landscape, s.optimizer, s.schedule, s.history
-    assert land is not None  # a function task
+    assert isinstance(s.problem, LandscapeProblem)
+    land, opt, sched, hist = s.problem.landscape, s.optimizer, s.schedule, s.history
     f, grad_fn = land.f, land.grad_fn
     theta, grad = s.theta, s.grad
     h, st = opt.hyper, opt.state

@@ -22,6 +22,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ...core import curvature, diagnostics
+from ...core.problem import LandscapeProblem
 from ..colors import LAYER_COLORS
 from ..decimate import decimate, positive
 from ..hover import HoverReadout
@@ -88,10 +89,11 @@ class EigenOverlay:
 
     def update(self, session) -> None:
         """Redraw at the session's point (hidden unless enabled and on a landscape)."""
-        if not self.enabled or session.kind != "function":
+        p = session.problem
+        if not self.enabled or not isinstance(p, LandscapeProblem):
             self._hide()
             return
-        land = session.landscape
+        land = p.landscape
         with np.errstate(all="ignore"):
             c = curvature.landscape_curvature(land, session.theta)
         lam = c.eigenvalues
@@ -220,25 +222,26 @@ class CurvaturePanel(Panel):
     def reset(self) -> None:
         s = self.session
         c, limit_name = self._limit_factor()
+        exact = isinstance(s.problem, LandscapeProblem)  # a landscape's Hessian is exact, all of it
         mode = (s.kind, limit_name)
         if mode != self._kind:
             self._kind = mode
             pen = lambda curve: curve.opts["pen"]  # noqa: E731
-            if s.kind == "function":
+            if exact:
                 entries = [("λmax (steepest curvature)", pen(self.lam_max_curve)), ("λmin", pen(self.lam_min_curve))]
             else:
                 entries = [("λmax of the training loss", pen(self.lam_max_curve))]
             if c is not None:
                 entries.append((f"{limit_name}: λ above it diverges", pen(self.limit_curve)))
             self.legend.set_entries(entries)
-            self.plot.setLogMode(y=s.kind == "dataset")
-            apply_plot_style(self.plot, "Hessian eigenvalues along the run" if s.kind == "function"
+            self.plot.setLogMode(y=not exact)
+            apply_plot_style(self.plot, "Hessian eigenvalues along the run" if exact
                                    else "Top Hessian eigenvalue λmax vs the stability limit", "step",
                                    "curvature λ", self.th)
-        self.draw_check.setVisible(s.kind == "function")
+        self.draw_check.setVisible(exact)
         # dots on networks: measurements are sparse, and the first one is a single point
-        self.lam_max_curve.setSymbol("o" if s.kind == "dataset" else None)
-        self.tracker = curvature.CurvatureTracker(s, every=1, iters=10) if s.kind == "dataset" else None
+        self.lam_max_curve.setSymbol(None if exact else "o")
+        self.tracker = None if exact else curvature.CurvatureTracker(s, every=1, iters=10)
         self.slow_interval = 0.25
         for curve in (self.lam_max_curve, self.lam_min_curve, self.limit_curve):
             curve.setData([], [])
@@ -252,7 +255,7 @@ class CurvaturePanel(Panel):
         if not self.due(force):
             return
         s = self.session
-        if s.kind == "function":
+        if isinstance(s.problem, LandscapeProblem):
             self._refresh_function(s)
         else:
             self._refresh_network(s)

@@ -24,6 +24,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...core import config as config_mod
 from ...core import curvature, diagnostics, gradcheck
 from ...core.diagnostics import Finding, pow10
+from ...core.problem import LandscapeProblem
 from .. import workers
 from ..colors import LAYER_COLORS, layer_color
 from ..number_format import fmt
@@ -254,11 +255,12 @@ class DiagnosticsPanel(Panel):
             found.insert(0, halt)
         self.findings = {f.key: f for f in found}
         shown = []
+        exact = isinstance(s.problem, LandscapeProblem)  # a landscape's λmax is exact for any optimizer
         for key in ORDER:
             f = self.findings.get(key)
             card = self.cards[key]
             # n/a is shown only where it teaches something (adaptive optimizers have no fixed limit)
-            visible = f is not None and (f.level != "n/a" or (key == "stability" and s.kind == "function"))
+            visible = f is not None and (f.level != "n/a" or (key == "stability" and exact))
             if visible:
                 card.show_finding(f)
                 shown.append(f)
@@ -271,7 +273,7 @@ class DiagnosticsPanel(Panel):
     def _lam_max(self, s) -> float | None:
         """λmax for the stability check on a network trained with plain SGD, at most every LAM_EVERY
         seconds (warm-started power iteration); None elsewhere (the check needs none or decides n/a)."""
-        if s.kind != "dataset" or s.config["optimizer"]["name"] != "sgd" or s.halted:
+        if not s.problem.has_layers or s.config["optimizer"]["name"] != "sgd" or s.halted:
             return None
         lam, step, t = self._lam
         now = time.perf_counter()
@@ -288,14 +290,14 @@ class DiagnosticsPanel(Panel):
     def _summary(self, s, warnings: int) -> str:
         what = ("Landscape task: the parameters are the point (x, y), so the checks that apply are the "
                 "learning-rate limit and the gradient check."
-                if s.kind == "function" else
+                if s.problem.traces_path else
                 "Badges: each layer's gradient norm and its size relative to the last layer's.")
         verdict = (f"<span style='color:{OK_COLOR}'>nothing wrong found</span>" if warnings == 0 else
                    f"<b>{warnings} warning{'s' if warnings > 1 else ''}</b>")
         return f"<b>step {s.step}</b> · {verdict} · {what}"
 
     def _badges(self, s) -> None:
-        L = s.n_layers if s.kind == "dataset" else 0
+        L = s.problem.n_layers
         while len(self.badges) > L:
             b = self.badges.pop()
             self.badge_row.removeWidget(b)
@@ -372,7 +374,7 @@ class DiagnosticsPanel(Panel):
         """Backprop vs finite differences now (small nets) or in a worker (bigger ones)."""
         self.cancel_check()
         s = self.session
-        if s.kind == "function":
+        if isinstance(s.problem, LandscapeProblem):
             self._show_landscape_check(s)
             return
         sample = MAX_PER_BLOCK if s.theta.size > SAMPLE_PARAMS else None
@@ -488,7 +490,7 @@ class DiagnosticsPanel(Panel):
         """For `gradplay shot --dock diagnostics`: diagnose now and show a finished gradient check."""
         self.diagnose()
         s = self.session
-        if s.kind == "function":
+        if isinstance(s.problem, LandscapeProblem):
             self._show_landscape_check(s)
         else:
             sample = MAX_PER_BLOCK if s.theta.size > SAMPLE_PARAMS else None

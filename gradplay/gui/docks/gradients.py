@@ -141,10 +141,10 @@ class GradientsPanel(Panel):
 
     def reset(self) -> None:
         s = self.session
-        shape = (s.kind, s.n_layers)
+        shape = (s.problem.has_layers, s.n_layers)
         if shape != self._shape:  # items depend only on the task kind and the layer count
             self._shape = shape
-            self._build(s.kind, s.n_layers)
+            self._build(s.problem.has_layers, s.n_layers)
         else:
             for curve in self.norm_curves + self.ratio_curves + self.hist_curves + self.norm_smooth + self.ratio_smooth:
                 curve.setData([], [])
@@ -153,14 +153,14 @@ class GradientsPanel(Panel):
         self.hist_plot.enableAutoRange()
         super().reset()
 
-    def _build(self, kind: str, n: int) -> None:
+    def _build(self, layers: bool, n: int) -> None:
         for plot, curves in ((self.norm_plot, self.norm_curves), (self.ratio_plot, self.ratio_curves),
                              (self.hist_plot, self.hist_curves), (self.norm_plot, self.norm_smooth),
                              (self.ratio_plot, self.ratio_smooth)):
             for c in curves:
                 plot.removeItem(c)
             curves.clear()
-        function = kind == "function"
+        function = not layers
         th = self.th
         self.ref_line.setPen(pg.mkPen(th.fg, width=1, style=QtCore.Qt.PenStyle.DashLine))
         title = "Gradient norm |∇f| at the point" if function else "Gradient norm ‖∂L/∂W‖ per layer"
@@ -207,9 +207,9 @@ class GradientsPanel(Panel):
         for i, curve in enumerate(self.norm_curves):
             x, y = decimate(*positive(steps, norms[:, i]), MAX_POINTS)
             curve.setData(x, y)
-            color = self.th.fg if s.kind == "function" else layer_color(i)
+            color = layer_color(i) if s.problem.has_layers else self.th.fg
             self.norm_hover.set(curve.name(), x, y, color)
-        if s.kind == "dataset":
+        if s.problem.has_layers:
             ratios = _columns(h.get("update_ratio"), L)
             self.ratio_hover.clear()
             for i, curve in enumerate(self.ratio_curves):
@@ -249,7 +249,7 @@ class GradientsPanel(Panel):
         parts = [f"<b>step {s.step}</b>"]
         if len(norms):
             last = norms[-1]
-            if s.kind == "function":
+            if not s.problem.has_layers:
                 parts.append(f"|∇f| = {fmt(last[0])}")
             else:  # the legend of all three plots, with each layer's gradient norm now
                 parts.append(" ".join(f"<span style='color:{layer_color(i)}'>■</span> layer {i + 1} "
@@ -259,7 +259,7 @@ class GradientsPanel(Panel):
                     parts.append("exactly 0: " + ", ".join(f"layer {i + 1} {fmt(100 * r)}%" for i, r in zeros))
         else:
             parts.append("no steps yet: train to see the gradients")
-            if s.kind == "dataset":
+            if s.problem.has_layers:
                 parts.append(" ".join(f"<span style='color:{layer_color(i)}'>■</span> layer {i + 1}"
                                       for i in range(s.n_layers)))
         return " · ".join(parts)

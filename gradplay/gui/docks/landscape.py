@@ -251,7 +251,7 @@ class LandscapePanel(Panel):
         self.discretize = QtWidgets.QCheckBox("discretize")
         self.discretize.setToolTip("Colour the map by the predicted class only (the sign of the output), "
                                    "without the confidence: the decision boundary alone")
-        self.discretize.toggled.connect(lambda _: self.session.kind == "dataset" and self._draw_output())
+        self.discretize.toggled.connect(lambda _: self.session.problem.draws_decision_map and self._draw_output())
         # Your own data: clicks on the map add or remove points (core/own_data.py); each change is
         # a new dataset, so training restarts, as it does when another dataset is chosen.
         self.edit_points = QtWidgets.QCheckBox("edit points")
@@ -285,7 +285,7 @@ class LandscapePanel(Panel):
         self.setMinimumSize(320, 220)
         self.view.scene().sigMouseClicked.connect(self._clicked)
         self.view.scene().sigMouseMoved.connect(self._moved)
-        self._kind: str | None = None
+        self._decision_map: bool | None = None
         self._grad_ref, self._span = 1.0, 1.0
         self._box = (-np.inf, np.inf, -np.inf, np.inf)
         self._levels = (-1.0, 1.0)
@@ -306,10 +306,10 @@ class LandscapePanel(Panel):
     def reset(self) -> None:
         s = self.session
         self.hover.setText(" ")  # a readout of the last run's surface is stale under this one
-        self.legend.pale = s.kind == "dataset"  # the decision map is pale (PALE_DIVERGING)
+        self.legend.pale = s.problem.draws_decision_map  # the decision map is pale (PALE_DIVERGING)
         self._grid_n = OUT_GRID  # the network may be another size: measure again
-        if s.kind != self._kind:  # swap the item sets only when the task kind changes
-            old, new = ((self.dataset_items, self.function_items) if s.kind == "function"
+        if s.problem.draws_decision_map != self._decision_map:  # swap the item sets only when the kind changes
+            old, new = ((self.dataset_items, self.function_items) if s.problem.traces_path
                         else (self.function_items, self.dataset_items))
             for item in old:
                 if item in self.plot.items:
@@ -318,17 +318,17 @@ class LandscapePanel(Panel):
                 if item not in self.plot.items:
                     self.plot.addItem(item)
             for iso in self.contours:
-                iso.setVisible(s.kind == "function")
-            if s.kind == "function" and self.bar not in self.view.ci.items:
+                iso.setVisible(s.problem.traces_path)
+            if s.problem.traces_path and self.bar not in self.view.ci.items:
                 self.view.addItem(self.bar, row=0, col=1)
-            elif s.kind == "dataset" and self.bar in self.view.ci.items:
+            elif s.problem.draws_decision_map and self.bar in self.view.ci.items:
                 self.view.removeItem(self.bar)
-            self.legend.setVisible(s.kind == "dataset")
-            self.toggles.setVisible(s.kind == "dataset")
-            self.counter.set_captions(["epoch", "step"] if s.kind == "dataset" else ["step"])
-            self._kind = s.kind
+            self.legend.setVisible(s.problem.draws_decision_map)
+            self.toggles.setVisible(s.problem.draws_decision_map)
+            self.counter.set_captions(["epoch", "step"] if s.problem.has_epochs else ["step"])
+            self._decision_map = s.problem.draws_decision_map
         self._edit_mode(self.edit_points.isChecked())  # the class or target picker of this data
-        if s.kind == "function":
+        if s.problem.traces_path:
             self._setup_function()
         else:
             self._setup_dataset()
@@ -336,7 +336,7 @@ class LandscapePanel(Panel):
 
     def _fill(self) -> None:
         """Draw the map over what the plot shows (ViewFill)."""
-        if self.session.kind == "function":
+        if self.session.problem.traces_path:
             land = self.session.landscape
             box = self.fill.take()
             nx, ny = self.fill.shape(GRID, box)
@@ -419,7 +419,7 @@ class LandscapePanel(Panel):
         """Hovering a neuron (layer, index; layer 0 the inputs) in the Weights diagram draws its map
         here, large, over the same plane as the output and the data; None draws the output again."""
         s = self.session
-        if s.kind != "dataset" or unit == self._unit:
+        if not s.problem.has_layers or unit == self._unit:
             return
         self._unit = unit
         if unit is None:
@@ -471,7 +471,7 @@ class LandscapePanel(Panel):
     # ------------------------------------------------------------------ refresh
     def refresh(self) -> None:
         s = self.session
-        if s.kind == "function":
+        if s.problem.traces_path:
             self._draw_path()
         else:
             if self.due():
@@ -487,7 +487,7 @@ class LandscapePanel(Panel):
         train and test loss the window evaluates once per frame (`session.evals`, as the Loss
         panel's curves), or a landscape's f at each step (`session.history`)."""
         s = self.session
-        if s.kind == "dataset":
+        if s.problem.has_epochs:
             self.counter.set_values({"epoch": f"{s.epoch:,.1f}", "step": f"{s.step:,}"})
             ev, steps = s.evals, s.evals.get_steps()
             self.sparkline.set_series([("train", steps, ev.get("train_loss"), self.th.muted),
@@ -580,7 +580,7 @@ class LandscapePanel(Panel):
 
     def _summary(self) -> str:
         s = self.session
-        if s.kind == "dataset":
+        if s.problem.has_data:
             return "● train: white edge · ● test: dark edge · " + self.points_note()
         g = s.landscape.gradient(s.theta)
         return (f"(x, y) = ({fmt(s.theta[0])}, {fmt(s.theta[1])}) · "
@@ -618,7 +618,7 @@ class LandscapePanel(Panel):
 
     def _edit_mode(self, on: bool) -> None:
         s = self.session
-        info = s.data.info if s.kind == "dataset" and s.data is not None else None
+        info = s.data.info if s.data is not None else None
         self.point_class.setVisible(on and info is not None and info.n_classes > 2)
         self.point_target.setVisible(on and info is not None and info.kind == "regression")
         if info is not None and info.n_classes > 2:
@@ -633,7 +633,7 @@ class LandscapePanel(Panel):
         Datasets while editing points: add a point there (left click: class 0, or the chosen class
         or target; right click: class 1), or with `remove` take away the nearest point."""
         s = self.session
-        if s.kind == "dataset":
+        if s.problem.has_data:
             return self.edit_points.isChecked() and self._edit_data(x, y, right, remove)
         if right or self.hidden_from_students("task"):  # classroom mode: the start is the teacher's
             return False
@@ -673,7 +673,7 @@ class LandscapePanel(Panel):
             return
         x, y = pt
         s = self.session
-        if s.kind == "function":
+        if s.problem.traces_path:
             with np.errstate(all="ignore"):
                 f = float(s.landscape.f(x, y))
             self.hover.setText(f"(x, y) = ({fmt(x)}, {fmt(y)}) · f = {fmt(f)}")

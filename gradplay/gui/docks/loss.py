@@ -50,7 +50,7 @@ class LossPanel(Panel):
 
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(holder, parent)
-        self._kind: tuple | None = None  # (task kind, has accuracy): what the plot layout was built for
+        self._kind: tuple | None = None  # (f along a path?, has accuracy): the layout built
         self.info = self.summary_label()
         self.log_check = QtWidgets.QCheckBox("log y")
         self.log_check.setChecked(True)  # losses fall over orders of magnitude
@@ -115,7 +115,7 @@ class LossPanel(Panel):
     def _pen_curves(self) -> None:
         th = self.th
         dash = QtCore.Qt.PenStyle.DashLine
-        function = self._kind is not None and self._kind[0] == "function"
+        function = self._kind is not None and self._kind[0]
         # Greys and dashes, not hues: these series are not layers or signs, and they survive greyscale print.
         # On a landscape f is the only curve, so it is drawn as the main one.
         smoothed = not function and self.smooth.value() > 0
@@ -175,11 +175,11 @@ class LossPanel(Panel):
     # ------------------------------------------------------------------ structure
     def _mode(self) -> tuple[str, bool]:
         s = self.session
-        classify = s.kind == "dataset" and s.data.info.kind == "classification"
-        return s.kind, classify
+        classify = s.data is not None and s.data.info.kind == "classification"
+        return s.problem.traces_path, classify
 
     def reset(self) -> None:
-        kind, classify = mode = self._mode()
+        mode = self._mode()
         if mode != self._kind:  # legend entries and the accuracy plot depend only on the task kind
             self._kind = mode
             self._fit_accuracy()
@@ -199,7 +199,7 @@ class LossPanel(Panel):
 
     def _titles(self) -> None:
         s = self.session
-        if s.kind == "function":
+        if s.problem.traces_path:
             shifted = self.log_check.isChecked() and s.landscape.fmin != 0
             # Unbounded surfaces (saddles) have no minimum: their f* is the lowest f in view.
             star = "f* = global min" if s.landscape.minima else "f* = lowest f in view"
@@ -231,7 +231,7 @@ class LossPanel(Panel):
         s = self.session
         log = self.log_check.isChecked()
         steps, loss = s.history.get_steps(), s.history.get("loss")
-        if s.kind == "function" and log:
+        if s.problem.traces_path and log:
             loss = loss - s.landscape.fmin  # a log axis needs f − f* > 0 (f itself may be negative)
         self.loss_hover.clear()
         # On a log axis values ≤ 0 cannot be drawn: say from which step the curve is cut (a saddle's
@@ -239,12 +239,12 @@ class LossPanel(Panel):
         with np.errstate(invalid="ignore"):
             cut = steps[~(loss > 0)] if log else steps[:0]
         self._cut_note = (f"the curve stops at step {int(cut[0]):,}: from there "
-                          f"{'f − f* ≤ 0' if s.kind == 'function' else 'the loss is 0 or not finite'}, which a "
+                          f"{'f − f* ≤ 0' if s.problem.traces_path else 'the loss is 0 or not finite'}, which a "
                           f"log axis cannot show (untick log y)") if len(cut) else ""
         bx, by = self._curve(steps, loss, log)
         self.batch_curve.setData(bx, by)
-        self.loss_hover.set("f" if s.kind == "function" else "batch", bx, by, self.th.fg)
-        weight = self.smooth.value() if s.kind == "dataset" else 0.0
+        self.loss_hover.set("f" if s.problem.traces_path else "batch", bx, by, self.th.fg)
+        weight = self.smooth.value() if s.problem.has_data else 0.0
         if weight > 0:
             sx, sy = thin(steps, self._ema[log](steps, loss, weight), MAX_POINTS)
             self.batch_smooth.setData(sx, sy)
@@ -252,7 +252,7 @@ class LossPanel(Panel):
                 self.loss_hover.set("batch (smoothed)", sx, 10.0 ** sy if log else sy, self.th.muted)
         else:
             self.batch_smooth.setData([], [])
-        if s.kind == "dataset":
+        if s.problem.has_data:
             ev = s.evals
             es = ev.get_steps()
             for curve, col, name in ((self.train_curve, "train_loss", "train"), (self.test_curve, "test_loss", "test")):
@@ -303,7 +303,7 @@ class LossPanel(Panel):
     def _summary(self) -> str:
         s = self.session
         parts = [f"<b>step {s.step}</b>"]
-        if s.kind == "function":
+        if s.problem.traces_path:
             parts.append(f"f(x, y) = {fmt(s.landscape.value(s.theta))} at "
                          f"({fmt(s.theta[0])}, {fmt(s.theta[1])})")
         else:

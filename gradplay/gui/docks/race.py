@@ -25,6 +25,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...core import config as config_mod
 from ...core import optimizers
 from ...core.pacing import FRAME_MS, MIN_BUDGET, Pacer, Slicer
+from ...core.problem import LandscapeProblem
 from ...core.race import MAX_RACERS, MIN_RACERS, Race, default_entries
 from ..decimate import decimate, positive
 from ..hover import HoverReadout
@@ -408,10 +409,10 @@ class RacePanel(Panel):
 
     def _setup_view(self) -> None:
         s = self.session
-        function = s.kind == "function"
-        self.land_view.setVisible(function)
-        if function:
-            land = s.landscape
+        p = s.problem
+        self.land_view.setVisible(p.traces_path)
+        if isinstance(p, LandscapeProblem):
+            land = p.landscape
             self.minima.setData(pos=np.array(land.minima, dtype=float).reshape(-1, 2))
             self.start.setData(pos=[s.config["task"]["start"]])
             apply_plot_style(self.land_plot, land.title, "x", "y", self.th,
@@ -420,8 +421,8 @@ class RacePanel(Panel):
             self._fill()
         log = self._log_y()
         self.loss_plot.setLogMode(y=log)
-        if function:
-            ylabel = "f − f*" if log and s.landscape.fmin != 0 else "f(x, y)"
+        if isinstance(p, LandscapeProblem):
+            ylabel = "f − f*" if log and p.landscape.fmin != 0 else "f(x, y)"
         else:
             ylabel = "loss (full training set)"
         apply_plot_style(self.loss_plot, "Loss per racer", "step", ylabel, self.th)
@@ -441,14 +442,15 @@ class RacePanel(Panel):
             self._fill_table()  # its fixed height follows the rows
 
     def _fill(self) -> None:
-        if self.session.kind == "function":
-            land = self.session.landscape
+        p = self.session.problem
+        if isinstance(p, LandscapeProblem):
+            land = p.landscape
             box = self.fill.take()
             draw_surface(self.img, self.contours, land, land.grid(*self.fill.shape(GRID, box), box))
 
     def _log_y(self) -> bool:
         s = self.session
-        return s.kind == "dataset" or bool(s.landscape.minima)
+        return not isinstance(s.problem, LandscapeProblem) or bool(s.problem.landscape.minima)
 
     def _make_items(self, n: int) -> None:
         for shadow, path, end in self.paths:
@@ -566,7 +568,7 @@ class RacePanel(Panel):
         """Racer i's loss curve as handed to the plot: (steps, loss − target on log landscapes)."""
         race = self.race
         steps, loss = race.racers[i].loss_curve()
-        if self.session.kind == "function" and self._log_y():
+        if isinstance(self.session.problem, LandscapeProblem) and self._log_y():
             loss = loss - race.target
         if self._log_y():
             steps, loss = positive(steps, loss)
@@ -577,7 +579,7 @@ class RacePanel(Panel):
         if race is None:
             return
         self.hover.clear()
-        function = self.session.kind == "function"
+        function = self.session.problem.traces_path
         for i, r in enumerate(race.racers):
             color = RACER_COLORS[i % len(RACER_COLORS)]
             if function:
@@ -598,10 +600,10 @@ class RacePanel(Panel):
 
     def _info(self) -> str:
         race = self.race
-        target = ("f* (the global minimum)" if self.session.kind == "function" and self.session.landscape.minima
-                  else "0")
+        p = self.session.problem
+        target = "f* (the global minimum)" if isinstance(p, LandscapeProblem) and p.landscape.minima else "0"
         state = "running" if self.running else "finished" if self.finished() else "paused" if race.step else "ready"
-        same = "same start" if self.session.kind == "function" else "same start, weights and batches"
+        same = "same start, weights and batches" if p.has_layers else "same start"
         return (f"<b>race step {race.step}</b> · {state} · a racer finishes when its loss is within "
                 f"{fmt(race.tol)} of {target} · {same}")
 

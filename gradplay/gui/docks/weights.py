@@ -194,9 +194,9 @@ class WeightsPanel(Panel):
         shape = (s.kind, s.n_layers)
         if shape != self._shape:
             self._shape = shape
-            self._build_maps(0 if s.kind == "function" else s.n_layers)
-        self.stack.setCurrentWidget(self.message if s.kind == "function" else self.content)
-        if s.kind == "dataset":
+            self._build_maps(s.problem.n_layers)
+        self.stack.setCurrentWidget(self.content if s.problem.has_layers else self.message)
+        if s.problem.has_layers:
             self._layout_diagram()
             self._titles()
             self._shape_cells()  # new shapes in the same boxes
@@ -474,7 +474,7 @@ class WeightsPanel(Panel):
 
     def refresh(self) -> None:
         s = self.session
-        if s.kind != "dataset":
+        if not s.problem.has_layers:
             return
         self._locked()
         m = s.model
@@ -608,7 +608,7 @@ class WeightsPanel(Panel):
         return np.concatenate([np.full(len(c), np.clip(0.8 * g / px, 3.0, 14.0)) for c, g in zip(self.cols, gaps)])
 
     def _resized(self) -> None:
-        if self.session.kind == "dataset" and hasattr(self, "cols"):
+        if self.session.problem.has_layers and hasattr(self, "cols"):
             was_on = self.maps_on
             moved = self._fit()
             if len(self.neurons.data):
@@ -629,7 +629,7 @@ class WeightsPanel(Panel):
         """A click on an input's tile (or circle) adds that feature to the inputs or removes it; on a
         neuron it sets the neuron's bias, on an edge its weight (TF Playground's edit by click)."""
         left = event.button() == QtCore.Qt.MouseButton.LeftButton
-        if self.session.kind != "dataset" or not hasattr(self, "cols") or not left or self._locked():
+        if not self.session.problem.has_layers or not hasattr(self, "cols") or not left or self._locked():
             return
         p = self.net.vb.mapSceneToView(event.scenePos())
         hit = self._unit_at(p.x(), p.y())
@@ -645,7 +645,7 @@ class WeightsPanel(Panel):
 
     def _clicked_maps(self, event) -> None:
         """A click on a cell of a weight heatmap sets that weight."""
-        if self.session.kind != "dataset" or event.button() != QtCore.Qt.MouseButton.LeftButton or self._locked():
+        if not self.session.problem.has_layers or event.button() != QtCore.Qt.MouseButton.LeftButton or self._locked():
             return
         cell = self._cell_at(event.scenePos())
         if cell is not None:
@@ -745,7 +745,7 @@ class WeightsPanel(Panel):
 
     # ------------------------------------------------------------------ hover
     def _hover_maps(self, pos: QtCore.QPointF) -> None:
-        if self.session.kind != "dataset":
+        if not self.session.problem.has_layers:
             return
         cell = self._cell_at(pos)
         if cell is not None:
@@ -773,7 +773,7 @@ class WeightsPanel(Panel):
         return col, int(k - starts[col])
 
     def _hover_net(self, pos: QtCore.QPointF) -> None:
-        if self.session.kind != "dataset" or not hasattr(self, "cols"):
+        if not self.session.problem.has_layers or not hasattr(self, "cols"):
             return
         if not self.net.vb.sceneBoundingRect().contains(pos):
             self._set_hovered(None)
@@ -815,7 +815,7 @@ class WeightsPanel(Panel):
         data's view plane and Z (n, n) with Z[j, i] its output at (xs[i], ys[j]); layer 0 is the
         used inputs (unit i: session.inputs[i]), 1.. the hidden layers. Draw it with `unit_map_levels(layer, Z)`."""
         s = self.session
-        if s.kind != "dataset" or s.model is None:
+        if not s.problem.has_layers or s.model is None:
             raise ValueError("unit maps exist only for dataset tasks")
         sizes = (s.model.n_in, *s.model.hidden)
         if not (0 <= layer < len(sizes) and 0 <= unit < sizes[layer]):

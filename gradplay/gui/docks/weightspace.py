@@ -152,7 +152,7 @@ class WeightSpacePanel(Panel):
         if self.recorder is not None:
             self.recorder.detach()
             self.recorder = None
-        if s.kind == "dataset":
+        if s.problem.has_layers:
             self.recorder = weightspace.TrajectoryRecorder(s.theta.size)
             self.recorder.attach(s)
 
@@ -161,7 +161,7 @@ class WeightSpacePanel(Panel):
         self.hover.setText(" ")  # the last slice's readout is stale for this session
         self.follow_session()
         s = self.session
-        dataset = s.kind == "dataset"
+        dataset = s.problem.has_layers
         for w in (self.controls, self.info, self.view, self.hover):
             w.setVisible(dataset)
         self.message.setVisible(not dataset)
@@ -191,7 +191,7 @@ class WeightSpacePanel(Panel):
     def compute(self) -> None:
         """Start the slice in a worker on a frozen copy of the current weights."""
         s = self.session
-        if s.kind != "dataset":
+        if not s.problem.has_layers:
             return
         self.cancel()
         mode = self.mode.currentData()
@@ -310,7 +310,7 @@ class WeightSpacePanel(Panel):
 
     def refresh(self) -> None:
         s = self.session
-        if s.kind != "dataset" or self.job is not None:
+        if not s.problem.has_layers or self.job is not None:
             return
         if self.slice is None:
             self.info.setText(f"<b>step {s.step}</b> · Press <b>Compute</b> to draw the training loss on a "
@@ -356,7 +356,7 @@ class WeightSpacePanel(Panel):
 
     def prepare_shot(self, steps: int = 0) -> None:
         """For `gradplay shot --dock weightspace`: compute the slice now (PCA when a path exists)."""
-        if self.session.kind != "dataset":
+        if not self.session.problem.has_layers:
             return
         if self.recorder is not None and self.recorder.n >= 3:
             self.mode.setCurrentIndex(self.mode.findData("pca"))

@@ -114,6 +114,6 @@ class TransportBar(QtWidgets.QToolBar):
     def update_counter(self) -> None:
         s = self.controller.session
         text = f"step {s.step:,}"
-        if s.kind == "dataset":
+        if s.problem.has_epochs:
             text += f"  ·  epoch {s.epoch:.2f}"
         self.counter.setText(text)
