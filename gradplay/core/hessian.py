@@ -82,10 +82,11 @@ class _Sweep:
         self.dy = [da[i] * df[i] for i in hidden]
         self.df = [df[i] * masks[i] for i in hidden]                           # ∂a/∂y of the next layer's input
         if net.batch_norm:
-            self.dgamma = [(dy * xhat).sum(axis=0) for dy, xhat in zip(self.dy, net._xhat)]
+            xhats = [net.bn_cache(i)[0] for i in hidden]
+            self.dgamma = [(dy * xhat).sum(axis=0) for dy, xhat in zip(self.dy, xhats)]
             # dz = (γ/σ) · centred, with centred = dy − (Σdy + x̂ Σ(dy x̂)) / n
             self.centred = [dy - (dy.sum(axis=0) + xhat * dg) / self.n
-                            for dy, dg, xhat in zip(self.dy, self.dgamma, net._xhat)]
+                            for dy, dg, xhat in zip(self.dy, self.dgamma, xhats)]
         # Where each layer's W, b, γ, β start in theta (MLP's layout: per layer W, b, then γ, β).
         self.offsets = []
         for i, layer in enumerate(net.layer_slices):
@@ -122,7 +123,7 @@ class _Sweep:
             if i > j:
                 Rz = _times(Ra[i], net.W[i])
             if net.batch_norm:
-                xhat, inv = net._xhat[i], net._inv[i]
+                xhat, inv = net.bn_cache(i)
                 Rxc = Rz - Rz.mean(axis=1, keepdims=True)
                 # 1/σ = (mean(xc²) + eps)^−½ with xc = σ x̂, hence R{1/σ} = −(1/σ)² mean(x̂ R{xc})
                 rho = np.einsum("tnw,nw->tw", Rxc, xhat)[:, None, :] / n
@@ -160,7 +161,7 @@ class _Sweep:
                 continue
             # dz = (γ/σ) centred: differentiate γ, 1/σ, and centred = dy − (dβ + x̂ dγ)/n, where
             # dβ = Σ dy and dγ = Σ dy x̂ are the batch-norm parameters' own gradients
-            xhat, inv, gamma = net._xhat[h], net._inv[h], net.gamma[h]
+            (xhat, inv), gamma = net.bn_cache(h), net.gamma[h]
             Rdbeta = Rdy.sum(axis=1)
             Rdgamma = np.einsum("tnw,nw->tw", Rdy, xhat) + np.einsum("tnw,nw->tw", Rxhat[h], self.dy[h])
             _, _, g0, be0 = (o - first for o in self.offsets[h])

@@ -27,6 +27,7 @@ import numpy as np
 from . import config as config_mod
 from .problem import DatasetProblem, LandscapeProblem
 from .session import MAX_STEP
+from .state import TrainingState, check_array, check_int
 
 FORMAT = "gradplay-session"
 VERSION = 1
@@ -377,22 +378,6 @@ def _brief(e: BaseException, name: bool = True, limit: int = 300) -> str:
 
 
 # ----------------------------------------------------------------------------- validating a state
-def _int(v: Any, what: str, lo: int, hi: int) -> int:
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
-        raise ValueError(f"{what} must be a whole number from {lo} to {hi}, got {config_mod._show(v)}")
-    return int(v)
-
-
-def _array(v: Any, what: str, shape: tuple[int, ...] | None = None, integer: bool = False) -> np.ndarray:
-    if not isinstance(v, np.ndarray) or v.dtype.kind not in ("iu" if integer else "iuf"):
-        kind = "integers" if integer else "real numbers"
-        raise ValueError(f"{what} must be an array of {kind}, got "
-                         f"{getattr(v, 'dtype', type(v).__name__)}")
-    if shape is not None and v.shape != shape:
-        raise ValueError(f"{what} has shape {v.shape}, expected {shape}")
-    return v
-
-
 def _real_arrays(obj: Any, where: str) -> None:
     """Every array of a state holds real numbers (numpy would cast complex or text silently or late)."""
     if isinstance(obj, np.ndarray):
@@ -406,87 +391,26 @@ def _real_arrays(obj: Any, where: str) -> None:
             _real_arrays(v, f"{where}.{i}")
 
 
-def _check_table(table: Any, fresh, what: str, step: int, last_step_below: bool) -> None:
-    """A saved History: the session's columns, equal lengths, at most its capacity, steps in order."""
-    want = set(fresh.columns) | {"step"}
-    if not isinstance(table, dict) or set(table) != want:
-        raise ValueError(f"{what} must have the columns {sorted(want)}, got "
-                         f"{sorted(table) if isinstance(table, dict) else type(table).__name__}")
-    steps = _array(table["step"], f"{what}.step", integer=True)
-    n = len(steps) if steps.ndim == 1 else -1
-    if not 0 <= n <= fresh.capacity:
-        raise ValueError(f"{what}.step must be a list of at most {fresh.capacity} steps")
-    for k, width in fresh.columns.items():
-        _array(table[k], f"{what}.{k}", (n, width) if width > 1 else (n,))
-    if n and (np.any(np.diff(steps) < 0) or steps[0] < 0
-              or (steps[-1] >= step if last_step_below else steps[-1] > step)):
-        raise ValueError(f"{what}.step must rise from 0 and stay below the step count {step}")
-
-
-# Snapshot keys added after format version 1 was first written: older files lack them, and
-# Session.restore keeps its own value then.
-OPTIONAL_STATE = {"grad"}
-
-
 def check_state(session, state: Any) -> None:
     """Raise ValueError unless `state` (a snapshot read from a file) can belong to `session`'s config.
 
     `Session.restore` trusts its snapshot; a file may hold anything, so the pieces that restore would
-    accept but that would fail later (batch order, history length, halted message, optimizer
-    settings that differ from the config) are checked here.
+    accept but that would fail later are checked here, each by its field of core/state.py.
     """
-    fresh = session.snapshot()
-    needed = set(fresh) - OPTIONAL_STATE
+    needed = TrainingState.required_keys(session)
     if not isinstance(state, dict) or not needed <= set(state):
         raise ValueError(f"the state needs the keys {sorted(needed)}")
     _real_arrays(state, "state")
-    step = _int(state["step"], "step", 0, MAX_STEP)
+    step = check_int(state["step"], "step", 0, MAX_STEP)
     session.seek_settings(step)  # the optimizer the timeline had in force at that step
-    fresh = session.snapshot()
-    if state["halted"] is not None and not isinstance(state["halted"], str):
-        raise ValueError(f"halted must be a message or null, got {config_mod._show(state['halted'])}")
-    _array(state["theta"], "theta", session.theta.shape)
-    if not np.isfinite(np.asarray(state["theta"], dtype=np.float64)).all():
-        # a run keeps its last finite parameters when it halts: no genuine file has others
-        raise ValueError("theta holds non-finite values (inf or nan)")
-    if "grad" in state:
-        _array(state["grad"], "grad", session.grad.shape)
-    if isinstance(state["last_loss"], bool) or not isinstance(state["last_loss"], (int, float)):
-        raise ValueError(f"last_loss must be a number, got {config_mod._show(state['last_loss'])}")
-    _check_table(state["history"], session.history, "history", step, last_step_below=True)
-    rows = len(state["history"]["step"])
-    if step <= session.history.capacity and rows != step:  # one row per step until it is thinned
-        raise ValueError(f"history has {rows} rows for {step} steps")
-    _check_table(state["evals"], session.evals, "evals", step, last_step_below=False)
-    counters = state["optimizer"].get("state") if isinstance(state["optimizer"], dict) else None
-    if not isinstance(counters, dict):
-        raise ValueError("optimizer.state must be a table")
-    for k in ("step", "func_evals", "n_iter"):  # a negative step count divides by 1 − β⁰ = 0 in Adam
-        if k in counters:  # (a step that halted on NaN counted in the optimizer, not in the session)
-            _int(counters[k], f"optimizer.state.{k}", 0, step + 1 if k == "step" else MAX_STEP)
-    if isinstance(state["schedule"], dict) and "last_step" in state["schedule"]:
-        _int(state["schedule"]["last_step"], "schedule.last_step", 0, step)
-    for part in ("optimizer", "schedule"):
-        saved, mine = state[part], fresh[part]
-        if not isinstance(saved, dict):
-            raise ValueError(f"{part} must be a table")
-        for k in ("name", "hyper") + (("base_lr",) if part == "schedule" else ()):
-            if saved.get(k) != mine[k]:
-                raise ValueError(f"{part}.{k} is {config_mod._show(saved.get(k))} but the config gives "
-                                 f"{config_mod._show(mine[k])}")
-    if session.kind == "dataset":
-        n = session.n_train
-        perm = _array(state["perm"], "perm", (n,), integer=True)
-        if not np.array_equal(np.sort(perm), np.arange(n)):
-            raise ValueError(f"perm must be an ordering of the {n} training samples")
-        _int(state["pos"], "pos", 0, n)
+    TrainingState.check(state, session, step)
 
 
 def _per_step(arrays: dict[str, np.ndarray], key: str, lengths: set[int], width: int | None) -> int | None:
     """The length of a per-step contract array (None if absent): one of `lengths`, `width` columns."""
     if key not in arrays:
         return None
-    a = _array(arrays[key], key)
+    a = check_array(arrays[key], key)
     want = (1,) if width is None else (2,)
     if a.ndim != want[0] or len(a) not in lengths or (width is not None and a.shape[1] != width):
         rows = " or ".join(f"{n:,}" for n in sorted(lengths))
@@ -503,7 +427,7 @@ def check_contract(session, steps: Any, arrays: dict[str, np.ndarray]) -> None:
     or `final.W1` disagrees with the state it carries describes a run that never happened.
     """
     s = session
-    if steps is not None and _int(steps, "steps", 0, MAX_STEP) != s.step:
+    if steps is not None and check_int(steps, "steps", 0, MAX_STEP) != s.step:
         raise ValueError(f"session.json says {steps} steps but its state is at step {s.step}")
     # per-step arrays: the app's (thinned) history, or every step of a headless run
     rows, extra = len(s.history), int(s.problem.traces_path)  # a trajectory includes its start
@@ -530,7 +454,7 @@ def check_contract(session, steps: Any, arrays: dict[str, np.ndarray]) -> None:
         if f"final.{k}" in arrays and not np.array_equal(arrays[f"final.{k}"], v):
             raise ValueError(f"final.{k} differs from the saved parameters")
     if "batch_index" in arrays:
-        b = _array(arrays["batch_index"], "batch_index", integer=True)
+        b = check_array(arrays["batch_index"], "batch_index", integer=True)
         if b.ndim != 2 or len(b) != s.step:
             raise ValueError(f"batch_index must have one row per step ({s.step:,}), got shape {b.shape}")
         if b.size and (b.min() < -1 or b.max() >= s.n_train):

@@ -331,6 +331,11 @@ class MLP:
         self._xhat[j], self._inv[j] = xhat, inv
         return xhat * self.gamma[j] + self.beta[j]
 
+    def bn_cache(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Hidden layer j's batch norm in the last forward pass: x̂ (n, width) and 1/√(var + eps)
+        (width,), as backward uses them (read-only; the next pass replaces them)."""
+        return self._xhat[j], self._inv[j]
+
     def _bn_backward(self, j: int, dy: np.ndarray) -> np.ndarray:
         """dL/dy (n, width) -> dL/dz; fills dgamma[j], dbeta[j]."""
         xhat = self._xhat[j]
@@ -445,10 +450,15 @@ class MLP:
         new.theta[...] = self.theta
         new.grad[...] = self.grad
         new.load_buffers(self.buffers())
-        for name in self.CACHES if caches else ():
-            setattr(new, name, [None if v is None else v.copy() for v in getattr(self, name)])
+        if caches:
+            new.copy_caches_from(self)
         new._train = self._train
         return new
+
+    def copy_caches_from(self, other: MLP) -> None:
+        """Copies of `other`'s last-pass activations and batch-norm intermediates (same layout)."""
+        for name in self.CACHES:
+            setattr(self, name, [None if v is None else v.copy() for v in getattr(other, name)])
 
     def __deepcopy__(self, memo: dict) -> MLP:
         return self.copy()

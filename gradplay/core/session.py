@@ -22,6 +22,7 @@ from .history import BatchLog, History
 from .nn import MLP
 from .objective import LandscapeObjective
 from .problem import DatasetProblem, LandscapeProblem, Problem
+from .state import TrainingState
 from .stopping import Stopper
 
 if TYPE_CHECKING:
@@ -508,44 +509,12 @@ class Session:
 
     # ----------------------------------------------------------------- snapshots
     def snapshot(self) -> dict[str, Any]:
-        """Everything needed to continue exactly from here (plain arrays and dicts)."""
-        snap = {
-            "step": self.step,
-            "halted": self.halted,
-            "theta": self.theta.copy(),
-            "grad": self.grad.copy(),  # the last step's gradient, which the panels show
-            "optimizer": self.optimizer.state_dict(),
-            "schedule": self.schedule.state_dict(),
-            "rng": {k: g.bit_generator.state for k, g in self.rngs.items()},
-            "history": self.history.as_arrays(),
-            "evals": self.evals.as_arrays(),
-            "last_loss": self.last_loss,
-        }
-        if self.kind == "dataset":
-            assert self.model is not None
-            snap.update(perm=self._perm.copy(), pos=self._pos, buffers=self.model.buffers())
-        return snap
+        """Everything needed to continue exactly from here (plain arrays and dicts; core/state.py)."""
+        return TrainingState.of(self).as_dict()
 
     def restore(self, snap: dict[str, Any]) -> None:
         """Return to a snapshot taken from a session of the same run config."""
-        self.seek_settings(int(snap["step"]))
-        self.step = int(snap["step"])
-        self.halted = snap.get("halted")
-        self.theta[:] = snap["theta"]
-        if "grad" in snap:
-            self.grad[:] = snap["grad"]
-        self.optimizer.load_state_dict(snap["optimizer"])
-        self.schedule.load_state_dict(snap["schedule"])
-        for k, state in snap["rng"].items():
-            self.rngs[k].bit_generator.state = state
-        self.history.load_arrays(snap["history"])
-        self.evals.load_arrays(snap["evals"])
-        self.last_loss = float(snap.get("last_loss", math.nan))
-        if self.kind == "dataset":
-            self._perm = np.asarray(snap["perm"]).copy()
-            self._pos = int(snap["pos"])
-            assert self.model is not None
-            self.model.load_buffers(snap["buffers"])
+        TrainingState.from_dict(snap).apply_to(self)
         self._emit("reset")
 
     def seek_settings(self, step: int) -> None:
@@ -556,27 +525,20 @@ class Session:
             self._continue_with(config)
 
     # ----------------------------------------------------------------- twins for a training thread
-    def clone(self) -> Session:
+    def clone(self, caches: bool = False) -> Session:
         """An independent twin to train in another thread: config, data and landscape are shared
-        read-only; parameters, optimizer, random streams, history and caches are its own; nobody is
-        subscribed to it. `sync_from(twin)` later brings its progress back."""
+        read-only; the training state (core/state.py) is its own, as are the model's caches (copied
+        when `caches`, else made by its first step); nobody is subscribed to it. `sync_from(twin)`
+        later brings its progress back."""
         c = copy.copy(self)
         c._listeners = []
         c._mlp_loop = None  # the compiled loop's buffers are bound to one model's arrays
         c.batch_log = None
-        c.stopper = c._make_stopper()
-        if self.model is not None:
-            c.model = self.model.copy(caches=False)  # the twin's first step makes its own
-            c.theta, c.grad = c.model.theta, c.model.grad
-            c._perm = self._perm.copy()
-        else:
-            c.theta, c.grad = self.theta.copy(), self.grad.copy()
         c._prev = np.empty_like(self._prev)
-        c.rngs = make_streams(self.config["seed"])
-        c._make_optimizer()
-        c.history = History(self.history.columns, self.history.capacity)
-        c.evals = History(self.evals.columns, self.evals.capacity)
-        c.sync_from(self)
+        TrainingState.give_own(c, self)
+        if caches and self.model is not None:
+            assert c.model is not None
+            c.model.copy_caches_from(self.model)
         return c
 
     def sync_from(self, other: Session) -> bool:
@@ -591,26 +553,7 @@ class Session:
         if edited:
             self.run_config = other.run_config
             self._continue_with(other.config)
-        self._next_edit = other._next_edit
-        self.step, self.halted, self.last_loss = other.step, other.halted, other.last_loss
-        self.stopped = other.stopped
-        self.stopper.load_state(other.stopper.state())
-        self.engine = other.engine
-        self.theta[:] = other.theta
-        self.grad[:] = other.grad
-        self.grad_norms = other.grad_norms.copy()
-        self.last_batch = None if other.last_batch is None else other.last_batch.copy()
-        self.optimizer.copy_state_from(other.optimizer)
-        self.schedule.load_state_dict(other.schedule.state_dict())
-        for k, g in other.rngs.items():
-            self.rngs[k].bit_generator.state = g.bit_generator.state
-        self.history.copy_from(other.history)
-        self.evals.copy_from(other.evals)
-        if self.model is not None:
-            assert other.model is not None  # a twin of the same config
-            self._perm[:] = other._perm
-            self._pos = other._pos
-            self.model.load_buffers(other.model.buffers())
+        TrainingState.copy_into(self, other)
         if stepped:
             self._emit("halted" if self.halted else "stepped")
         return edited

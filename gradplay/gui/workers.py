@@ -8,18 +8,21 @@ those that cannot stop early the result is dropped, so a cancelled job never rea
 
 The engine mutates the session it trains in place, and the window keeps training while a job runs,
 so a job must never touch the live session: `detached(session)` gives a frozen copy (own weights,
-caches and batch-norm statistics; the dataset arrays, which training never writes, are shared).
+caches, batch-norm statistics, tables and batch order; the dataset arrays, which training never
+writes, are shared).
 """
 from __future__ import annotations
 
-import copy
 import threading
 import traceback
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore
+
+if TYPE_CHECKING:
+    from ..core.session import Session
 
 
 class Job(QtCore.QObject):
@@ -130,16 +133,8 @@ def start(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:
     return job
 
 
-def detached(session):
-    """A frozen copy of a dataset session for a background computation: the model (weights,
-    gradients, caches, running statistics) is copied, the config and data are shared read-only,
-    and nobody is subscribed to it. Landscape sessions are copied the same way (θ only)."""
-    s = copy.copy(session)
-    s._listeners = []
-    if session.model is not None:
-        s.model = session.model.copy()
-        s.theta, s.grad = s.model.theta, s.model.grad
-    else:
-        s.theta, s.grad = session.theta.copy(), session.grad.copy()
-    s.last_batch = None if session.last_batch is None else session.last_batch.copy()
-    return s
+def detached(session: Session) -> Session:
+    """A frozen copy of a session for a background computation: its own training state (model with
+    its caches and running statistics, tables, batch order, random streams), the config and data
+    shared read-only, and nobody subscribed to it; training the live session leaves it alone."""
+    return session.clone(caches=True)

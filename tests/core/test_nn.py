@@ -280,6 +280,22 @@ def test_batch_norm_train_mode_normalises_and_updates_running_stats():
         np.testing.assert_allclose(net.running_var[i], 0.9 * 1 + 0.1 * z.var(axis=0, ddof=1), rtol=1e-12)
 
 
+def test_bn_cache_is_the_normalised_batch_and_inverse_std_of_each_hidden_layer():
+    rng = np.random.default_rng(3)
+    net = MLP(3, [6, 5], 2, "tanh", batch_norm=True, rng=rng)
+    x = rng.normal(1, 2, size=(9, 3))
+    for train in (True, False):
+        net.forward(x, train=train)
+        a = x
+        for j in range(2):
+            z = a @ net.W[j] + net.b[j]                  # independent recomputation of layer j
+            mean, var = (z.mean(axis=0), z.var(axis=0)) if train else (net.running_mean[j], net.running_var[j])
+            xhat, inv = net.bn_cache(j)
+            np.testing.assert_allclose(inv, 1 / np.sqrt(var + BN_EPS), rtol=1e-13)
+            np.testing.assert_allclose(xhat, (z - mean) / np.sqrt(var + BN_EPS), rtol=1e-11, atol=1e-13)
+            a = np.tanh(xhat * net.gamma[j] + net.beta[j])
+
+
 def test_batch_norm_gamma_beta_scale_and_shift():
     rng = np.random.default_rng(1)
     net = MLP(2, [4], 1, "linear", batch_norm=True, rng=rng)

@@ -359,6 +359,20 @@ def test_detached_copies_never_touch_the_live_session(make_session):
     assert np.array_equal(d.last_batch, s.last_batch) and d.last_batch is not s.last_batch
 
 
+def test_a_detached_copy_keeps_its_history_and_batch_order_while_the_session_trains(make_session):
+    s = make_session(CIRCLES)
+    s.run(7)
+    d = workers.detached(s)
+    steps, perm, pos = d.history.get_steps(), d._perm.copy(), d._pos
+    twin = s.clone()
+    twin.run(3 * s.steps_per_epoch)  # new batch orders, synced back into the session's arrays in place
+    s.sync_from(twin)
+    s.run(5)
+    assert len(s.history) == 7 + 3 * s.steps_per_epoch + 5
+    assert np.array_equal(d.history.get_steps(), steps) and len(d.history) == 7
+    assert np.array_equal(d._perm, perm) and d._pos == pos and not np.array_equal(s._perm, perm)
+
+
 # ------------------------------------------------------------------------------------------ diagnostics
 def test_gradient_check_table_is_green_for_a_small_tanh_net(qtbot, holder, make_session):
     s = make_session({**CIRCLES, "network": {"hidden": [5, 4], "activation": "tanh"}})
