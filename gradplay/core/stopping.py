@@ -57,6 +57,9 @@ class Stopper:
         self.best_state: dict[str, Any] | None = None
         self.waited = 0
         self.target_spent = False
+        # after a rewind to the best check, early stopping is off: from there the steps replay
+        # exactly, so it would fire at the same step and rewind to the same check at every Play
+        self.rewound = False
 
     @property
     def active(self) -> bool:
@@ -65,11 +68,11 @@ class Stopper:
     def state(self) -> dict[str, Any]:
         """What early stopping has seen (the twin of a training thread hands it back each frame)."""
         return {"best": self.best, "best_step": self.best_step, "best_state": self.best_state,
-                "waited": self.waited, "target_spent": self.target_spent}
+                "waited": self.waited, "target_spent": self.target_spent, "rewound": self.rewound}
 
     def load_state(self, d: dict[str, Any]) -> None:
         self.best, self.best_step, self.best_state = d["best"], d["best_step"], d["best_state"]
-        self.waited, self.target_spent = d["waited"], d["target_spent"]
+        self.waited, self.target_spent, self.rewound = d["waited"], d["target_spent"], d["rewound"]
 
     def next_check(self, step: int) -> int | None:
         """The first step after `step` at which a condition is looked at (None: never)."""
@@ -94,7 +97,7 @@ class Stopper:
             self.target_spent = True
             return (f"Stopped at step {step:,}: the training loss {res['train_loss']:.4g} reached the "
                     f"target {self.target:g}.")
-        if self.patience:
+        if self.patience and not self.rewound:
             return self._early_stopping(s, res["test_loss"])
         return None
 
@@ -114,5 +117,7 @@ class Stopper:
                f"{self.patience} checks ({self.patience * self.every:,} steps); {best}.")
         if self.best_state is not None and self.best_step != s.step:
             s.restore(self.best_state)
-            msg += " The run is rewound to that step (restore best)."
+            self.best_state, self.rewound = None, True
+            msg += (" The run is rewound to that step (restore best); early stopping is now off, "
+                    "so Play trains on from there.")
         return msg

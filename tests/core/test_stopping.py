@@ -59,6 +59,19 @@ def test_restore_best_rewinds_to_a_run_of_that_length():
     assert np.array_equal(s.theta, ref.theta)
 
 
+def test_after_a_rewind_play_trains_on_instead_of_rewinding_again():
+    """The steps after the best check replay exactly: early stopping would fire at step 60 again and
+    rewind to 30 at every Play. It is off after a rewind, and the message says so."""
+    s = session(patience=3, min_delta=0.02, check_every=10, restore_best=True)
+    crafted(s, CURVE + [0.9] * 20)
+    headless.record(s, 1000)
+    assert s.step == 30 and "early stopping is now off" in s.stopped
+    headless.record(s, 100)
+    assert s.step == 130 and not s.stopped
+    twin = s.clone()  # a training thread's twin carries it too
+    assert twin.stopper.rewound
+
+
 def test_max_epochs_and_max_steps():
     s = session(max_epochs=3)
     assert s.steps_per_epoch == 16  # 160 training rows in batches of 10
