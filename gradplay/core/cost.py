@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import config, datasets, losses
+from .problem import of_config as problem_of
 
 if TYPE_CHECKING:
     from .session import Session
@@ -31,7 +32,7 @@ MEMORY_SHARE = 0.5
 
 def step_bytes(cfg: dict) -> int:
     """Estimated peak bytes of a resolved dataset config's process while it trains (0 for landscapes)."""
-    if cfg["task"]["kind"] != "dataset":
+    if not problem_of(cfg).has_data:
         return 0
     units = sum(cfg["network"]["hidden"]) + losses.output_units(
         cfg["loss"]["name"], datasets.task_info(cfg["task"]).n_classes)
@@ -61,7 +62,7 @@ def warning(cfg: dict, steps: int | None = None, free: int | None = None) -> str
     """One sentence with the estimates when a resolved config is beyond this machine (None if not):
     a step slower than SLOW_STEP_SECONDS, or more memory than MEMORY_SHARE of what is available
     (`free`, read from the machine when None). `steps` adds the time for that many steps."""
-    if cfg["task"]["kind"] != "dataset":
+    if not problem_of(cfg).has_data:
         return None
     seconds, need = config.step_seconds(cfg), step_bytes(cfg)
     free = available_memory() if free is None else free

@@ -39,6 +39,9 @@ class Problem(ABC):
     traces_path: ClassVar[bool]
     #: the name of the fast path's engine (Session.engine) for this kind of problem
     fast_engine: ClassVar[str]
+    #: the tasks of this kind by name (the Setup form's list and thumbnails), and the usual one
+    tasks: ClassVar[dict[str, Any]]
+    default_task: ClassVar[str]
 
     @property
     def has_epochs(self) -> bool:
@@ -105,6 +108,8 @@ class LandscapeProblem(Problem):
     has_layers = False
     traces_path = True
     fast_engine = "scalar"
+    tasks = landscapes.LANDSCAPES
+    default_task = "rosenbrock"
 
     def __init__(self, landscape: landscapes.Landscape, start: tuple[float, float] | list[float]):
         self.landscape = landscape
@@ -160,6 +165,8 @@ class DatasetProblem(Problem):
     has_layers = True
     traces_path = False
     fast_engine = "compiled"
+    tasks = datasets.DATASETS
+    default_task = "spiral"
 
     def __init__(self, data: datasets.Dataset, model: MLP, loss_name: str, inputs: list[str]):
         self.data, self.model, self.loss_name = data, model, loss_name
@@ -257,10 +264,24 @@ class DatasetProblem(Problem):
         return xs, ys, z.reshape((len(ys), n) + z.shape[1:])
 
 
+PROBLEMS: dict[str, type[Problem]] = {cls.kind: cls for cls in (LandscapeProblem, DatasetProblem)}
+
+
+def problem_class(kind: str) -> type[Problem]:
+    """The class of a config's `task.kind` ("function" or "dataset"), to ask before a run exists."""
+    return PROBLEMS[kind]
+
+
+def of_config(config: dict) -> type[Problem]:
+    """The problem class of a config (resolved or raw but checked), to ask before a session exists."""
+    return problem_class(config["task"]["kind"])
+
+
 def from_config(config: dict, rngs: dict[str, np.random.Generator],
                 data_rng: np.random.Generator | None = None) -> Problem:
     """The problem of a resolved config; a dataset is drawn from `data_rng` (default rngs["data"])
     and the network initialised from rngs["init"]."""
-    if config["task"]["kind"] == "function":  # the file format's key
+    cls = problem_class(config["task"]["kind"])
+    if cls is LandscapeProblem:
         return LandscapeProblem.from_config(config)
     return DatasetProblem.from_config(config, rngs["data"] if data_rng is None else data_rng, rngs["init"])

@@ -22,6 +22,7 @@ from . import config as config_mod
 from . import curvature, landscapes, optimizers
 from .history import History
 from .problem import LandscapeProblem
+from .problem import of_config as problem_of
 from .session import Session
 
 MIN_RACERS, MAX_RACERS = 2, 6
@@ -47,7 +48,7 @@ def default_entries(cfg: dict) -> list[dict]:
     landscapes, three on datasets. Partial [optimizer] sections (missing keys take the defaults)."""
     own = dict(cfg["optimizer"])
     cands: list[dict]
-    if cfg["task"]["kind"] == "function":
+    if not problem_of(cfg).has_data:
         lr = own["lr"] if own["name"] == "sgd" else safe_lr(cfg)
         cands = [{"name": "sgd", "lr": lr}, {"name": "sgd", "lr": lr, "momentum": 0.9},
                  {"name": "adam", "lr": 0.05}, {"name": "newton"}]

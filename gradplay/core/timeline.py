@@ -36,6 +36,7 @@ from typing import Any
 
 from . import config as config_mod
 from .config import ConfigError
+from .problem import of_config as problem_of
 
 CONTINUING = ("optimizer", "schedule", "training")  # sections a mid-run edit may change
 ORIGINS = ("config", "app")
@@ -94,7 +95,7 @@ def param_shapes(cfg: dict) -> dict[str, tuple[int, ...]]:
 
 def check_param(cfg: dict, key: str, value: Any, where: str) -> float:
     """The value of a params.* edit, checked against the network of `cfg`; ConfigError naming it."""
-    if cfg["task"]["kind"] != "dataset":
+    if not problem_of(cfg).has_data:
         raise ConfigError(f"{where}: '{key}' sets a network parameter; a landscape task has none "
                           f"(its parameters are the point: set task.start)")
     parsed = parse_param_key(key)

@@ -35,6 +35,7 @@ from . import timeline as timeline_mod
 from .io import atomic_write_bytes
 from .landscapes import get_landscape
 from .problem import DatasetProblem, LandscapeProblem
+from .problem import of_config as problem_of
 from .session import Session
 
 DEFAULT_STEPS = 100
@@ -291,7 +292,7 @@ def _segments(run_cfg: dict, steps: int) -> list[Segment]:
 def _header(cfg: dict, steps: int, batched: bool = False, segments: int = 1) -> list[str]:
     from .. import __version__
 
-    if cfg["task"]["kind"] == "function":
+    if not problem_of(cfg).has_data:
         what = "the landscape f(x, y), the start point, the optimizer and the learning-rate schedule"
     else:
         order = "the order of its mini-batches" if batched else "full batches"
@@ -327,14 +328,14 @@ def _header(cfg: dict, steps: int, batched: bool = False, segments: int = 1) -> 
 def _config_text(cfg: dict) -> str:
     """The resolved config as TOML, without the sections a landscape does not use and empty meta."""
     text = config_mod.dumps(cfg)
-    drop = {"[network]", "[loss]"} if cfg["task"]["kind"] == "function" else set()
+    drop = {"[network]", "[loss]"} if not problem_of(cfg).has_data else set()
     out, skip = [], False
     for line in text.splitlines():
         if line.startswith("["):
             skip = line in drop
         if skip or line.endswith('= ""'):
             continue
-        if cfg["task"]["kind"] == "function" and line.split(" = ")[0] in ("batch_size", "l1", "l2"):
+        if not problem_of(cfg).has_data and line.split(" = ")[0] in ("batch_size", "l1", "l2"):
             continue
         out.append(line)
     text = "\n".join(out).replace("[meta]\n\n", "")
@@ -345,11 +346,11 @@ def _config_text(cfg: dict) -> str:
 
 def _imports(cfg: dict) -> list[str]:
     out = ["import math", "", "import torch"]
-    if cfg["task"]["kind"] == "dataset":
+    if problem_of(cfg).has_data:
         out.append("from torch import nn")
     out += ["", "# gradplay computes in float64 throughout; in float32 the numbers would drift apart in a few steps",
             "torch.set_default_dtype(torch.float64)"]
-    if cfg["task"]["kind"] == "function" and cfg["task"]["name"] in ("rastrigin", "ackley"):
+    if not problem_of(cfg).has_data and cfg["task"]["name"] in ("rastrigin", "ackley"):
         out.append("TAU = 2.0 * math.pi")
     return out
 
@@ -363,9 +364,9 @@ def _settings(cfg: dict, steps: int, batch_size: int | None) -> list[str]:
         out.append(f"CLIP_NORM = {_number(t['clip_norm'])}  # rescale the gradient to this global norm at most")
     if t["clip_value"] > 0:
         out.append(f"CLIP_VALUE = {_number(t['clip_value'])}  # clamp every gradient component to ±this")
-    if cfg["task"]["kind"] == "dataset" and t["l1"]:
+    if problem_of(cfg).has_data and t["l1"]:
         out.append(f"L1 = {_number(t['l1'])}  # penalty L1·Σ|W| (weights only)")
-    if cfg["task"]["kind"] == "dataset" and t["l2"]:
+    if problem_of(cfg).has_data and t["l2"]:
         out.append(f"L2 = {_number(t['l2'])}  # penalty L2·ΣW² (weights only; no ½)")
     return out
 
@@ -592,7 +593,7 @@ def _step_lines(cfg: dict, params: str, loss_expr: str, newton_fn: str, segmente
 def _loop(cfg: dict, step_body: list[str], batches: bool, span: tuple[int, int] | None = None,
           some_full: bool = False) -> list[str]:
     out = ["for step in range(STEPS):" if span is None else f"for step in range({span[0]}, {span[1]}):"]
-    if cfg["task"]["kind"] == "dataset" and any(_dropout_ps(cfg)):
+    if problem_of(cfg).has_data and any(_dropout_ps(cfg)):
         out.append('    DROPOUT_STEP["step"] = step  # every pass of this step drops by its masks')
     if batches and some_full:
         out += ["    if BATCHES[step] is None:  # a full-batch step",

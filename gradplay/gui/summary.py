@@ -17,6 +17,7 @@ from .. import __version__
 from ..core import config as config_mod
 from ..core.io import atomic_write_bytes
 from ..core.problem import LandscapeProblem
+from ..core.problem import of_config as problem_of
 from . import exporters
 from .number_format import fmt
 from .theme import theme
@@ -67,7 +68,7 @@ def key_numbers(session) -> list[tuple[str, str]]:
 def config_text(cfg: dict) -> str:
     """The resolved config as TOML, without the [meta] texts (they head the page) and, on a
     landscape, without the sections a landscape does not use (network, loss)."""
-    skip = ("[meta]",) + (("[network]", "[loss]") if cfg["task"]["kind"] == "function" else ())
+    skip = ("[meta]",) + (("[network]", "[loss]") if not problem_of(cfg).has_data else ())
     sections = config_mod.dumps(cfg).split("\n\n")
     return "\n\n".join(part for part in sections if not part.startswith(skip)).strip()
 

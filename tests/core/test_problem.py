@@ -123,3 +123,16 @@ def test_a_sessions_copy_with_its_own_network_leaves_the_original_alone():
     assert twin.problem is not s.problem and twin.data is s.data and twin.model is not s.model
     twin.theta, twin.grad = twin.model.theta, twin.model.grad
     assert s.problem.model is s.model  # the original's problem still trains the original's network
+
+
+def test_the_class_of_a_config_answers_before_a_session_exists():
+    from gradplay.core import datasets, landscapes
+    from gradplay.core.problem import of_config, problem_class
+
+    assert problem_class("function") is LandscapeProblem and problem_class("dataset") is DatasetProblem
+    assert LandscapeProblem.tasks is landscapes.LANDSCAPES and DatasetProblem.tasks is datasets.DATASETS
+    assert LandscapeProblem.default_task in landscapes.LANDSCAPES
+    assert DatasetProblem.default_task in datasets.DATASETS
+    for name, cls in (("rosenbrock_gd", LandscapeProblem), ("spiral_tanh", DatasetProblem)):
+        cfg = load_preset(name)
+        assert of_config(cfg) is cls is type(Session(cfg).problem)

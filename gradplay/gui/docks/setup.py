@@ -13,7 +13,8 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ...core import config as config_mod
-from ...core import datasets, landscapes, losses, nn, optimizers, stopping, timeline
+from ...core import datasets, losses, nn, optimizers, stopping, timeline
+from ...core import problem as problems
 from ..widgets.hyper_form import HyperForm
 from ..widgets.inputs_picker import InputsPicker
 from ..widgets.layers_editor import LayersEditor
@@ -276,11 +277,11 @@ class SetupPanel(Panel):
 
     def _load(self, cfg: dict) -> None:
         task, net, tr = cfg["task"], cfg["network"], cfg["training"]
-        function = task["kind"] == "function"
+        chosen = problems.problem_class(task["kind"])
+        function = not chosen.has_data
         _select(self.kind, task["kind"])
         self.task_name.clear()
-        registry = landscapes.LANDSCAPES if function else datasets.DATASETS
-        for key, item in registry.items():
+        for key, item in chosen.tasks.items():
             self.task_name.addItem(item.title, key)
         own = not function and task["name"] == datasets.OWN
         if own:  # own data (File → Import data, or edit points on the map): listed while it is the task
@@ -289,7 +290,7 @@ class SetupPanel(Panel):
         self.thumbs.set_items(task["kind"])
         self.thumbs.select(task["name"])
         if function:
-            land = registry[task["name"]]
+            land = chosen.tasks[task["name"]]
             self.task_info.setText(f"{land.formula}  —  {land.description}")
         else:
             self.task_info.setText(datasets.task_info(task).description)
@@ -391,20 +392,21 @@ class SetupPanel(Panel):
         """A raw config from the fields; `what` says which field changed when that needs care."""
         cur = self.session.config
         kind = self.kind.currentData()
+        chosen = problems.problem_class(kind)  # the kind the form shows (no run of it exists yet)
         name = self.task_name.currentData()
-        registry = landscapes.LANDSCAPES if kind == "function" else datasets.DATASETS
+        registry = chosen.tasks
         # A new kind starts from its usual task; so does an edit after a refused switch of kind, when
         # the name list still holds the other kind's tasks.
         # The set's own number of classes, unless the form shows the classes of this very set.
         keep_classes = what not in ("kind", "task_name") and name == cur["task"]["name"]
         if what == "kind" or (name not in registry and name != datasets.OWN):
-            name = "rosenbrock" if kind == "function" else "spiral"
+            name = chosen.default_task
         task: dict[str, Any] = {"kind": kind, "name": name}
-        if kind == "function" and what not in ("kind", "task_name"):
+        if chosen.traces_path and what not in ("kind", "task_name"):  # its start point
             task["start"] = [self.start_x.value(), self.start_y.value()]  # else: the landscape's own
         elif name == datasets.OWN:  # the points stay; of the data fields only the test share applies
             task = dict(cur["task"], test_fraction=self.test_fraction.value())
-        elif kind == "dataset":
+        elif chosen.has_data:
             task.update(n_samples=self.n_samples.value(), noise=self.noise.value(),
                         test_fraction=self.test_fraction.value())
             if keep_classes:
@@ -414,7 +416,7 @@ class SetupPanel(Panel):
             elif "data_seed" in cur["task"] and what != "kind":  # the regenerated points stay
                 task["data_seed"] = cur["task"]["data_seed"]
         loss = self.loss.currentData() or cur["loss"]["name"]
-        if kind == "dataset":
+        if chosen.has_data:
             info = datasets.task_info(task) if name == datasets.OWN else datasets.info_for(name, task.get("classes"))
             if what == "kind" or not _fits(loss, info):
                 loss = config_mod.default_loss(info)  # e.g. a third spiral arm needs cross-entropy

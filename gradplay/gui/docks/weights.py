@@ -393,7 +393,7 @@ class WeightsPanel(Panel):
         n_in = len(self.cols[0])
         even = _column_y(n_in, self._cap or MAP_COLUMN_MAX)
         tight = bool((even[0] - even[1]) / u < MIN_LABEL_GAP_PX)
-        inputs_moved = self._place_inputs(_input_y(self.active, even[0] - even[-1]) if tight else even)
+        self._place_inputs(_input_y(self.active, even[0] - even[-1]) if tight else even)
         gap = float(np.min(-np.diff(self.cols[0])))  # the closest two input slots (view units)
         in_side = min(side, gap * MAP_FILL / u) if self.maps_on else 0.0
         self.inputs_on = bool(in_side >= MIN_INPUT_PX)
@@ -414,17 +414,16 @@ class WeightsPanel(Panel):
         self._map_side = (side * ux, side * u, side)
         self._in_side = (in_side * ux, in_side * u, in_side)
         self._place_maps()
-        return self._cap != old_cap or inputs_moved
+        return self._cap != old_cap
 
-    def _place_inputs(self, ys: np.ndarray) -> bool:
-        """Move the input column's slots (neurons, tiles, names follow) to heights `ys`; True if they moved."""
+    def _place_inputs(self, ys: np.ndarray) -> None:
+        """Move the input column's slots (neurons, tiles, names follow) to heights `ys`."""
         if np.array_equal(ys, self.cols[0]):
-            return False
+            return
         self.cols[0] = ys
         self.xy[:len(ys), 1] = ys
         self.map_slots[0] = ys
         self._placed = False  # the neurons and edges move at the next redraw
-        return True
 
     def _place_maps(self) -> None:
         """Map rectangles (pixel centres on the plane's sample points do not matter at this size:
@@ -616,6 +615,11 @@ class WeightsPanel(Panel):
             if moved or (self.maps_on and not was_on):  # redraw now, not at the next step (paused)
                 self.make_due()
                 self.refresh()
+            elif not self._placed and len(self.neurons.data):
+                # only the inputs moved (squeezed or not): their edges and circles, not a whole
+                # refresh, whose new note could change the panel's height and squeeze them back
+                # (an export at 333x251 went on resizing forever)
+                self._draw_edges()
 
     def _hidden_changed(self, hidden: list[int]) -> None:
         """A ± button proposes new hidden widths: the controller rebuilds the run with them."""

@@ -12,6 +12,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core import datasets, landscapes
+from ...core.problem import problem_class
 from ..colors import CLASS_COLORS, DIVERGING, SEQUENTIAL, ZERO, class_index, pale
 from .flow import FlowWidget
 
@@ -67,7 +68,7 @@ def _landscape_pixels(name: str, px: int) -> np.ndarray:
 
 def icon(kind: str, name: str, px: int = ICON_PX) -> QtGui.QIcon:
     """The picture of dataset or landscape `name` (kind "dataset" or "function")."""
-    rgba = _dataset_pixels(name, px) if kind == "dataset" else _landscape_pixels(name, px)
+    rgba = _dataset_pixels(name, px) if problem_class(kind).has_data else _landscape_pixels(name, px)
     return QtGui.QIcon(QtGui.QPixmap.fromImage(_image(rgba)))
 
 
@@ -93,8 +94,7 @@ class ThumbnailPicker(FlowWidget):
             self.flow.removeWidget(b)
             b.deleteLater()
         self.buttons = {}
-        registry = datasets.DATASETS if kind == "dataset" else landscapes.LANDSCAPES
-        for name, item in registry.items():
+        for name, item in problem_class(kind).tasks.items():
             b = QtWidgets.QToolButton()
             b.setIcon(icon(kind, name))
             b.setIconSize(QtCore.QSize(ICON_PX, ICON_PX))
