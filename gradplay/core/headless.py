@@ -10,6 +10,7 @@ engine's rate; the chunks bring it to the engine's (`gradplay bench` prints both
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -19,10 +20,11 @@ from .problem import DatasetProblem, LandscapeProblem
 from .session import Session
 
 Progress = Callable[[int], bool | None]
+GROW_BELOW = 0.05  # seconds: a chunk that ran faster may double (record's grow_to)
 
 
 def record(session: Session, steps: int, progress: Progress | None = None,
-           chunk: int = 256) -> dict[str, np.ndarray]:
+           chunk: int = 256, grow_to: int = 0) -> dict[str, np.ndarray]:
     """Run `steps` optimizer steps and return the contract arrays at full resolution.
 
     Function tasks: `trajectory` (N+1, 2) with the start first, `loss` (N+1,).
@@ -30,16 +32,18 @@ def record(session: Session, steps: int, progress: Progress | None = None,
     update, `grad_norm` (N, L) before clipping, `batch_index` (N, B) when batches are sampled (-1 pads
     a short last batch of an epoch).
     `progress(done)` is called every `chunk` steps; returning False cancels (arrays are cut to the
-    steps done). Training also stops early when the session halts on a non-finite value, or when a
-    stop condition fires (`session.stopped` says which; the arrays end where the run does).
+    steps done). With `grow_to`, the chunk doubles up to that many steps while a chunk takes under
+    GROW_BELOW seconds: progress and Ctrl+C stay prompt, with fewer calls into the training loop.
+    Training also stops early when the session halts on a non-finite value, or when a stop
+    condition fires (`session.stopped` says which; the arrays end where the run does).
     """
     if isinstance(session.problem, LandscapeProblem):
-        return _record_function(session, steps, progress, chunk)
-    return _record_dataset(session, steps, progress, chunk)
+        return _record_function(session, steps, progress, chunk, grow_to)
+    return _record_dataset(session, steps, progress, chunk, grow_to)
 
 
 def _train(s: Session, steps: int, progress: Progress | None, chunk: int,
-           take: Callable[[int, int, int], None]) -> int:
+           take: Callable[[int, int, int], None], grow_to: int = 0) -> int:
     """Train up to `steps` steps; after each run of k steps done, `take(done, row, k)` copies the
     k history rows from `row` on (the arrays' rows `done` on). Returns the steps done."""
     hist = s.history
@@ -48,17 +52,22 @@ def _train(s: Session, steps: int, progress: Progress | None, chunk: int,
         room = hist.make_room()
         want = min(steps - done, chunk - done % chunk, room)
         row = hist.n
+        t0 = time.perf_counter()
         got = s.run(want)
+        took = time.perf_counter() - t0
         take(done, row, got)
         done += got
         if got < want or s.stopped:  # halted, or a stop condition fired
             break
         if progress is not None and done % chunk == 0 and progress(done) is False:
             break
+        if chunk < grow_to and took < GROW_BELOW:  # (chunk ends stay multiples of the last chunk)
+            chunk *= 2
     return min(done, s.step - start)  # early stopping may have rewound the run to its best check
 
 
-def _record_function(s: Session, steps: int, progress: Progress | None, chunk: int) -> dict[str, np.ndarray]:
+def _record_function(s: Session, steps: int, progress: Progress | None, chunk: int,
+                     grow_to: int) -> dict[str, np.ndarray]:
     assert isinstance(s.problem, LandscapeProblem)
     land, hist = s.problem.landscape, s.history
     traj = np.empty((steps + 1, 2))
@@ -77,11 +86,12 @@ def _record_function(s: Session, steps: int, progress: Progress | None, chunk: i
         traj[done + k] = s.theta
         loss[done + k] = land.value(s.theta)
 
-    done = _train(s, steps, progress, chunk, take)
+    done = _train(s, steps, progress, chunk, take, grow_to)
     return {"trajectory": traj[: done + 1], "loss": loss[: done + 1]}
 
 
-def _record_dataset(s: Session, steps: int, progress: Progress | None, chunk: int) -> dict[str, np.ndarray]:
+def _record_dataset(s: Session, steps: int, progress: Progress | None, chunk: int,
+                    grow_to: int) -> dict[str, np.ndarray]:
     p = s.problem
     assert isinstance(p, DatasetProblem)
     hist, d = s.history, p.data
@@ -100,7 +110,7 @@ def _record_dataset(s: Session, steps: int, progress: Progress | None, chunk: in
         gnorm[done: done + k] = hist.data["grad_norm"][row: row + k].reshape(k, s.n_layers)
 
     try:
-        done = _train(s, steps, progress, chunk, take)
+        done = _train(s, steps, progress, chunk, take, grow_to)
     finally:
         s.batch_log = None
     out.update({f"final.{k}": v.copy() for k, v in p.model.params().items()})

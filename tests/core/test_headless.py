@@ -42,11 +42,11 @@ def one_step_at_a_time(s: Session, steps: int) -> dict[str, np.ndarray]:
     return out
 
 
-def assert_same_run(raw: dict, steps: int, fast_path: bool, chunk: int = 256) -> dict[str, np.ndarray]:
+def assert_same_run(raw: dict, steps: int, fast_path: bool, chunk: int = 256, **kw) -> dict[str, np.ndarray]:
     cfg = config.resolve(raw)
     ref_session, got_session = Session(cfg, fast=fast_path), Session(cfg, fast=fast_path)
     ref = one_step_at_a_time(ref_session, steps)
-    got = headless.record(got_session, steps, chunk=chunk)
+    got = headless.record(got_session, steps, chunk=chunk, **kw)
     for k, v in ref.items():
         assert got[k].dtype == v.dtype or k == "batch_index", k
         assert np.array_equal(got[k], v), k
@@ -78,6 +78,18 @@ def test_edits_of_the_batch_size_and_a_short_last_batch(fast_path):
 def test_the_history_thins_while_recording_and_every_step_is_kept():
     got = assert_same_run(dict(SPIRAL, network={"hidden": [3]}), 9000, True, chunk=1000)
     assert len(got["loss"]) == 9000
+
+
+def test_growing_chunks_record_the_same_arrays_and_report_progress_in_order(monkeypatch):
+    """`gradplay run` lets a fast chunk double (fewer calls into the loop): same bits, and progress
+    still comes at chunk ends, further apart as they grow."""
+    seen: list[int] = []
+    monkeypatch.setattr(headless, "GROW_BELOW", 10.0)  # every chunk counts as fast
+    assert_same_run(dict(SPIRAL, network={"hidden": [3]}), 9000, True, chunk=64, grow_to=1024,
+                    progress=lambda done: seen.append(done) or True)
+    gaps = np.diff([0, *seen])
+    assert list(gaps[:6]) == [64, 64, 128, 256, 512, 1024] and set(gaps[6:]) <= {1024}
+    assert seen == sorted(seen) and seen[-1] <= 9000
 
 
 @pytest.mark.parametrize("fast_path", [True, False], ids=["scalar", "numpy"])
