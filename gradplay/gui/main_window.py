@@ -74,6 +74,9 @@ def make_settings(path: str | os.PathLike | None = None) -> QtCore.QSettings:
 class MainWindow(QtWidgets.QMainWindow):
     """gradplay's window around a Controller; `docks` maps panel name -> QDockWidget."""
 
+    _hold_repaints = False  # while `_settle_views` runs, the window's repaint requests are held...
+    _held_repaint = False   # ...and whether one was
+
     def __init__(self, controller: Controller, settings: QtCore.QSettings | None = None,
                  restore: bool = True):
         super().__init__()
@@ -388,14 +391,31 @@ class MainWindow(QtWidgets.QMainWindow):
         self._settle_views()
 
     def _settle_views(self) -> None:
-        """Let every plot settle before the window paints: each scene's ranges (auto-range runs at
-        its paint) and its queued "changed" calls, so the frame's views paint in one pass instead of
-        one window repaint each after another. Measured with `gradplay bench --gui --quick`, two runs
-        each: default/fast 31.9, 34.0 → 40.6, 35.5 frames/s; window repaints 189-201 → 164-184 /s."""
-        for view in self.findChildren(pg.GraphicsView):  # panels make views as they need them
-            if view.isVisible():
-                view.scene().prepareForPaint()
-        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.MetaCall)
+        """Let every plot settle, then paint the frame in one pass.
+
+        Each scene's ranges settle first (auto-range runs at its paint) and its queued "changed"
+        calls run. Qt's graphics view then sends the window's pending repaint at once, for each scene
+        in turn (QGraphicsViewPrivate::dispatchPendingUpdateRequests), which made ~4 window repaint
+        passes a frame, one per changed plot. Those requests are held here and one is posted instead.
+        """
+        self._hold_repaints = True
+        try:
+            for view in self.findChildren(pg.GraphicsView):  # panels make views as they need them
+                if view.isVisible():
+                    view.scene().prepareForPaint()
+            QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.MetaCall)
+        finally:
+            self._hold_repaints = False
+        if self._held_repaint:
+            self._held_repaint = False
+            QtCore.QCoreApplication.postEvent(self, QtCore.QEvent(QtCore.QEvent.Type.UpdateRequest),
+                                              QtCore.Qt.EventPriority.LowEventPriority.value)
+
+    def event(self, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt override)
+        if self._hold_repaints and event.type() == QtCore.QEvent.Type.UpdateRequest:
+            self._held_repaint = True  # painted by the one request `_settle_views` posts
+            return True
+        return super().event(event)
 
     def reset_panels(self) -> None:
         """The session was rebuilt or replaced: panels re-shape; hidden ones do it when shown."""
