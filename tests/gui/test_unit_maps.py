@@ -344,3 +344,17 @@ def test_a_short_panel_names_the_used_inputs_and_fills_its_heatmaps(qtbot, holde
         assert 1 / weights_mod.STRETCH - 1e-6 <= cell_w / cell_h <= weights_mod.STRETCH + 1e-6
         # as large as the box allows with that limit: it fills its width or its height
         assert drawn.width() >= 0.85 * box.width() or drawn.height() >= 0.75 * box.height()
+
+
+def test_input_names_beside_circles_stay_inside_the_view(qtbot, holder, make_session):
+    """With no hidden layer the names sat 0.35 units (~70 px) left of the circles and were cut."""
+    s = make_session({**CIRCLES, "network": {"hidden": [], "inputs": ["x1^2", "x2^2"]}})
+    panel = make_panel(qtbot, holder, s, size=(484, 291))
+    panel.refresh()
+    view = panel.net_view
+    shown = [t for t in panel.input_labels if t.isVisible()]
+    assert [t.textItem.toPlainText() for t in shown] == ["x₁²", "x₂²"]
+    for t in shown:
+        box = view.mapFromScene(t.mapRectToScene(t.boundingRect())).boundingRect()
+        assert box.left() >= 0 and box.right() < view.mapFromScene(
+            panel.net.vb.mapViewToScene(QtCore.QPointF(0.0, 0.0))).x()

@@ -49,6 +49,7 @@ SLOT_PX = 20  # the least distance between the centres of two maps of a column (
 MIN_MAP_PX = 14  # below this a map is a smudge: the diagram falls back to plain circles
 RING_PX = 4  # the bias-coloured frame around a map (2 px on each side)
 LABEL_PX = 44  # room left of the input maps for their names ("sin x₁")
+MAX_DOT_PX = 14  # a neuron's circle at most (`_neuron_size`)
 MIN_INPUT_PX = 9  # input tiles smaller than this give way to circles (a feature's map is smooth)
 MIN_LABEL_GAP_PX = 13  # input slots closer than this name only the active inputs (the rest overlapped)
 UNUSED_SHARE = 0.25  # in a squeezed input column, an unused input's share of the height (a used one: 1)
@@ -397,7 +398,9 @@ class WeightsPanel(Panel):
         gap = float(np.min(-np.diff(self.cols[0])))  # the closest two input slots (view units)
         in_side = min(side, gap * MAP_FILL / u) if self.maps_on else 0.0
         self.inputs_on = bool(in_side >= MIN_INPUT_PX)
-        label_x = -(in_side / 2 + 4) * ux if self.inputs_on else -0.35  # 4 px left of the input maps
+        # 4 px left of the input maps, or of the circles (-0.35 units was ~70 px off in a net with no
+        # hidden layer, and its names were cut at the view's edge)
+        label_x = -((in_side if self.inputs_on else MAX_DOT_PX) / 2 + 4) * ux
         # Close slots name only the used inputs, and of those no two within MIN_LABEL_GAP_PX (x₁ and
         # x₂ were printed over one another); hovering names every input.
         last = math.inf
@@ -604,7 +607,8 @@ class WeightsPanel(Panel):
         the output neuron of a net with a squeezed 256-wide column stays a readable circle."""
         px = self.net.vb.viewPixelSize()[1] or 1.0
         gaps = [float(np.min(-np.diff(c))) if len(c) > 1 else 1.0 for c in self.cols]
-        return np.concatenate([np.full(len(c), np.clip(0.8 * g / px, 3.0, 14.0)) for c, g in zip(self.cols, gaps)])
+        return np.concatenate([np.full(len(c), np.clip(0.8 * g / px, 3.0, MAX_DOT_PX))
+                               for c, g in zip(self.cols, gaps)])
 
     def _resized(self) -> None:
         if self.session.problem.has_layers and hasattr(self, "cols"):
