@@ -281,7 +281,6 @@ def from_config(config: dict, rngs: dict[str, np.random.Generator],
                 data_rng: np.random.Generator | None = None) -> Problem:
     """The problem of a resolved config; a dataset is drawn from `data_rng` (default rngs["data"])
     and the network initialised from rngs["init"]."""
-    cls = problem_class(config["task"]["kind"])
-    if cls is LandscapeProblem:
+    if of_config(config) is LandscapeProblem:
         return LandscapeProblem.from_config(config)
     return DatasetProblem.from_config(config, rngs["data"] if data_rng is None else data_rng, rngs["init"])

@@ -328,14 +328,15 @@ def _header(cfg: dict, steps: int, batched: bool = False, segments: int = 1) -> 
 def _config_text(cfg: dict) -> str:
     """The resolved config as TOML, without the sections a landscape does not use and empty meta."""
     text = config_mod.dumps(cfg)
-    drop = {"[network]", "[loss]"} if not problem_of(cfg).has_data else set()
+    landscape = not problem_of(cfg).has_data
+    drop = {"[network]", "[loss]"} if landscape else set()
     out, skip = [], False
     for line in text.splitlines():
         if line.startswith("["):
             skip = line in drop
         if skip or line.endswith('= ""'):
             continue
-        if not problem_of(cfg).has_data and line.split(" = ")[0] in ("batch_size", "l1", "l2"):
+        if landscape and line.split(" = ")[0] in ("batch_size", "l1", "l2"):
             continue
         out.append(line)
     text = "\n".join(out).replace("[meta]\n\n", "")
@@ -346,11 +347,12 @@ def _config_text(cfg: dict) -> str:
 
 def _imports(cfg: dict) -> list[str]:
     out = ["import math", "", "import torch"]
-    if problem_of(cfg).has_data:
+    data = problem_of(cfg).has_data
+    if data:
         out.append("from torch import nn")
     out += ["", "# gradplay computes in float64 throughout; in float32 the numbers would drift apart in a few steps",
             "torch.set_default_dtype(torch.float64)"]
-    if not problem_of(cfg).has_data and cfg["task"]["name"] in ("rastrigin", "ackley"):
+    if not data and cfg["task"]["name"] in ("rastrigin", "ackley"):
         out.append("TAU = 2.0 * math.pi")
     return out
 
@@ -364,9 +366,10 @@ def _settings(cfg: dict, steps: int, batch_size: int | None) -> list[str]:
         out.append(f"CLIP_NORM = {_number(t['clip_norm'])}  # rescale the gradient to this global norm at most")
     if t["clip_value"] > 0:
         out.append(f"CLIP_VALUE = {_number(t['clip_value'])}  # clamp every gradient component to ±this")
-    if problem_of(cfg).has_data and t["l1"]:
+    data = problem_of(cfg).has_data
+    if data and t["l1"]:
         out.append(f"L1 = {_number(t['l1'])}  # penalty L1·Σ|W| (weights only)")
-    if problem_of(cfg).has_data and t["l2"]:
+    if data and t["l2"]:
         out.append(f"L2 = {_number(t['l2'])}  # penalty L2·ΣW² (weights only; no ½)")
     return out
 

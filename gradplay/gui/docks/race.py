@@ -167,6 +167,7 @@ class RacePanel(Panel):
     title = "Race"
     name = "race"
     exportable = False  # interactive: a fresh copy for File → Export would show nothing of it
+    _compacted: bool | None = None  # whether `_compact` last dropped the loss plot's title (None: not yet)
 
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(holder, parent)
@@ -432,7 +433,7 @@ class RacePanel(Panel):
         """Below COMPACT_PX the loss plot was ~50 px tall (Full, 1280×720): its title ("Loss per
         racer", which the results table says too) and its "step" label give it ~40 px back."""
         compact = self.height() < COMPACT_PX
-        if compact == getattr(self, "_compacted", None) and not force:
+        if compact == self._compacted and not force:
             return
         self._compacted = compact
         self.loss_plot.setTitle(None if compact else "Loss per racer", color=self.th.fg, size="10pt")
