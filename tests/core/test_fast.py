@@ -149,6 +149,40 @@ def test_history_thinning_inside_one_long_call():
     assert len(got.history) < 9000
 
 
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["plain", "bn-leftover-of-one"])
+def test_epochs_drawn_ahead_leave_the_generator_as_one_epoch_at_a_time(batch_norm):
+    # One kernel call runs many epochs on permutations drawn ahead; the generator is then rewound to
+    # the draws the steps used. 160 training rows in batches of 53 leave 1 over: with batch norm (which
+    # cannot normalise one sample) that leftover starts the next epoch, without it it is a batch of 1.
+    # Calls of odd lengths stop mid-epoch, at an epoch's end and after the last drawn epoch.
+    cfg = config.resolve({**SPIRAL, "network": {"hidden": [4], "batch_norm": batch_norm},
+                          "optimizer": {"name": "adam", "lr": 0.01}, "training": {"batch_size": 53}})
+    ref, got = Session(cfg, fast=False), Session(cfg, fast=True)
+    for n in (1, 3, 2, 4, 100, 7, 2500, 3):
+        ref.run(n)
+        got.run(n)
+        assert_same(ref, got)
+    assert got.engine == "compiled"
+
+
+def test_one_kernel_call_runs_many_epochs(monkeypatch):
+    # A call per epoch (config (a)'s are 32 steps) returned to Python ~1,000 times a second, and the
+    # window's trainer thread waited for the GIL at each return while the window drew.
+    from gradplay.core.fast import mlp
+
+    s = Session(config.resolve({**SPIRAL, "training": {"batch_size": 10}}), fast=True)
+    s.run(1)
+    kernel, calls = mlp.train, []
+
+    def counted(n, *args):
+        calls.append(n)
+        return kernel(n, *args)
+
+    monkeypatch.setattr(mlp, "train", counted)
+    assert s.run(1000) == 1000 and s.engine == "compiled"
+    assert calls == [1000]  # 62.5 epochs of 16 batches, in one call
+
+
 def test_switching_paths_mid_run_changes_nothing():
     # a GUI trains on numpy until the kernels are ready, then switches: the run must not notice
     cfg = config.resolve({**SPIRAL, "network": {"hidden": [8, 8], "batch_norm": True},

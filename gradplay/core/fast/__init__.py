@@ -137,11 +137,11 @@ def _warm(mlp) -> None:
     import numpy as np
 
     f, i = np.zeros(4), np.zeros(4, dtype=np.int64)
-    f2 = np.zeros((1, 1))
+    f2, i2 = np.zeros((1, 1)), np.zeros((1, 4), dtype=np.int64)
     iv = np.zeros(mlp.I_SIZE, dtype=np.int64)
     lay, wo = np.zeros((1, mlp.L_SIZE), dtype=np.int64), np.zeros((1, mlp.W_SIZE), dtype=np.int64)
     wg, sc = np.zeros(mlp.G_SIZE, dtype=np.int64), np.zeros(8, dtype=np.int64)
-    mlp.train(0, iv, np.zeros(mlp.F_SIZE), i, f, f, f, lay, wo, f, wg, i, f, f, f, i, i, i, f, f, f, f,
+    mlp.train(0, iv, np.zeros(mlp.F_SIZE), i, f, f, f, lay, wo, f, wg, i, f, f, f, i, i2, i, f, f, f, f,
               i, f, f, f2, f2, f2, f, sc, f, np.zeros(1, dtype=np.uint64))
 
 

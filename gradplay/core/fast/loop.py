@@ -1,7 +1,8 @@
 """Drivers that run a Session's steps on the fast paths and leave the session as its own loop would.
 
 `MLPLoop` hands chunks of steps to the compiled kernel (mlp.train) and does, between chunks, what
-only Python can do bit-identically: draw the next epoch's permutation from the session's generator,
+only Python can do bit-identically: draw the epochs' permutations from the session's generator (ahead,
+for all the epochs a chunk may begin, then rewinding the generator to the draws the chunk used),
 thin the history, step a non-constant schedule and word a halt message. `run_landscape` is a plain
 Python loop over floats for the 2-D landscapes: it calls the landscape's own f and gradient, and on
 two numbers scalar arithmetic is the same IEEE arithmetic as numpy's, minus numpy's per-call cost.
@@ -9,7 +10,8 @@ two numbers scalar arithmetic is the same IEEE arithmetic as numpy's, minus nump
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,9 +19,22 @@ from .. import optim
 from ..problem import DatasetProblem, LandscapeProblem
 
 if TYPE_CHECKING:
+    from ..history import BatchLog
     from ..session import Session
 
 MAX_CHUNK = 4096  # steps per kernel call at most (bounds the learning-rate buffer)
+# Permutations drawn ahead for one kernel call: at most this many indices in all (8 MB). One call
+# per epoch (32 steps of config (a)) returned to Python ~1,000 times a second, and a trainer thread
+# waited for the GIL at each return while the window drew: 20-30k steps/s in the window against
+# ~150k in `gradplay bench`. Drawing ahead makes one call per chunk.
+PERM_AHEAD = 1 << 20
+
+
+def epoch_steps(start: int, n: int, size: int, min_batch: int) -> int:
+    """Batches of `size` an epoch's permutation of n still gives from position `start` on, under
+    Session._next_batch's rule (a leftover smaller than `min_batch` > 1 starts the next epoch)."""
+    last = n - max(1, min_batch)  # the last position a batch may start at
+    return 0 if start > last else (last - start) // size + 1
 
 
 def _schedule_rates(schedule, k: int, lrs: np.ndarray) -> dict | None:
@@ -184,17 +199,25 @@ class MLPLoop:
             k = min(n - done, MAX_CHUNK)
             saved = _schedule_rates(s.schedule, k, self.lrs)
             pos0 = s._pos
+            perms, states = self._perms_ahead(s, k)
             iv[mlp.I_POS], iv[mlp.I_HN], iv[mlp.I_STEP] = pos0, hist.n, s.step
+            iv[mlp.I_PROW], iv[mlp.I_PROWS] = 0, len(perms)
             mlp.train(k, iv, fv, self.fp, s.theta, s.grad, self.prev, self.lay, self.wo, self.work, self.wg,
-                      self.iw, self.rs, self.x, self.yf, self.yi, s._perm, self.widx, s1, s2, s3, self.lrs,
+                      self.iw, self.rs, self.x, self.yf, self.yi, perms, self.widx, s1, s2, s3, self.lrs,
                       hist.steps, hist.data["loss"], hist.data["lr"], h_gn, h_wn, h_ur, self.gn, self.sc,
                       self.drop, self.dkey)
             got, status, tried = int(iv[mlp.I_DONE]), int(iv[mlp.I_STATUS]), int(iv[mlp.I_TRIED])
             _rewind_schedule(s.schedule, saved, k, got)
             s._pos, hist.n, s.step = int(iv[mlp.I_POS]), int(iv[mlp.I_HN]), int(iv[mlp.I_STEP])
             s.optimizer.state["step"] = int(iv[mlp.I_OSTEP])
-            if s.batch_log is not None:  # the steps done drew consecutive batches of one permutation
-                s.batch_log.add_run(s._perm if iv[mlp.I_SAMPLED] else None, pos0, got, s.batch_size)
+            used = int(iv[mlp.I_PROW])  # the epochs begun: rows 1..used of perms
+            if states:
+                if used < len(perms) - 1:  # the generator as if only the used ones had been drawn
+                    s.rngs["batch"].bit_generator.state = states[used]
+                if used:
+                    s._perm = perms[used].copy()
+            if s.batch_log is not None:
+                self._log_batches(s, s.batch_log, perms if states else None, pos0, got, used)
             done += got
             if tried:
                 tried_any, tried_lr = True, float(self.lrs[tried - 1])
@@ -218,6 +241,36 @@ class MLPLoop:
             s.last_loss = float(hist.data["loss"][i])
             s.grad_norms = h_gn[i].copy() if L > 1 else np.array([h_gn[i, 0]])
         return done
+
+    def _perms_ahead(self, s: Session, k: int) -> tuple[np.ndarray, list[Mapping[str, Any]]]:
+        """Row 0: the current epoch's permutation; then the next epochs' that k steps may begin,
+        drawn now from the session's batch generator, whose state after each draw is listed (to
+        rewind it to the draws used). Full-batch training: the one row, and no states."""
+        if not self.iv[self.mlp.I_SAMPLED]:
+            return s._perm.reshape(1, -1), []
+        n = s.n_train
+        rows = max(1, min(1 + -(-k // max(1, n // s.batch_size)), PERM_AHEAD // n))
+        perms = np.empty((rows, n), dtype=np.int64)
+        perms[0] = s._perm
+        rng = s.rngs["batch"]
+        states = [rng.bit_generator.state]
+        for j in range(1, rows):
+            perms[j] = rng.permutation(n)
+            states.append(rng.bit_generator.state)
+        return perms, states
+
+    @staticmethod
+    def _log_batches(s: Session, log: BatchLog, perms: np.ndarray | None, pos0: int, got: int, used: int) -> None:
+        """The batch log's rows for the `got` steps of one kernel call: consecutive batches of row 0
+        from pos0 on to its epoch's end, then of each next row in turn (None: full batches)."""
+        if perms is None:
+            log.add_run(None, pos0, got, s.batch_size)
+            return
+        start, left = pos0, got
+        for j in range(used + 1):
+            take = left if j == used else min(left, epoch_steps(start, s.n_train, s.batch_size, s._min_batch))
+            log.add_run(perms[j], start, take, s.batch_size)
+            start, left = 0, left - take
 
 
 # ----------------------------------------------------------------------------- landscapes

@@ -1,10 +1,10 @@
 """The compiled training loop for dataset tasks: MLP forward, loss, backward, optimizer, history.
 
 One call runs up to n steps of `Session._run_steps` without returning to Python, and stops early
-when Python must act: a new epoch needs a permutation from the session's generator, the history is
-full (Python thins it), or a value stopped being finite (a halt). Every operation repeats the numpy
-reference (nn.py, losses.py, optimizers/, session.py) in the same order with the same routines, so the
-results are bit-identical; the comments name the reference line each block stands for.
+when Python must act: the epochs' permutations Python drew ahead from the session's generator are
+used up, the history is full (Python thins it), or a value stopped being finite (a halt). Every
+operation repeats the numpy reference (nn.py, losses.py, optimizers/, session.py) in the same order
+with the same routines, so the results are bit-identical; the comments name the reference line each block stands for.
 """
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ LOSS = {"mse": 0, "mae": 1, "huber": 2, "bce": 3, "cross_entropy": 4, "hinge": 5
 # iv: integer parameters and results
 (I_L, I_NTRAIN, I_B, I_MINB, I_POS, I_SAMPLED, I_LOSS, I_OPT, I_BN, I_NOUT, I_NP, I_OSTEP,
  I_HN, I_HCAP, I_STEP, I_NEST, I_AMS, I_CENT, I_DECOUP, I_NW, I_NIN,
- I_DONE, I_STATUS, I_LASTB, I_TRIED, I_SIZE) = range(26)
+ I_DONE, I_STATUS, I_LASTB, I_TRIED, I_PROW, I_PROWS, I_SIZE) = range(28)
 # fv: float parameters and results
 (F_L1, F_L2, F_CLIPN, F_CLIPV, F_MOM, F_DAMP, F_WD, F_B1, F_B2, F_EPS, F_ALPHA, F_RHO, F_LRDEC,
  F_LOSSV, F_SIZE) = range(15)
@@ -490,9 +490,14 @@ def _norms(lay, L, v, out):
 
 
 @nb.njit(nogil=True, **J)   # releases the GIL: a GUI can train in a thread while it draws
-def train(n, iv, fv, fp, theta, grad, prev, lay, wo, w, wg, iw, rs, x, yf, yi, perm, widx,
+def train(n, iv, fv, fp, theta, grad, prev, lay, wo, w, wg, iw, rs, x, yf, yi, perms, widx,
           s1, s2, s3, lrs, h_step, h_loss, h_lr, h_gn, h_wn, h_ur, gn, sc, drop, dkey):
-    """Up to n steps of Session._run_steps; counts and the stop reason are left in iv."""
+    """Up to n steps of Session._run_steps; counts and the stop reason are left in iv.
+
+    perms: the current epoch's permutation (row I_PROW, 0 at the call) and the next epochs', drawn
+    ahead (I_PROWS rows in all); a new epoch moves to the next row, and once none is left the call
+    returns NEED_PERM. I_PROW is left at the row of the last epoch begun.
+    """
     L, nin, ntrain, bsz = iv[I_L], iv[I_NIN], iv[I_NTRAIN], iv[I_B]
     npar, cap = iv[I_NP], iv[I_HCAP]
     clipn, clipv = fv[F_CLIPN], fv[F_CLIPV]
@@ -513,15 +518,19 @@ def train(n, iv, fv, fp, theta, grad, prev, lay, wo, w, wg, iw, rs, x, yf, yi, p
         if iv[I_SAMPLED]:
             pos = iv[I_POS]
             if pos >= ntrain or (iv[I_MINB] > 1 and ntrain - pos < iv[I_MINB]):
-                iv[I_STATUS] = NEED_PERM
-                break
+                if iv[I_PROW] + 1 >= iv[I_PROWS]:
+                    iv[I_STATUS] = NEED_PERM
+                    break
+                iv[I_PROW] += 1                          # self._perm = rng.permutation(n), drawn ahead
+                pos = 0
             m = min(bsz, ntrain - pos)
             iv[I_LASTB] = pos
             iv[I_POS] = pos + bsz
         else:
             m = ntrain
+        row = iv[I_PROW]
         for r in range(m):                               # xb, yb = x_train[idx], y_train[idx]
-            s = perm[pos + r] if iv[I_SAMPLED] else r
+            s = perms[row, pos + r] if iv[I_SAMPLED] else r
             for j in range(nin):
                 w[xb + r * nin + j] = x[s * nin + j]
             w[yb + r] = yf[s]
