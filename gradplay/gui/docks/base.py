@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtWidgets
 from ...core import classroom, features
 from ...core.session import Session
 from ..theme import apply_pg_theme, theme_changed
+from ..widgets.live_label import LiveLabel
 
 
 class SessionHolder:
@@ -60,6 +61,9 @@ class Panel(QtWidgets.QWidget):
     exportable = True  # False: interactive, a fresh copy for File → Export would show nothing of it
     slow_interval = 0.2  # seconds between expensive redraws (images, histograms)...
     slow_share = 0.25    # ...and longer when they are costly: at most this share of the GUI's time
+    # False while the window refreshes a frame in which another panel already did its expensive
+    # redraw: one a frame, so they do not all land on the same frame (see MainWindow.refresh)
+    slow_turn = True
 
     def __init__(self, holder: SessionHolder, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -83,12 +87,13 @@ class Panel(QtWidgets.QWidget):
         return features.LABELS[self.session.inputs[i]]
 
     @staticmethod
-    def summary_label() -> QtWidgets.QLabel:
-        """The rich-text line over a panel's plots. It paints its own background: it is rewritten
-        every frame, and a transparent label's repaint also repaints the dock and window behind it."""
+    def summary_label() -> LiveLabel:
+        """The rich-text line over a panel's plots. It is rewritten every frame: it paints its own
+        background (a transparent label's repaint also repaints the dock and window behind it), and
+        its text changes do not re-lay out the window (widgets/live_label.py)."""
         label = QtWidgets.QLabel(wordWrap=True, textFormat=QtCore.Qt.TextFormat.RichText)
         label.setAutoFillBackground(True)
-        return label
+        return LiveLabel(label)
 
     def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt override)
         if theme_changed(self, event):  # (theme.restyle has recoloured the plots)
@@ -118,22 +123,28 @@ class Panel(QtWidgets.QWidget):
         net takes ~150 ms) comes less often, so that drawing keeps the window responsive.
         """
         now = time.perf_counter()
-        interval = max(self.slow_interval, self._slow_cost / self.slow_share)
-        if force or now - self._last_slow >= interval:
+        if force or (self.slow_turn and self.overdue(now) >= 0):
             self._last_slow = self._slow_began = now
             return True
         return False
+
+    def overdue(self, now: float) -> float:
+        """Seconds since its next expensive redraw fell due (negative: not yet; inf: made due)."""
+        return now - self._last_slow - max(self.slow_interval, self._slow_cost / self.slow_share)
 
     def make_due(self) -> None:
         """The next `due()` is True: the window wants an exact picture (paused, a single step)."""
         self._last_slow = -math.inf
 
-    def timed_refresh(self) -> None:
-        """`refresh()`, timing it when it did an expensive redraw (the window calls this)."""
+    def timed_refresh(self) -> bool:
+        """`refresh()`, timing it when it did an expensive redraw (the window calls this); whether
+        it did one."""
         self._slow_began = None
         self.refresh()
-        if self._slow_began is not None:
-            self._slow_cost = time.perf_counter() - self._slow_began
+        if self._slow_began is None:
+            return False
+        self._slow_cost = time.perf_counter() - self._slow_began
+        return True
 
     def refresh(self) -> None:
         """Pull the session's current state into the plots."""

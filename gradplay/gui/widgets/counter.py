@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from .live_label import LiveLabel
+
 BIG = 1.7  # the numbers' font size, times the application's
 
 
@@ -14,7 +16,7 @@ class Counter(QtWidgets.QWidget):
         self.lay = QtWidgets.QHBoxLayout(self)
         self.lay.setContentsMargins(0, 0, 0, 0)
         self.lay.setSpacing(14)
-        self.values: dict[str, QtWidgets.QLabel] = {}
+        self.values: dict[str, LiveLabel] = {}
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
 
     def set_captions(self, captions: list[str]) -> None:
@@ -36,6 +38,9 @@ class Counter(QtWidgets.QWidget):
             font.setPointSizeF(font.pointSizeF() * BIG)
             value.setFont(font)
             value.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft)
+            # rewritten every frame, with a width that only grows: the counter (Fixed policy)
+            # resized with every digit change and moved its neighbours about every third frame
+            value = LiveLabel(value)
             box.addWidget(cap)
             box.addWidget(value)
             holder = QtWidgets.QWidget()
@@ -48,13 +53,7 @@ class Counter(QtWidgets.QWidget):
         """Numbers as text, by caption (a label is rewritten only when its text changes)."""
         for caption, text in values.items():
             label = self.values[caption]
-            if label.text() != text:
-                label.setText(text)
-                # a width that only grows: the counter (Fixed policy) resized with every digit
-                # change and moved its neighbours (the sparkline, the note) about every third frame
-                need = label.sizeHint().width()
-                if need > label.minimumWidth():
-                    label.setMinimumWidth(need)
+            label.setText(text)
 
     def text(self, caption: str) -> str:
         return self.values[caption].text()

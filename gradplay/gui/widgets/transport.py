@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.pacing import FRAME_MS
 from ..controller import MAX_SPEED, MIN_SPEED, Controller
+from .live_label import LiveLabel
 
 # Steps per frame offered by the speed slider: roughly logarithmic, with readable values. Below one,
 # slow motion: 2, 4, 10 and 30 steps a second (one step every half second at the bottom).
@@ -79,7 +80,7 @@ class TransportBar(QtWidgets.QToolBar):
         self.addWidget(self.speed_label)
         self.speed.valueChanged.connect(self._speed_changed)
         self.addSeparator()
-        self.counter = QtWidgets.QLabel()
+        self.counter = LiveLabel()  # rewritten every frame
         f = self.counter.font()
         f.setBold(True)
         self.counter.setFont(f)
