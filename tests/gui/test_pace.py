@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6 import QtCore
 
 from gradplay.core.smoothing import ema
+from gradplay.gui.colors import layer_color
 from gradplay.gui.widgets.transport import SPEEDS
 
 MOONS = {"task": {"name": "moons", "n_samples": 120}, "network": {"hidden": [6]},
@@ -47,11 +49,14 @@ def test_smoothed_curves_follow_the_history_and_the_raw_stays_faint(qtbot, make_
     x, y = loss.batch_smooth.getData()  # in view coordinates: log10 on the logarithmic loss axis
     ref = ema(h.get("loss"), loss.smooth.value(), log=True)
     assert len(x) == len(steps) and np.allclose(10**y, ref, rtol=1e-9)
-    assert loss.batch_curve.opts["pen"].color().alpha() < 100  # faint raw
+    # faint raw: drawn opaque, a quarter of the way from the background to the average's colour
+    bg = np.array(pg.mkColor(loss.th.bg).getRgb()[:3])
+    raw, avg = (np.array(c.opts["pen"].color().getRgb()) for c in (loss.batch_curve, loss.batch_smooth))
+    assert raw[3] == 255 and np.abs(raw[:3] - bg).sum() < 0.35 * np.abs(avg[:3] - bg).sum()
     x, y = grads.norm_smooth[0].getData()
     ref = ema(h.get("grad_norm").reshape(len(h), -1)[:, 0], grads.smooth.value(), log=True)
     assert np.allclose(10**y, ref, rtol=1e-9)
     assert all(c.zValue() > r.zValue() for c in grads.norm_smooth for r in grads.norm_curves)
     grads.smooth.spin.setValue(0.0)  # off: raw curves at full strength, no averages
-    assert grads.norm_curves[0].opts["pen"].color().alpha() == 255
+    assert grads.norm_curves[0].opts["pen"].color().name() == layer_color(0)
     assert all(c.getData()[0] is None or len(c.getData()[0]) == 0 for c in grads.norm_smooth)

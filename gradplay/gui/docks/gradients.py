@@ -25,7 +25,8 @@ from ..colors import layer_color
 from ..decimate import decimate, positive, thin
 from ..hover import HoverReadout
 from ..number_format import fmt
-from ..plotting import apply_plot_style, plot_widget
+from ..plotting import apply_plot_style, curve_points, plot_widget
+from ..theme import faint
 from ..widgets.smoothing import SmoothingBox
 from .base import Panel, SessionHolder
 
@@ -175,13 +176,12 @@ class GradientsPanel(Panel):
         smoothed = not function and self.smooth.value() > 0
         for i, name in enumerate(names):
             color = self.th.fg if function else layer_color(i)
-            faint = pg.mkColor(color)
-            faint.setAlpha(35 if smoothed else 255)
+            raw = faint(color, 35 / 255, th) if smoothed else pg.mkColor(color)
             # width 1: Qt strokes wide antialiased pens on long noisy curves ~40x slower (230 ms vs 5 ms)
-            curve = self.norm_plot.plot(pen=pg.mkPen(faint, width=1), name=name)
+            curve = self.norm_plot.plot(pen=pg.mkPen(raw, width=1), name=name)
             self.norm_curves.append(curve)
             if not function:
-                self.ratio_curves.append(self.ratio_plot.plot(pen=pg.mkPen(faint, width=1)))
+                self.ratio_curves.append(self.ratio_plot.plot(pen=pg.mkPen(raw, width=1)))
                 for plot, smooth in ((self.norm_plot, self.norm_smooth), (self.ratio_plot, self.ratio_smooth)):
                     # a bare curve fed log10 values (the plot's y is logarithmic): PlotDataItem's
                     # mapping and bookkeeping cost more than the average itself. Width 1: a wider
@@ -203,9 +203,10 @@ class GradientsPanel(Panel):
         h, L = s.history, s.n_layers
         steps = h.get_steps()
         norms = _columns(h.get("grad_norm"), L)
+        points = curve_points(self.norm_plot, MAX_POINTS)  # (the ratio plot is as wide)
         self.norm_hover.clear()
         for i, curve in enumerate(self.norm_curves):
-            x, y = decimate(*positive(steps, norms[:, i]), MAX_POINTS)
+            x, y = decimate(*positive(steps, norms[:, i]), points)
             curve.setData(x, y)
             color = layer_color(i) if s.problem.has_layers else self.th.fg
             self.norm_hover.set(curve.name(), x, y, color)
@@ -213,11 +214,11 @@ class GradientsPanel(Panel):
             ratios = _columns(h.get("update_ratio"), L)
             self.ratio_hover.clear()
             for i, curve in enumerate(self.ratio_curves):
-                x, y = decimate(*positive(steps, ratios[:, i]), MAX_POINTS)
+                x, y = decimate(*positive(steps, ratios[:, i]), points)
                 curve.setData(x, y)
                 self.ratio_hover.set(f"layer {i + 1}", x, y, layer_color(i))
             if self.due():  # the averages move slowly: at the throttled rate, exactly when paused
-                self._draw_smoothed(steps, norms, ratios)
+                self._draw_smoothed(steps, norms, ratios, points)
                 self._draw_histogram()
         self.info.setText(self._summary(norms))
 
@@ -225,7 +226,7 @@ class GradientsPanel(Panel):
         self._shape = None  # the raw curves' pens change (faint or not)
         self.reset()  # (rebuilds the curves, and redraws: a reset is due)
 
-    def _draw_smoothed(self, steps: np.ndarray, norms: np.ndarray, ratios: np.ndarray) -> None:
+    def _draw_smoothed(self, steps: np.ndarray, norms: np.ndarray, ratios: np.ndarray, points: int) -> None:
         weight = self.smooth.value()
         for key, values, items in (("norm", norms, self.norm_smooth), ("ratio", ratios, self.ratio_smooth)):
             for i, item in enumerate(items):
@@ -233,7 +234,7 @@ class GradientsPanel(Panel):
                     item.setData([], [])
                     continue
                 ema = self._emas.setdefault((key, i), RunningEma(log=True, as_log10=True))
-                item.setData(*thin(steps, ema(steps, values[:, i], weight), MAX_POINTS))
+                item.setData(*thin(steps, ema(steps, values[:, i], weight), points))
 
     def _draw_histogram(self) -> None:
         edges, fracs, rest = log_histograms(self.session.model.dW)

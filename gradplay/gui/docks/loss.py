@@ -24,7 +24,8 @@ from ..decimate import decimate, positive, thin
 from ..hover import HoverReadout
 from ..legends import LegendStrip
 from ..number_format import fmt
-from ..plotting import apply_plot_style, plot_widget
+from ..plotting import apply_plot_style, curve_points, plot_widget
+from ..theme import faint
 from ..widgets.confusion import ConfusionView
 from ..widgets.smoothing import SmoothingBox
 from .base import Panel, SessionHolder
@@ -119,11 +120,9 @@ class LossPanel(Panel):
         # Greys and dashes, not hues: these series are not layers or signs, and they survive greyscale print.
         # On a landscape f is the only curve, so it is drawn as the main one.
         smoothed = not function and self.smooth.value() > 0
-        faint = pg.mkColor(th.muted)
-        faint.setAlpha(70)
         # smoothed: the raw batch loss stays faint behind its moving average
         self.batch_curve.setPen(pg.mkPen(th.fg, width=2) if function else
-                                pg.mkPen(faint if smoothed else th.muted, width=1))
+                                pg.mkPen(faint(th.muted, 70 / 255, th) if smoothed else th.muted, width=1))
         self.batch_smooth.setPen(pg.mkPen(th.muted, width=1))
         self.smooth.setVisible(not function)
         self.train_curve.setPen(pg.mkPen(th.fg, width=2))
@@ -225,7 +224,7 @@ class LossPanel(Panel):
     def _curve(self, x: np.ndarray, y: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarray]:
         if log:
             x, y = positive(x, y)
-        return decimate(x, y, MAX_POINTS)
+        return decimate(x, y, curve_points(self.loss_plot, MAX_POINTS))
 
     def refresh(self) -> None:
         s = self.session
@@ -246,7 +245,7 @@ class LossPanel(Panel):
         self.loss_hover.set("f" if s.problem.traces_path else "batch", bx, by, self.th.fg)
         weight = self.smooth.value() if s.problem.has_data else 0.0
         if weight > 0:
-            sx, sy = thin(steps, self._ema[log](steps, loss, weight), MAX_POINTS)
+            sx, sy = thin(steps, self._ema[log](steps, loss, weight), curve_points(self.loss_plot, MAX_POINTS))
             self.batch_smooth.setData(sx, sy)
             with np.errstate(over="ignore"):  # (a log axis holds log10 of the average)
                 self.loss_hover.set("batch (smoothed)", sx, 10.0 ** sy if log else sy, self.th.muted)
@@ -262,7 +261,7 @@ class LossPanel(Panel):
             if self._kind[1]:
                 self.acc_hover.clear()
                 for curve, col, name in ((self.train_acc, "train_acc", "train"), (self.test_acc, "test_acc", "test")):
-                    x, y = decimate(es, 100.0 * ev.get(col), MAX_POINTS)
+                    x, y = decimate(es, 100.0 * ev.get(col), curve_points(self.acc_plot, MAX_POINTS))
                     curve.setData(x, y)
                     self.acc_hover.set(name + " %", x, y, self.th.fg)
                 self._count_confusion()

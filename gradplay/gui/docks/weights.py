@@ -24,6 +24,7 @@ from ..colors import DIVERGING, PALE_DIVERGING, layer_color
 from ..legends import ColorLegend
 from ..levels import drawable, symmetric_levels
 from ..number_format import fmt
+from ..theme import faint
 from ..widgets.network_buttons import NetworkButtons
 from ..widgets.param_editor import ParamEditor
 from .base import Panel, SessionHolder
@@ -109,18 +110,15 @@ class WeightsPanel(Panel):
         self.legend = ColorLegend("colour: weight, bias · edge width: |w|")
         self.hover = QtWidgets.QLabel(HOVER_HINT)
 
-        # Edge curves: one per (sign, width class); the pen (colour and width) of each never changes.
+        # Edge curves: one per (sign, width class); the pen (colour and width) of each changes only
+        # with the theme.
         self.edges: list[pg.PlotCurveItem] = []
-        for sign in (-1, 1):
-            for k in range(N_WIDTHS):
-                a = (k + 0.5) / N_WIDTHS  # |w| / max|w| at the class centre
-                color = DIVERGING.mapToQColor(0.5 + 0.5 * sign * a)
-                color.setAlphaF(0.35 + 0.65 * a)  # weak edges fade into the background in both themes
-                curve = pg.PlotCurveItem(pen=pg.mkPen(color, width=0.6 + 3.4 * a), connect="pairs")
-                curve.setSegmentedLineMode("on")  # one drawLines call; a single wide path strokes slowly
-                curve.setZValue(a)  # strong edges on top
-                self.net.addItem(curve)
-                self.edges.append(curve)
+        for _ in range(2 * N_WIDTHS):
+            curve = pg.PlotCurveItem(connect="pairs")
+            curve.setSegmentedLineMode("on")  # one drawLines call; a single wide path strokes slowly
+            self.net.addItem(curve)
+            self.edges.append(curve)
+        self._pen_edges()
         self.neurons = pg.ScatterPlotItem(pen=pg.mkPen(self.th.fg, width=1))
         self.neurons.setZValue(5)
         self.net.addItem(self.neurons)
@@ -185,7 +183,18 @@ class WeightsPanel(Panel):
     # ------------------------------------------------------------------ structure
     def retheme(self) -> None:
         self._shape = None  # rebuild the theme-coloured items
+        self._pen_edges()
         self.reset()
+
+    def _pen_edges(self) -> None:
+        """Each (sign, width class) curve's pen: the colour of the weight, its width |w|."""
+        for i, curve in enumerate(self.edges):
+            sign, k = (-1, 1)[i // N_WIDTHS], i % N_WIDTHS
+            a = (k + 0.5) / N_WIDTHS  # |w| / max|w| at the class centre
+            # weak edges fade into the background in both themes (opaque: theme.faint)
+            color = faint(DIVERGING.mapToQColor(0.5 + 0.5 * sign * a), 0.35 + 0.65 * a, self.th)
+            curve.setPen(pg.mkPen(color, width=0.6 + 3.4 * a))
+            curve.setZValue(a)  # strong edges on top
 
     def reset(self) -> None:
         s = self.session
