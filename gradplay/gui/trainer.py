@@ -110,7 +110,10 @@ class Trainer:
 
     def _train(self, n: int, budget: float) -> None:
         twin = self.twin
-        self._slicer.run(lambda k: run_guarded(twin, k), n, budget, stop=lambda: self._closed or bool(twin.halted))
+        # A stop condition ends the slice: a next run() would clear `stopped` and train past it (a
+        # chunk that ended exactly on the step limit went on, and Play never paused there).
+        self._slicer.run(lambda k: run_guarded(twin, k), n, budget,
+                         stop=lambda: self._closed or bool(twin.halted) or bool(twin.stopped))
         self._maybe_evaluate(force=bool(twin.halted))
 
     def _maybe_evaluate(self, force: bool) -> None:
