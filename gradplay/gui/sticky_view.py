@@ -33,6 +33,7 @@ class StickyViewBox(pg.ViewBox):
         super().__init__(*args, **kwargs)
         self._sticky: list[tuple[float, float] | None] = [None, None]
         self._moving = False
+        self._empty: list[bool] | None = None  # the axes the last auto-range found nothing to fit
 
     def set_moving(self, moving: bool) -> None:
         """Coarse steps while the curves grow (training plays), a tight fit while they stand still."""
@@ -43,17 +44,23 @@ class StickyViewBox(pg.ViewBox):
     def updateAutoRange(self) -> None:  # noqa: N802 (pyqtgraph API)
         """pyqtgraph keeps the last range when there is nothing to fit: after Reset or a new run the
         empty loss plot at step 0 still spanned steps -162...162 and the last run's values. An
-        auto-ranged axis with no data shows 0...1 instead."""
-        bounds = self.childrenBounds()
-        empty = [self.state["autoRange"][ax] is not False and bounds[ax] is None for ax in (0, 1)]
+        auto-ranged axis with no data shows 0...1 instead. (Which axes had nothing to fit is noted by
+        the auto-range's own look at the bounds: asking for them first as well cost a second pass
+        over every curve, ~1 ms a frame over the default layout's plots.)"""
+        self._empty: list[bool] | None = None
+        super().updateAutoRange()
+        if self._empty is None:  # it did not look (no auto-ranged axis, or already ranging)
+            return
+        empty = [self.state["autoRange"][ax] is not False and e for ax, e in enumerate(self._empty)]
         if any(empty):
             self._sticky = [None if e else s for e, s in zip(empty, self._sticky)]
             self.setRange(xRange=EMPTY_RANGE if empty[0] else None, yRange=EMPTY_RANGE if empty[1] else None,
                           padding=0, update=False, disableAutoRange=False)
-        super().updateAutoRange()
 
     def childrenBounds(self, frac=None, orthoRange=(None, None), items=None):  # noqa: N802 (pyqtgraph API)
         bounds = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)
+        if items is None:
+            self._empty = [b is None for b in bounds]
         if items is not None or not self._moving:
             return bounds
         for ax in (0, 1):
