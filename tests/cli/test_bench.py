@@ -30,5 +30,5 @@ def test_bench_table_names_the_targets(capsys, monkeypatch):
     monkeypatch.setattr(bench, "CASES", tuple(c.__class__(c.key, c.label, c.raw, c.target, 500) for c in bench.CASES))
     assert main(["bench", "--quick"]) == 0
     out = capsys.readouterr().out
-    assert "(a) spiral 2-8-8-1 tanh" in out and "≥70,000" in out and "memory: RSS" in out
+    assert "(a) spiral 2-8-8-1 tanh" in out and "≥500,000" in out and "≥4,500" in out and "memory: RSS" in out
     assert "headless run: `gradplay run` of (a)" in out and "target ≥90%" in out
