@@ -5,8 +5,10 @@ streams, the step, the halt message, the last loss, the history and evaluation t
 dataset task, the batch order (permutation and position in it) and the batch-norm running
 statistics. These are saved: `as_dict()` is `Session.snapshot()` and what a session file holds under
 `state` (docs/FORMATS.md). Also part of it, but carried only from a twin (`copy_into`): the index of
-the next timeline edit, the stop conditions' progress, why the last run stopped, the engine it took,
-the last per-layer gradient norms and the last batch.
+the next timeline edit, the best check's training state (early stopping's restore best), why the
+last run stopped, the engine it took, the last per-layer gradient norms and the last batch. What
+early stopping has seen (the best test loss and its step, the checks waited, a spent target, a
+rewind done) is saved: a reopened run stops where the run that went on would.
 
 Not part of it: the settings (config, run config and timeline) and the data or landscape, which a
 twin shares read-only; the model's caches (the last pass's activations), the compiled loop's buffers
@@ -19,6 +21,7 @@ means adding a field here.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
@@ -228,8 +231,27 @@ def _put_stopper(s: Session, v: dict[str, Any]) -> None:
     s.stopper.load_state(v)
 
 
+def _carry_stopper(dst: Session, src: Session) -> None:
+    dst.stopper.load_state(src.stopper.state())  # with the best check's training state
+
+
 def _own_stopper(dst: Session, src: Session) -> None:
     dst.stopper = dst._make_stopper()
+
+
+def _check_stopper(v: Any, s: Session, step: int) -> None:
+    keys = set(s.stopper.progress())
+    if not isinstance(v, dict) or set(v) != keys:
+        raise ValueError(f"stopper must be a table of {', '.join(sorted(keys))}")
+    best = v["best"]
+    if isinstance(best, bool) or not isinstance(best, (int, float)) or math.isnan(best):
+        raise ValueError(f"stopper.best must be a number, got {config_mod._show(best)}")
+    if v["best_step"] is not None:
+        check_int(v["best_step"], "stopper.best_step", 0, step)
+    check_int(v["waited"], "stopper.waited", 0, 10**9)
+    for k in ("target_spent", "rewound"):
+        if not isinstance(v[k], bool):
+            raise ValueError(f"stopper.{k} must be true or false, got {config_mod._show(v[k])}")
 
 
 def _copy_or_none(v: np.ndarray | None) -> np.ndarray | None:
@@ -262,9 +284,11 @@ class TrainingState:
     pos: int = _value("_pos", int, check=_check_pos, model=True)
     buffers: dict[str, np.ndarray] = _part(get=lambda s: s.model.buffers(),
                                            put=lambda s, v: s.model.load_buffers(v), model=True)
+    # files written before it existed lack it: the reopened run's early stopping starts afresh
+    stopper: dict[str, Any] = _part(get=lambda s: s.stopper.progress(), put=_put_stopper, carry=_carry_stopper,
+                                    own=_own_stopper, check=_check_stopper, optional=True)
     # carried from a twin only
     next_edit: int = _value("_next_edit", saved=False)
-    stopper: dict[str, Any] = _part(get=lambda s: s.stopper.state(), put=_put_stopper, own=_own_stopper, saved=False)
     stopped: str | None = _value("stopped", saved=False)
     engine: str = _value("engine", saved=False)
     grad_norms: np.ndarray = _part(get=lambda s: s.grad_norms.copy(),

@@ -70,8 +70,15 @@ class Stopper:
         return {"best": self.best, "best_step": self.best_step, "best_state": self.best_state,
                 "waited": self.waited, "target_spent": self.target_spent, "rewound": self.rewound}
 
+    def progress(self) -> dict[str, Any]:
+        """`state()` as a session file keeps it: without the best check's training state, which
+        would be a second copy of the run (a reopened run's early stopping then stops there without
+        rewinding, and says so by not saying it rewound)."""
+        return {k: v for k, v in self.state().items() if k != "best_state"}
+
     def load_state(self, d: dict[str, Any]) -> None:
-        self.best, self.best_step, self.best_state = d["best"], d["best_step"], d["best_state"]
+        """`state()` or `progress()` (then there is no best check's state to rewind to)."""
+        self.best, self.best_step, self.best_state = d["best"], d["best_step"], d.get("best_state")
         self.waited, self.target_spent, self.rewound = d["waited"], d["target_spent"], d["rewound"]
 
     def next_check(self, step: int) -> int | None:

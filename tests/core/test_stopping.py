@@ -3,7 +3,7 @@ is one that really happened (a rewind to the best check gives the bits of a run 
 import numpy as np
 import pytest
 
-from gradplay.core import config, headless
+from gradplay.core import config, headless, io
 from gradplay.core.config import ConfigError
 from gradplay.core.session import Session
 
@@ -70,6 +70,79 @@ def test_after_a_rewind_play_trains_on_instead_of_rewinding_again():
     assert s.step == 130 and not s.stopped
     twin = s.clone()  # a training thread's twin carries it too
     assert twin.stopper.rewound
+
+
+def reopened(s: Session, tmp_path, name: str = "run.gradplay") -> Session:
+    io.save_session(s, tmp_path / name)
+    return io.load_session(tmp_path / name)
+
+
+def test_a_saved_run_stops_where_the_run_that_went_on_does(tmp_path):
+    """What early stopping has seen is saved: reopened after two checks without improvement, the run
+    stops after one more, as the uninterrupted run does (it used to start counting afresh)."""
+    curve = CURVE + [0.9] * 10
+    whole = session(patience=3, min_delta=0.02, check_every=10)
+    crafted(whole, curve)
+    headless.record(whole, 1000)
+    part = session(patience=3, min_delta=0.02, check_every=10)
+    crafted(part, curve)
+    headless.record(part, 50)  # checks at 10..50: best 0.70 at 30, then 2 without improvement
+    assert not part.stopped and part.stopper.waited == 2
+    again = reopened(part, tmp_path)
+    assert again.stopper.progress() == part.stopper.progress()
+    crafted(again, curve[5:])  # the checks it has not seen yet
+    headless.record(again, 1000)
+    assert whole.step == again.step == 60 and again.stopped == whole.stopped
+    np.testing.assert_array_equal(again.theta, whole.theta)
+
+
+def test_a_rewound_run_reopened_does_not_rewind_again(tmp_path):
+    s = session(patience=3, min_delta=0.02, check_every=10, restore_best=True)
+    crafted(s, CURVE + [0.9] * 20)
+    headless.record(s, 1000)
+    assert s.step == 30 and s.stopper.rewound
+    again = reopened(s, tmp_path)
+    assert again.stopper.rewound and again.stopper.best_step == 30
+    crafted(again, [0.9] * 20)
+    headless.record(again, 100)
+    assert again.step == 130 and not again.stopped
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"waited": -1}, "stopper.waited must be a whole number from 0"),
+    ({"best": "low"}, "stopper.best must be a number"),
+    ({"best_step": 10**9}, "stopper.best_step must be a whole number from 0 to 40"),
+    ({"rewound": 1}, "stopper.rewound must be true or false"),
+    ({"best_state": {}}, "stopper must be a table of best, best_step, rewound, target_spent, waited"),
+])
+def test_a_damaged_stopper_in_a_file_is_named(tmp_path, change, message):
+    import json
+    import zipfile
+
+    s = session(patience=3, check_every=10)
+    s.run(40)
+    io.save_session(s, tmp_path / "run.gradplay")
+    with zipfile.ZipFile(tmp_path / "run.gradplay") as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    meta = json.loads(members["session.json"])
+    meta["state"]["stopper"].update(change)
+    members["session.json"] = json.dumps(meta).encode()
+    with zipfile.ZipFile(tmp_path / "bad.gradplay", "w") as z:
+        for n, b in members.items():
+            z.writestr(n, b)
+    with pytest.raises(io.SessionFileError, match=message):
+        io.load_session(tmp_path / "bad.gradplay")
+
+
+def test_a_file_from_before_the_stopper_was_saved_starts_it_afresh(tmp_path):
+    s = session(patience=3, check_every=10)
+    crafted(s, CURVE)
+    s.run(50)
+    state = s.snapshot()
+    del state["stopper"]
+    fresh = session(patience=3, check_every=10)
+    fresh.restore(state)
+    assert fresh.step == 50 and fresh.stopper.waited == 0 and fresh.stopper.best_step is None
 
 
 def test_max_epochs_and_max_steps():
