@@ -61,6 +61,9 @@ def make_panel(qtbot, cls, holder, session, size=(600, 400), show=False):
 
 
 def ydata(curve) -> np.ndarray:
+    """The values a curve was handed; a bare PlotCurveItem on a log axis holds their log10."""
+    if isinstance(curve, pg.PlotCurveItem) and curve.getViewBox().state["logMode"][1]:
+        return 10.0 ** np.asarray(curve.getData()[1])
     return np.asarray(curve.getOriginalDataset()[1])
 
 
