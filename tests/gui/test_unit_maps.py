@@ -177,13 +177,13 @@ def test_too_small_a_diagram_falls_back_to_circles(qtbot, holder, make_session):
     assert not panel.maps_on
     assert not any(img.isVisible() for items in panel.map_items for img in items)
     assert len(panel.frames.data) == 0 and panel.map_grid is None
-    assert "maps hidden" in panel.hover.text() and "maps hidden" in panel.info.text()
+    assert "enlarge the panel for neuron maps" in panel.hover.text() and "maps hidden" in panel.info.text()
     assert len(panel.neurons.data) == 9 + 64 + 1  # the plain diagram is still there (all candidate inputs)
     # grown, the paused panel draws its maps at once (no training step in between)
     panel.resize(1000, 900)
     qtbot.waitUntil(lambda: panel.maps_on and panel.map_grid is not None)
     assert all(img.isVisible() and img.image is not None for items in panel.map_items for img in items)
-    assert "maps hidden" not in panel.hover.text()
+    assert "neuron maps" not in panel.hover.text()
 
 
 def test_hovering_neurons_emits_unit_hovered(qtbot, holder, make_session):

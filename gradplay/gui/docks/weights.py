@@ -79,7 +79,8 @@ def _input_y(active: np.ndarray, span: float) -> np.ndarray:
 HOVER_HINT = "hover: a weight's exact value · click: set it"  # a cell, an edge or a neuron (bias)
 OUT_GAP_PX = 11  # from an output neuron's centre to its name (the circle is at most 14 px across)
 EDGE_PICK_PX = 5  # a click this close to a drawn edge (in screen pixels) picks its weight
-SMALL_HINT = HOVER_HINT + " · neuron maps hidden: the diagram is too small for them (enlarge the panel)"
+# (the summary line above says the maps are hidden; at 1280×720 a longer hint ran past the panel's edge)
+SMALL_HINT = HOVER_HINT + " · enlarge the panel for neuron maps"
 
 class WeightsPanel(Panel):
     """Weight heatmaps (shared symmetric levels) above a network diagram updated in place."""
