@@ -19,7 +19,9 @@ def test_bench_quick_json_has_every_config(capsys):
     assert r["startup"]["import_engine_s"] > 0
     h = r["headless"]
     assert h["config"] == "a" and h["steps"][1] > h["steps"][0] and h["steps_per_s"] > 0
-    assert h["of_engine"] == h["steps_per_s"] / r["configs"][0]["steps_per_s"]
+    # each difference against the engine's rate measured just before it (the machine's speed drifts)
+    assert len(h["runs"]) == len(h["of_engine_runs"]) == 3 and all(x > 0 for x in h["of_engine_runs"])
+    assert h["of_engine"] == sorted(h["of_engine_runs"])[1]
 
 
 def test_bench_table_names_the_targets(capsys, monkeypatch):
