@@ -30,7 +30,6 @@ app and `shot`) a saved session: a .gradplay file, a session folder or its sessi
 
 
 MAX_SHOT = 8192  # pixels each way for `gradplay shot --size`
-GROW_TO = 4096  # steps per chunk of `gradplay run` at most (the compiled loop's MAX_CHUNK)
 
 
 def _fail(msg: str, code: int = 2) -> int:
@@ -53,6 +52,7 @@ def _progress(total: int, desc: str):
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .core import cost, headless, io
+    from .core.fast.loop import MAX_CHUNK  # (a chunk of `gradplay run` grows to one kernel call)
     from .core.session import Session
     from .source import classify
 
@@ -98,7 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         # loop for 60,000 steps of bench (a) cost 8 % of the run (each call loads the optimizer)
         every = next(d for d in range(min(chunk, 256), 0, -1) if chunk % d == 0)
         arrays = headless.record(session, args.steps, progress=progress, chunk=every,
-                                 grow_to=0 if args.export else GROW_TO)
+                                 grow_to=0 if args.export else MAX_CHUNK)
         bar.update(session.step - last[0])
     try:
         io.write_run(args.out, session, arrays)

@@ -285,12 +285,18 @@ class Session:
             cb(event)
 
     # ----------------------------------------------------------------- training
+    def batches_left(self, start: int) -> int:
+        """Mini-batches an epoch's permutation still gives from position `start` on (0: the next
+        batch starts a new epoch). Batch norm cannot normalise a single sample, so a leftover smaller
+        than `_min_batch` starts the next epoch too."""
+        last = self.n_train - max(1, self._min_batch)  # the last position a batch may start at
+        return 0 if start > last else (last - start) // self.batch_size + 1
+
     def _next_batch(self) -> np.ndarray | None:
         """Indices of the next mini-batch: a fresh permutation each epoch, like a shuffling DataLoader."""
         if self.batch_size >= self.n_train:
             return None
-        # Batch norm cannot normalise a single sample, so a leftover of one starts the next epoch.
-        if self._pos >= self.n_train or (self._min_batch > 1 and self.n_train - self._pos < self._min_batch):
+        if not self.batches_left(self._pos):
             self._perm = self.rngs["batch"].permutation(self.n_train)
             self._pos = 0
         idx = self._perm[self._pos: self._pos + self.batch_size]

@@ -46,6 +46,12 @@ SIZE = (1600, 1000)
 # at the display's rate while training at 50k steps/s; the numpy path at 45 frames/s).
 TARGETS = {"fps": 50.0, "steps_per_s": 10_000.0, "p99_ms": 40.0, "first_frame_s": 1.5, "rss_mb": 300.0,
            "all": {"fps": 60.0, "steps_per_s": 50_000.0, "p99_ms": 25.0}, "numpy_fps": 45.0}
+MEMORY_STEPS = 1_000_000
+# The Weights panel's neuron maps: a 2-8-8-8-1 net (config a with a third hidden layer of 8) in the
+# default layout, the Weights dock on screen with a map in each neuron it has room for.
+MAPS_LABEL = "spiral 2-8-8-8-1 tanh, maps in the Weights diagram"
+MAPS_NETWORK = {"hidden": [8, 8, 8], "activation": "tanh"}
+CHUNK = 50_000  # steps per fast-forward chunk of the memory run, one repaint after each
 
 
 def row_targets(key: str) -> dict[str, float]:
@@ -55,12 +61,7 @@ def row_targets(key: str) -> dict[str, float]:
     if path == "numpy":  # the reference path trains ~15x slower: only its frame rate has a target
         t = {"fps": TARGETS["numpy_fps"]}
     return t
-MEMORY_STEPS = 1_000_000
-# The Weights panel's neuron maps: a 2-8-8-8-1 net (config a with a third hidden layer of 8) in the
-# default layout, the Weights dock on screen with a map in each neuron it has room for.
-MAPS_LABEL = "spiral 2-8-8-8-1 tanh, maps in the Weights diagram"
-MAPS_NETWORK = {"hidden": [8, 8, 8], "activation": "tanh"}
-CHUNK = 50_000  # steps per fast-forward chunk of the memory run, one repaint after each
+
 
 # Run by `_first_frame`: the app's own path (build_window, as `gradplay` opens it) in a fresh
 # interpreter; prints seconds from launch (parent's clock) to the first repaint of the window.

@@ -47,7 +47,7 @@ class StickyViewBox(pg.ViewBox):
         auto-ranged axis with no data shows 0...1 instead. (Which axes had nothing to fit is noted by
         the auto-range's own look at the bounds: asking for them first as well cost a second pass
         over every curve, ~1 ms a frame over the default layout's plots.)"""
-        self._empty: list[bool] | None = None
+        self._empty = None
         super().updateAutoRange()
         if self._empty is None:  # it did not look (no auto-ranged axis, or already ranging)
             return

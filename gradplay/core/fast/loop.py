@@ -30,13 +30,6 @@ MAX_CHUNK = 4096  # steps per kernel call at most (bounds the learning-rate buff
 PERM_AHEAD = 1 << 20
 
 
-def epoch_steps(start: int, n: int, size: int, min_batch: int) -> int:
-    """Batches of `size` an epoch's permutation of n still gives from position `start` on, under
-    Session._next_batch's rule (a leftover smaller than `min_batch` > 1 starts the next epoch)."""
-    last = n - max(1, min_batch)  # the last position a batch may start at
-    return 0 if start > last else (last - start) // size + 1
-
-
 def _schedule_rates(schedule, k: int, lrs: np.ndarray) -> dict | None:
     """Fill lrs[:k] with the rates the next k steps use, advancing the schedule k steps.
 
@@ -268,7 +261,7 @@ class MLPLoop:
             return
         start, left = pos0, got
         for j in range(used + 1):
-            take = left if j == used else min(left, epoch_steps(start, s.n_train, s.batch_size, s._min_batch))
+            take = left if j == used else min(left, s.batches_left(start))
             log.add_run(perms[j], start, take, s.batch_size)
             start, left = 0, left - take
 

@@ -4,7 +4,8 @@ One call runs up to n steps of `Session._run_steps` without returning to Python,
 when Python must act: the epochs' permutations Python drew ahead from the session's generator are
 used up, the history is full (Python thins it), or a value stopped being finite (a halt). Every
 operation repeats the numpy reference (nn.py, losses.py, optimizers/, session.py) in the same order
-with the same routines, so the results are bit-identical; the comments name the reference line each block stands for.
+with the same routines, so the results are bit-identical; the comments name the reference line each
+block stands for.
 """
 from __future__ import annotations
 

@@ -221,10 +221,11 @@ class LossPanel(Panel):
         self.loss_plot.enableAutoRange()
 
     # ------------------------------------------------------------------ data
-    def _curve(self, x: np.ndarray, y: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def _curve(x: np.ndarray, y: np.ndarray, log: bool, points: int) -> tuple[np.ndarray, np.ndarray]:
         if log:
             x, y = positive(x, y)
-        return decimate(x, y, curve_points(self.loss_plot, MAX_POINTS))
+        return decimate(x, y, points)
 
     def refresh(self) -> None:
         s = self.session
@@ -240,12 +241,13 @@ class LossPanel(Panel):
         self._cut_note = (f"the curve stops at step {int(cut[0]):,}: from there "
                           f"{'f − f* ≤ 0' if s.problem.traces_path else 'the loss is 0 or not finite'}, which a "
                           f"log axis cannot show (untick log y)") if len(cut) else ""
-        bx, by = self._curve(steps, loss, log)
+        points = curve_points(self.loss_plot, MAX_POINTS)  # (the accuracy plot is as wide)
+        bx, by = self._curve(steps, loss, log, points)
         self.batch_curve.setData(bx, by)
         self.loss_hover.set("f" if s.problem.traces_path else "batch", bx, by, self.th.fg)
         weight = self.smooth.value() if s.problem.has_data else 0.0
         if weight > 0:
-            sx, sy = thin(steps, self._ema[log](steps, loss, weight), curve_points(self.loss_plot, MAX_POINTS))
+            sx, sy = thin(steps, self._ema[log](steps, loss, weight), points)
             self.batch_smooth.setData(sx, sy)
             with np.errstate(over="ignore"):  # (a log axis holds log10 of the average)
                 self.loss_hover.set("batch (smoothed)", sx, 10.0 ** sy if log else sy, self.th.muted)
@@ -255,13 +257,13 @@ class LossPanel(Panel):
             ev = s.evals
             es = ev.get_steps()
             for curve, col, name in ((self.train_curve, "train_loss", "train"), (self.test_curve, "test_loss", "test")):
-                x, y = self._curve(es, ev.get(col), log)
+                x, y = self._curve(es, ev.get(col), log, points)
                 curve.setData(x, y)
                 self.loss_hover.set(name, x, y, self.th.fg)
             if self._kind[1]:
                 self.acc_hover.clear()
                 for curve, col, name in ((self.train_acc, "train_acc", "train"), (self.test_acc, "test_acc", "test")):
-                    x, y = decimate(es, 100.0 * ev.get(col), curve_points(self.acc_plot, MAX_POINTS))
+                    x, y = decimate(es, 100.0 * ev.get(col), points)
                     curve.setData(x, y)
                     self.acc_hover.set(name + " %", x, y, self.th.fg)
                 self._count_confusion()
